@@ -1,0 +1,58 @@
+/* The wire codec: the only code that touches the generated protobuf-c types. Converts
+ * between bytes and the domain types of report_update.h. */
+#ifndef REPORT_CODEC_H
+#define REPORT_CODEC_H
+
+#include "report_update.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decodes an Update. Returns a new update the caller owns, or NULL if the bytes are not a
+ * well-formed Update. Strings are copied as they are: validation comes after. */
+report_update_t *report_update_decode(const uint8_t *data, size_t size);
+/* Encodes an update; returns a malloc'd buffer (caller frees) and its size in *size. */
+uint8_t *report_update_encode(const report_update_t *update, size_t *size);
+
+/* Decodes an UpdateReply into *reply; 0, or -1 if malformed. */
+int report_reply_decode(const uint8_t *data, size_t size, report_reply_t *reply);
+/* Encodes a reply; malloc'd buffer, caller frees. */
+uint8_t *report_reply_encode(const report_reply_t *reply, size_t *size);
+
+/* The collector <-> store link. */
+typedef enum {
+    REPORT_FRAME_NONE = 0,
+    REPORT_FRAME_READY,
+    REPORT_FRAME_WORK,
+    REPORT_FRAME_RESULT,
+    REPORT_FRAME_DEAD_LETTER,
+} report_frame_type_t;
+
+typedef struct {
+    report_frame_type_t type;
+    /* READY */
+    uint32_t credit;
+    char store_id[64];
+    /* WORK and RESULT */
+    uint64_t tag;
+    uint8_t *update; /* WORK: serialized Update (owned) */
+    size_t update_size;
+    char peer_unit[64];
+    report_reply_t reply; /* RESULT */
+    /* DEAD_LETTER: reason and message in reply, unit and id below */
+    char unit_code[64];
+    char update_id[64];
+    uint8_t *payload; /* owned */
+    size_t payload_len;
+    uint64_t payload_size;
+} report_frame_t;
+
+/* Decodes a store-link frame into *frame (zeroed first); 0, or -1 if malformed. Free with
+ * report_frame_clear. */
+int report_frame_decode(const uint8_t *data, size_t size, report_frame_t *frame);
+/* Encodes a frame; malloc'd buffer, caller frees. */
+uint8_t *report_frame_encode(const report_frame_t *frame, size_t *size);
+/* Frees what a decoded frame owns (its byte buffers) and zeroes it. */
+void report_frame_clear(report_frame_t *frame);
+
+#endif

@@ -1,0 +1,700 @@
+/* The collector: validates updates from subdivisions and relays them to stores by credit.
+ *
+ * Memory is bounded by max_inflight: every accepted update holds one slot until a store
+ * answers, and past the bound (in total or for one client) the answer is BUSY at once. A
+ * store that stops sending heartbeats is declared dead and the updates it held are handed
+ * to another store; that is safe because the update id makes a second commit a DUPLICATE. */
+#define _GNU_SOURCE
+#include "report_collector.h"
+#include "report_codec.h"
+#include "report_log.h"
+#include "report_util.h"
+#include "report_validate.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define REPORT_REASON_NAME(name) #name,
+static const char *s_reason_names[] = {REPORT_REASONS(REPORT_REASON_NAME)};
+
+report_reason_t report_reason_parse(const char *name)
+{
+    for (int i = 0; i < REPORT_REASON_COUNT; i++)
+        if (strcmp(name, s_reason_names[i]) == 0)
+            return (report_reason_t)i;
+    return REPORT_REASON_other;
+}
+
+const char *report_reason_name(report_reason_t reason)
+{
+    return reason < REPORT_REASON_COUNT ? s_reason_names[reason] : "other";
+}
+
+void report_collector_config_default(report_collector_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->endpoint = "tcp://*:5570";
+    cfg->store_endpoint = "tcp://127.0.0.1:5571";
+    cfg->max_inflight = 10000;
+    cfg->max_inflight_per_client = 1000;
+    cfg->max_message_bytes = REPORT_DEFAULT_MAX_MESSAGE_BYTES;
+    cfg->max_text_bytes = REPORT_DEFAULT_MAX_TEXT_BYTES;
+    cfg->max_sub_items = REPORT_DEFAULT_MAX_SUB_ITEMS;
+    cfg->max_indicators = REPORT_DEFAULT_MAX_INDICATORS;
+    cfg->max_frames = 2;
+    cfg->hwm = 1000;
+    cfg->store_timeout_ms = 5000;
+    cfg->inflight_expiry_ms = 600000;
+    cfg->dead_letter_payload_bytes = 4096;
+    cfg->year_min = 2000;
+    cfg->year_max = 2100;
+}
+
+#define S_ID_MAX 256
+
+typedef struct {
+    uint8_t id[S_ID_MAX];
+    size_t id_len;
+} s_peer_id_t;
+
+/* One update waiting for a store's answer. */
+typedef struct {
+    bool used;
+    uint32_t gen;
+    s_peer_id_t client;
+    bool req_envelope; /* the client is a REQ socket: answer with an empty delimiter */
+    char update_id[40];
+    char unit[40];
+    int64_t received_ms;
+    int store; /* index in stores, -1 while waiting for a store */
+    uint8_t *payload;
+    size_t payload_size;
+} s_flight_t;
+
+typedef struct {
+    bool alive;
+    s_peer_id_t id;
+    char store_id[64];
+    uint32_t capacity;
+    uint32_t outstanding;
+    int64_t last_seen;
+} s_store_t;
+
+/* Per-client in-flight counts: open addressing, linear probing, backward-shift deletion.
+ * Never holds more entries than in-flight updates, so its size is fixed at start. */
+typedef struct {
+    s_peer_id_t key;
+    uint32_t count;
+    bool used;
+} s_client_t;
+
+struct report_collector_t {
+    report_collector_config_t cfg;
+    report_limits_t limits;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t ready_cond;
+    int ready; /* 0 starting, 1 bound, -1 failed */
+    volatile int stop;
+    char endpoint[256];
+    char store_endpoint[256];
+    report_collector_stats_t stats;        /* owned by the thread */
+    report_collector_stats_t shared_stats; /* copy under lock */
+
+    void *zctx;
+    void *front;
+    void *back;
+    s_flight_t *flights;
+    uint32_t *free_slots;
+    size_t free_count;
+    uint32_t *queue; /* FIFO of slots waiting for a store */
+    size_t queue_head, queue_len;
+    s_store_t *stores;
+    size_t store_count;
+    s_client_t *clients;
+    size_t client_cap;
+    report_ratelimit_t refusal_log;
+    int64_t next_sweep;
+};
+
+/* --- per-client counts --- */
+
+static uint64_t s_hash(const s_peer_id_t *id)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < id->id_len; i++)
+        h = (h ^ id->id[i]) * 1099511628211ULL;
+    return h;
+}
+
+static bool s_id_eq(const s_peer_id_t *a, const s_peer_id_t *b)
+{
+    return a->id_len == b->id_len && memcmp(a->id, b->id, a->id_len) == 0;
+}
+
+static s_client_t *s_client_find(report_collector_t *self, const s_peer_id_t *id, bool create)
+{
+    size_t mask = self->client_cap - 1;
+    for (size_t i = s_hash(id) & mask;; i = (i + 1) & mask) {
+        s_client_t *c = &self->clients[i];
+        if (!c->used) {
+            if (!create)
+                return NULL;
+            c->used = true;
+            c->key = *id;
+            c->count = 0;
+            return c;
+        }
+        if (s_id_eq(&c->key, id))
+            return c;
+    }
+}
+
+static void s_client_release(report_collector_t *self, const s_peer_id_t *id)
+{
+    s_client_t *c = s_client_find(self, id, false);
+    if (!c || --c->count > 0)
+        return;
+    /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+    size_t mask = self->client_cap - 1;
+    size_t hole = (size_t)(c - self->clients);
+    c->used = false;
+    for (size_t i = (hole + 1) & mask; self->clients[i].used; i = (i + 1) & mask) {
+        size_t home = s_hash(&self->clients[i].key) & mask;
+        bool movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+        if (movable) {
+            self->clients[hole] = self->clients[i];
+            self->clients[i].used = false;
+            hole = i;
+        }
+    }
+}
+
+/* --- sending --- */
+
+static void s_reply(report_collector_t *self, const s_peer_id_t *client, bool req_envelope,
+                    const report_reply_t *reply)
+{
+    switch (reply->outcome) {
+    case REPORT_OUTCOME_STORED:
+        self->stats.stored++;
+        break;
+    case REPORT_OUTCOME_DUPLICATE:
+        self->stats.duplicates++;
+        break;
+    case REPORT_OUTCOME_BUSY:
+        self->stats.busy++;
+        break;
+    default:
+        self->stats.rejected++;
+        self->stats.refused[report_reason_parse(reply->reason)]++;
+        break;
+    }
+    size_t size;
+    uint8_t *buf = report_reply_encode(reply, &size);
+    int rc = zmq_send(self->front, client->id, client->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0 && req_envelope)
+        rc = zmq_send(self->front, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_send(self->front, buf, size, ZMQ_DONTWAIT);
+    if (rc < 0)
+        self->stats.undeliverable++;
+    free(buf);
+}
+
+static int s_send_store(report_collector_t *self, s_store_t *store, const report_frame_t *frame)
+{
+    size_t size;
+    uint8_t *buf = report_frame_encode(frame, &size);
+    int rc = zmq_send(self->back, store->id.id, store->id.id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_send(self->back, buf, size, ZMQ_DONTWAIT);
+    free(buf);
+    return rc < 0 ? -1 : 0;
+}
+
+static s_store_t *s_pick_store(report_collector_t *self)
+{
+    s_store_t *best = NULL;
+    for (size_t i = 0; i < self->store_count; i++) {
+        s_store_t *s = &self->stores[i];
+        if (s->alive && s->outstanding < s->capacity &&
+            (!best || s->capacity - s->outstanding > best->capacity - best->outstanding))
+            best = s;
+    }
+    return best;
+}
+
+static void s_dispatch(report_collector_t *self)
+{
+    while (self->queue_len > 0) {
+        s_store_t *store = s_pick_store(self);
+        if (!store)
+            return;
+        uint32_t slot = self->queue[self->queue_head];
+        s_flight_t *f = &self->flights[slot];
+        report_frame_t work = {.type = REPORT_FRAME_WORK};
+        work.tag = ((uint64_t)f->gen << 32) | slot;
+        work.update = f->payload;
+        work.update_size = f->payload_size;
+        if (s_send_store(self, store, &work) != 0) {
+            /* The store's queue is full or it is gone: stop feeding it until it speaks. */
+            store->capacity = store->outstanding;
+            continue;
+        }
+        self->queue_head = (self->queue_head + 1) % (size_t)self->cfg.max_inflight;
+        self->queue_len--;
+        f->store = (int)(store - self->stores);
+        store->outstanding++;
+    }
+}
+
+static void s_enqueue(report_collector_t *self, uint32_t slot)
+{
+    size_t cap = (size_t)self->cfg.max_inflight;
+    self->queue[(self->queue_head + self->queue_len) % cap] = slot;
+    self->queue_len++;
+    self->flights[slot].store = -1;
+}
+
+static void s_flight_free(report_collector_t *self, uint32_t slot)
+{
+    s_flight_t *f = &self->flights[slot];
+    s_client_release(self, &f->client);
+    free(f->payload);
+    f->payload = NULL;
+    f->used = false;
+    f->gen++;
+    self->free_slots[self->free_count++] = slot;
+    self->stats.inflight--;
+}
+
+/* Sends refused input to a store for the dead-letter table; dropped if none can take it. */
+static void s_dead_letter(report_collector_t *self, const report_refusal_t *why, const char *unit,
+                          const char *update_id, const uint8_t *data, size_t size)
+{
+    report_frame_t dead = {.type = REPORT_FRAME_DEAD_LETTER};
+    snprintf(dead.reply.reason, sizeof dead.reply.reason, "%s", why->reason);
+    snprintf(dead.reply.message, sizeof dead.reply.message, "%s", why->message);
+    snprintf(dead.unit_code, sizeof dead.unit_code, "%s", unit);
+    snprintf(dead.update_id, sizeof dead.update_id, "%s", update_id);
+    dead.payload = (uint8_t *)data;
+    dead.payload_len = size < (size_t)self->cfg.dead_letter_payload_bytes
+                           ? size
+                           : (size_t)self->cfg.dead_letter_payload_bytes;
+    dead.payload_size = size;
+    for (size_t i = 0; i < self->store_count; i++) {
+        if (self->stores[i].alive && s_send_store(self, &self->stores[i], &dead) == 0)
+            return;
+    }
+    self->stats.dead_letters_dropped++;
+}
+
+static void s_refuse(report_collector_t *self, const s_peer_id_t *client, bool req_envelope,
+                     const report_refusal_t *why, const char *unit, const char *update_id,
+                     const uint8_t *data, size_t size)
+{
+    uint64_t suppressed;
+    if (report_ratelimit_allow(&self->refusal_log, &suppressed))
+        log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
+                 report_logq(unit), report_logq(update_id), why->reason,
+                 report_logq(why->message), (unsigned long long)suppressed);
+    report_reply_t reply;
+    report_reply_set(&reply, update_id, REPORT_OUTCOME_REJECTED, why->reason, "%s", why->message);
+    s_reply(self, client, req_envelope, &reply);
+    s_dead_letter(self, why, unit, update_id, data, size);
+}
+
+/* --- receiving from clients --- */
+
+static void s_handle_update(report_collector_t *self, const s_peer_id_t *client,
+                            bool req_envelope, const uint8_t *data, size_t size)
+{
+    report_update_t *u = NULL;
+    report_refusal_t why;
+    char id[64], unit[64];
+    if (report_update_accept(&self->limits, data, size, &u, &why, id, unit) != 0) {
+        s_refuse(self, client, req_envelope, &why, unit, id, data, size);
+        return;
+    }
+    report_reply_t reply;
+    s_client_t *c = s_client_find(self, client, false);
+    bool client_full = c && c->count >= (uint32_t)self->cfg.max_inflight_per_client;
+    if (self->free_count == 0 || client_full) {
+        report_reply_set(&reply, u->update_id, REPORT_OUTCOME_BUSY,
+                         client_full ? "client_inflight_full" : "inflight_full",
+                         "%s updates in flight; retry later",
+                         client_full ? "too many of this client's" : "too many");
+        s_reply(self, client, req_envelope, &reply);
+        report_update_destroy(&u);
+        return;
+    }
+    uint32_t slot = self->free_slots[--self->free_count];
+    s_flight_t *f = &self->flights[slot];
+    f->used = true;
+    f->client = *client;
+    f->req_envelope = req_envelope;
+    snprintf(f->update_id, sizeof f->update_id, "%s", u->update_id);
+    snprintf(f->unit, sizeof f->unit, "%s", u->unit_code);
+    f->received_ms = report_clock_ms();
+    /* Forward the normalised form: what is stored is NFC whatever the client sent. */
+    f->payload = report_update_encode(u, &f->payload_size);
+    report_update_destroy(&u);
+    s_client_find(self, client, true)->count++;
+    self->stats.inflight++;
+    s_enqueue(self, slot);
+    s_dispatch(self);
+}
+
+static void s_receive_client(report_collector_t *self)
+{
+    zmq_msg_t frames[4];
+    size_t count = 0;
+    bool more = true;
+    size_t max = (size_t)self->cfg.max_frames + 1; /* plus the routing id */
+    bool too_many = false;
+    while (more) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->front, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        more = zmq_msg_more(&msg);
+        if (count < max && count < 4)
+            frames[count++] = msg;
+        else {
+            too_many = true;
+            zmq_msg_close(&msg);
+        }
+    }
+    if (count == 0)
+        return;
+    s_peer_id_t client;
+    client.id_len = zmq_msg_size(&frames[0]) < S_ID_MAX ? zmq_msg_size(&frames[0]) : S_ID_MAX;
+    memcpy(client.id, zmq_msg_data(&frames[0]), client.id_len);
+    self->stats.received++;
+    for (size_t i = 1; i < count; i++)
+        self->stats.bytes_received += zmq_msg_size(&frames[i]);
+    report_refusal_t why;
+    if (too_many || count < 2 || (count == 3 && zmq_msg_size(&frames[1]) != 0) || count > 3) {
+        snprintf(why.reason, sizeof why.reason, "too_many_frames");
+        snprintf(why.message, sizeof why.message,
+                 "a message is one frame (or an empty delimiter and one frame)");
+        if (count < 2)
+            snprintf(why.reason, sizeof why.reason, "malformed");
+        s_refuse(self, &client, false, &why, "", "", NULL, 0);
+    } else {
+        bool req = count == 3;
+        zmq_msg_t *payload = &frames[req ? 2 : 1];
+        s_handle_update(self, &client, req, zmq_msg_data(payload), zmq_msg_size(payload));
+    }
+    for (size_t i = 0; i < count; i++)
+        zmq_msg_close(&frames[i]);
+}
+
+/* --- receiving from stores --- */
+
+static s_store_t *s_store_find(report_collector_t *self, const s_peer_id_t *id, bool create)
+{
+    for (size_t i = 0; i < self->store_count; i++)
+        if (s_id_eq(&self->stores[i].id, id))
+            return &self->stores[i];
+    if (!create)
+        return NULL;
+    for (size_t i = 0; i < self->store_count; i++) {
+        if (!self->stores[i].alive) {
+            memset(&self->stores[i], 0, sizeof(s_store_t));
+            self->stores[i].id = *id;
+            return &self->stores[i];
+        }
+    }
+    self->stores = report_realloc(self->stores, (self->store_count + 1) * sizeof(s_store_t));
+    s_store_t *s = &self->stores[self->store_count++];
+    memset(s, 0, sizeof *s);
+    s->id = *id;
+    return s;
+}
+
+static void s_receive_store(report_collector_t *self)
+{
+    zmq_msg_t id_msg, body;
+    zmq_msg_init(&id_msg);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&id_msg, self->back, ZMQ_DONTWAIT) < 0)
+        goto done;
+    if (!zmq_msg_more(&id_msg) || zmq_msg_recv(&body, self->back, ZMQ_DONTWAIT) < 0)
+        goto done;
+    while (zmq_msg_more(&body)) { /* not ours: drop the rest */
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        int rc = zmq_msg_recv(&extra, self->back, ZMQ_DONTWAIT);
+        bool more = rc >= 0 && zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+        if (!more)
+            goto done;
+    }
+    s_peer_id_t id;
+    id.id_len = zmq_msg_size(&id_msg) < S_ID_MAX ? zmq_msg_size(&id_msg) : S_ID_MAX;
+    memcpy(id.id, zmq_msg_data(&id_msg), id.id_len);
+    report_frame_t frame;
+    if (report_frame_decode(zmq_msg_data(&body), zmq_msg_size(&body), &frame) != 0) {
+        log_warn("malformed frame from store", "bytes=%zu", zmq_msg_size(&body));
+        goto done;
+    }
+    if (frame.type == REPORT_FRAME_READY) {
+        s_store_t *s = s_store_find(self, &id, true);
+        if (!s->alive)
+            log_info("store connected", "store_id=%s credit=%u", report_logq(frame.store_id),
+                     frame.credit);
+        s->alive = true;
+        s->capacity = frame.credit;
+        s->last_seen = report_clock_ms();
+        snprintf(s->store_id, sizeof s->store_id, "%s", frame.store_id);
+    } else if (frame.type == REPORT_FRAME_RESULT) {
+        s_store_t *s = s_store_find(self, &id, false);
+        if (s) {
+            s->last_seen = report_clock_ms();
+            if (s->outstanding > 0)
+                s->outstanding--;
+        }
+        uint32_t slot = (uint32_t)(frame.tag & 0xffffffffu);
+        uint32_t gen = (uint32_t)(frame.tag >> 32);
+        if (slot < (uint32_t)self->cfg.max_inflight && self->flights[slot].used &&
+            self->flights[slot].gen == gen) {
+            s_flight_t *f = &self->flights[slot];
+            /* The store answers with the canonical id; the client gets back what it sent. */
+            snprintf(frame.reply.update_id, sizeof frame.reply.update_id, "%s", f->update_id);
+            if (frame.reply.outcome == REPORT_OUTCOME_REJECTED) {
+                uint64_t suppressed;
+                if (report_ratelimit_allow(&self->refusal_log, &suppressed))
+                    log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s "
+                             "suppressed=%llu", f->unit, f->update_id, frame.reply.reason,
+                             report_logq(frame.reply.message), (unsigned long long)suppressed);
+            }
+            s_reply(self, &f->client, f->req_envelope, &frame.reply);
+            s_flight_free(self, slot);
+        }
+        /* else: an answer for an update already answered (re-dispatched) or expired. */
+    }
+    report_frame_clear(&frame);
+done:
+    zmq_msg_close(&id_msg);
+    zmq_msg_close(&body);
+    s_dispatch(self);
+}
+
+/* Declares silent stores dead, hands their updates to others, drops expired updates. */
+static void s_sweep(report_collector_t *self)
+{
+    int64_t now = report_clock_ms();
+    for (size_t i = 0; i < self->store_count; i++) {
+        s_store_t *s = &self->stores[i];
+        if (!s->alive || now - s->last_seen < self->cfg.store_timeout_ms)
+            continue;
+        log_warn("store silent, declared dead", "store_id=%s outstanding=%u",
+                 report_logq(s->store_id), s->outstanding);
+        s->alive = false;
+        s->outstanding = 0;
+        for (uint32_t slot = 0; slot < (uint32_t)self->cfg.max_inflight; slot++) {
+            s_flight_t *f = &self->flights[slot];
+            if (f->used && f->store == (int)i) {
+                f->gen++; /* a late answer from the dead store must not match */
+                s_enqueue(self, slot);
+                self->stats.redispatched++;
+            }
+        }
+    }
+    for (uint32_t slot = 0; slot < (uint32_t)self->cfg.max_inflight; slot++) {
+        s_flight_t *f = &self->flights[slot];
+        if (f->used && f->store >= 0 && now - f->received_ms > self->cfg.inflight_expiry_ms) {
+            log_warn("update expired without an answer", "unit=%s update_id=%s", f->unit,
+                     f->update_id);
+            if (self->stores[f->store].outstanding > 0)
+                self->stores[f->store].outstanding--;
+            self->stats.expired++;
+            s_flight_free(self, slot);
+        }
+    }
+    self->stats.stores = 0;
+    for (size_t i = 0; i < self->store_count; i++)
+        self->stats.stores += self->stores[i].alive;
+    self->next_sweep = now + 250;
+    s_dispatch(self);
+}
+
+/* --- lifecycle --- */
+
+static void *s_bind(report_collector_t *self, int type, const char *endpoint, char *bound,
+                    size_t bound_size)
+{
+    void *sock = zmq_socket(self->zctx, type);
+    int linger = 0, one = 1, hwm = (int)self->cfg.hwm;
+    int64_t maxmsg = self->cfg.max_message_bytes + 1024;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (zmq_bind(sock, endpoint) != 0) {
+        log_error("cannot bind", "endpoint=%s error=%s", report_logq(endpoint),
+                  report_logq(zmq_strerror(errno)));
+        zmq_close(sock);
+        return NULL;
+    }
+    size_t len = bound_size;
+    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &len);
+    return sock;
+}
+
+static void s_signal_ready(report_collector_t *self, int state)
+{
+    pthread_mutex_lock(&self->lock);
+    self->ready = state;
+    pthread_cond_signal(&self->ready_cond);
+    pthread_mutex_unlock(&self->lock);
+}
+
+static void *s_thread(void *arg)
+{
+    report_collector_t *self = arg;
+    self->front = s_bind(self, ZMQ_ROUTER, self->cfg.endpoint, self->endpoint,
+                         sizeof self->endpoint);
+    self->back = self->front ? s_bind(self, ZMQ_ROUTER, self->cfg.store_endpoint,
+                                      self->store_endpoint, sizeof self->store_endpoint)
+                             : NULL;
+    if (!self->front || !self->back) {
+        s_signal_ready(self, -1);
+        return NULL;
+    }
+    log_info("collector listening", "endpoint=%s store_endpoint=%s max_inflight=%lld",
+             self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight);
+    s_signal_ready(self, 1);
+    zmq_pollitem_t items[2] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
+    while (!self->stop) {
+        int n = zmq_poll(items, 2, 100);
+        if (n < 0 && errno != EINTR)
+            break;
+        /* Drain stores first: their answers free the slots new updates need. */
+        for (int budget = 1000; budget > 0 && (items[1].revents & ZMQ_POLLIN); budget--) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt(self->back, ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            s_receive_store(self);
+        }
+        for (int budget = 1000; budget > 0 && (items[0].revents & ZMQ_POLLIN); budget--) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt(self->front, ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            s_receive_client(self);
+        }
+        if (report_clock_ms() >= self->next_sweep)
+            s_sweep(self);
+        pthread_mutex_lock(&self->lock);
+        self->shared_stats = self->stats;
+        pthread_mutex_unlock(&self->lock);
+    }
+    return NULL;
+}
+
+static void s_free(report_collector_t *self)
+{
+    if (self->front)
+        zmq_close(self->front);
+    if (self->back)
+        zmq_close(self->back);
+    if (self->zctx)
+        zmq_ctx_term(self->zctx);
+    for (int64_t i = 0; self->flights && i < self->cfg.max_inflight; i++)
+        free(self->flights[i].payload);
+    free(self->flights);
+    free(self->free_slots);
+    free(self->queue);
+    free(self->stores);
+    free(self->clients);
+    free(self->cfg.endpoint);
+    free(self->cfg.store_endpoint);
+    pthread_mutex_destroy(&self->lock);
+    pthread_cond_destroy(&self->ready_cond);
+    free(self);
+}
+
+report_collector_t *report_collector_start(const report_collector_config_t *cfg)
+{
+    report_collector_t *self = report_calloc(1, sizeof *self);
+    self->cfg = *cfg;
+    self->cfg.endpoint = report_strdup(cfg->endpoint);
+    self->cfg.store_endpoint = report_strdup(cfg->store_endpoint);
+    report_limits_default(&self->limits);
+    self->limits.max_message_bytes = (size_t)cfg->max_message_bytes;
+    self->limits.max_text_bytes = (size_t)cfg->max_text_bytes;
+    self->limits.max_sub_items = (size_t)cfg->max_sub_items;
+    self->limits.max_indicators = (size_t)cfg->max_indicators;
+    self->limits.year_min = (int)cfg->year_min;
+    self->limits.year_max = (int)cfg->year_max;
+    size_t n = (size_t)cfg->max_inflight;
+    self->flights = report_calloc(n, sizeof(s_flight_t));
+    self->free_slots = report_calloc(n, sizeof(uint32_t));
+    for (size_t i = 0; i < n; i++)
+        self->free_slots[self->free_count++] = (uint32_t)(n - 1 - i);
+    self->queue = report_calloc(n, sizeof(uint32_t));
+    self->client_cap = 16;
+    while (self->client_cap < 2 * n)
+        self->client_cap *= 2;
+    self->clients = report_calloc(self->client_cap, sizeof(s_client_t));
+    report_ratelimit_init(&self->refusal_log, 20, 1000);
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_cond_init(&self->ready_cond, NULL);
+    self->zctx = zmq_ctx_new();
+    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
+        s_free(self);
+        return NULL;
+    }
+    pthread_mutex_lock(&self->lock);
+    while (self->ready == 0)
+        pthread_cond_wait(&self->ready_cond, &self->lock);
+    int state = self->ready;
+    pthread_mutex_unlock(&self->lock);
+    if (state < 0) {
+        pthread_join(self->thread, NULL);
+        s_free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void report_collector_stop(report_collector_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    report_collector_t *self = *self_p;
+    self->stop = 1;
+    pthread_join(self->thread, NULL);
+    s_free(self);
+    *self_p = NULL;
+}
+
+const char *report_collector_endpoint(report_collector_t *self)
+{
+    return self->endpoint;
+}
+
+const char *report_collector_store_endpoint(report_collector_t *self)
+{
+    return self->store_endpoint;
+}
+
+void report_collector_stats(report_collector_t *self, report_collector_stats_t *out)
+{
+    pthread_mutex_lock(&self->lock);
+    *out = self->shared_stats;
+    pthread_mutex_unlock(&self->lock);
+}

@@ -1,0 +1,71 @@
+/* The collector service as a library object: a ROUTER facing the subdivisions, which decodes
+ * and validates every update, and a ROUTER facing the stores, which hands valid updates to
+ * stores by credit and relays each store's answer back to the client that sent the update. */
+#ifndef REPORT_COLLECTOR_H
+#define REPORT_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    char *endpoint;       /* clients, e.g. "tcp://0.0.0.0:5570" */
+    char *store_endpoint; /* stores connect here, e.g. "tcp://127.0.0.1:5571" */
+    int64_t max_inflight;            /* updates waiting for a commit, all clients */
+    int64_t max_inflight_per_client; /* ... per client connection */
+    int64_t max_message_bytes;       /* ZMQ_MAXMSGSIZE and the codec bound */
+    int64_t max_text_bytes;
+    int64_t max_sub_items;
+    int64_t max_indicators;
+    int64_t max_frames;       /* frames per client message (after the routing id) */
+    int64_t hwm;              /* ZeroMQ send/receive high-water marks, messages per peer */
+    int64_t store_timeout_ms; /* a store silent this long is dead; its updates go to another */
+    int64_t inflight_expiry_ms; /* an update no store answered in this long is dropped */
+    int64_t dead_letter_payload_bytes; /* bytes of refused input kept as dead letter */
+    int64_t year_min, year_max;
+} report_collector_config_t;
+
+/* Refusal reasons counted by the collector (index into stats.refused). */
+#define REPORT_REASONS(X)                                                                          \
+    X(too_large) X(too_many_frames) X(malformed) X(missing_field) X(bad_uuid) X(bad_code)          \
+    X(bad_section) X(bad_period) X(out_of_range) X(too_many_items) X(too_many_indicators)          \
+    X(duplicate_indicator) X(invalid_utf8) X(control_char) X(text_too_long) X(unit_mismatch)       \
+    X(unknown_unit) X(unknown_area) X(unknown_indicator) X(bad_placeholder) X(store_refused)       \
+    X(other)
+#define REPORT_REASON_ENUM(name) REPORT_REASON_##name,
+typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_reason_t;
+
+/* The index of a reason code, REPORT_REASON_other if unknown; and its name. */
+report_reason_t report_reason_parse(const char *name);
+const char *report_reason_name(report_reason_t reason);
+
+typedef struct {
+    uint64_t received;
+    uint64_t bytes_received;
+    uint64_t stored;
+    uint64_t duplicates;
+    uint64_t rejected;
+    uint64_t busy;
+    uint64_t refused[REPORT_REASON_COUNT];
+    uint64_t undeliverable; /* replies whose client had gone */
+    uint64_t redispatched;  /* updates moved from a dead store to another */
+    uint64_t expired;
+    uint64_t dead_letters_dropped;
+    uint64_t inflight;
+    uint64_t stores;
+} report_collector_stats_t;
+
+typedef struct report_collector_t report_collector_t;
+
+void report_collector_config_default(report_collector_config_t *cfg);
+
+/* Binds both sockets and starts the collector in its own thread; returns once bound. The
+ * config is copied. NULL if a socket cannot be bound. */
+report_collector_t *report_collector_start(const report_collector_config_t *cfg);
+/* Stops the thread and frees the collector; accepts NULL; sets *self_p to NULL. */
+void report_collector_stop(report_collector_t **self_p);
+/* The endpoints actually bound (with the port chosen for "*"), valid while running. */
+const char *report_collector_endpoint(report_collector_t *self);
+const char *report_collector_store_endpoint(report_collector_t *self);
+void report_collector_stats(report_collector_t *self, report_collector_stats_t *out);
+
+#endif

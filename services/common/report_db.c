@@ -1,0 +1,264 @@
+/* PostgreSQL access through one small wrapper (after pg_auto_failover's pgsql.c). */
+#include "report_db.h"
+#include "report_log.h"
+#include "report_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct report_db_t {
+    char *conninfo;
+    PGconn *conn;
+    char sqlstate[6];
+    char error[512];
+};
+
+report_db_t *report_db_new(const char *conninfo)
+{
+    report_db_t *self = report_calloc(1, sizeof *self);
+    self->conninfo = report_strdup(conninfo);
+    return self;
+}
+
+void report_db_destroy(report_db_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    report_db_t *self = *self_p;
+    report_db_disconnect(self);
+    free(self->conninfo);
+    free(self);
+    *self_p = NULL;
+}
+
+static void s_keep_error(report_db_t *self, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
+    const char *msg = res ? PQresultErrorMessage(res) : NULL;
+    if (!msg || !*msg)
+        msg = self->conn ? PQerrorMessage(self->conn) : "no connection";
+    snprintf(self->error, sizeof self->error, "%s", msg);
+    /* libpq messages end in a newline; logs want one line. */
+    for (char *p = self->error; *p; p++)
+        if (*p == '\n')
+            *p = (p[1] ? ' ' : '\0');
+}
+
+int report_db_connect(report_db_t *self)
+{
+    report_db_disconnect(self);
+    self->conn = PQconnectdb(self->conninfo);
+    if (PQstatus(self->conn) != CONNECTION_OK) {
+        s_keep_error(self, NULL);
+        snprintf(self->sqlstate, sizeof self->sqlstate, "08001");
+        report_db_disconnect(self);
+        return -1;
+    }
+    /* Messages are UTF-8 end to end; NFC is guaranteed by the validator. */
+    PQsetClientEncoding(self->conn, "UTF8");
+    self->sqlstate[0] = '\0';
+    self->error[0] = '\0';
+    return 0;
+}
+
+void report_db_disconnect(report_db_t *self)
+{
+    if (self->conn) {
+        PQfinish(self->conn);
+        self->conn = NULL;
+    }
+}
+
+bool report_db_connected(report_db_t *self)
+{
+    return self->conn && PQstatus(self->conn) == CONNECTION_OK;
+}
+
+static int s_check(report_db_t *self, PGresult *res, report_db_row_fn *fn, void *arg)
+{
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        s_keep_error(self, res);
+        if (!report_db_connected(self) && self->sqlstate[0] == '\0')
+            snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+        PQclear(res);
+        return -1;
+    }
+    int rc = 0;
+    if (fn) {
+        int rows = PQntuples(res);
+        for (int i = 0; i < rows && rc == 0; i++)
+            rc = fn(arg, res, i);
+        if (rc != 0) {
+            snprintf(self->sqlstate, sizeof self->sqlstate, "XX000");
+            snprintf(self->error, sizeof self->error, "unexpected result row");
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+int report_db_query(report_db_t *self, const char *sql, int nparams, const char *const *params,
+                    report_db_row_fn *fn, void *arg)
+{
+    if (!self->conn) {
+        snprintf(self->sqlstate, sizeof self->sqlstate, "08003");
+        snprintf(self->error, sizeof self->error, "not connected");
+        return -1;
+    }
+    PGresult *res = PQexecParams(self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    return s_check(self, res, fn, arg);
+}
+
+int report_db_exec(report_db_t *self, const char *sql)
+{
+    if (!self->conn) {
+        snprintf(self->sqlstate, sizeof self->sqlstate, "08003");
+        snprintf(self->error, sizeof self->error, "not connected");
+        return -1;
+    }
+    return s_check(self, PQexec(self->conn, sql), NULL, NULL);
+}
+
+const char *report_db_sqlstate(const report_db_t *self)
+{
+    return self->sqlstate;
+}
+
+const char *report_db_error(const report_db_t *self)
+{
+    return self->error;
+}
+
+bool report_db_connection_lost(const report_db_t *self)
+{
+    if (strncmp(self->sqlstate, "08", 2) == 0 || strncmp(self->sqlstate, "57P", 3) == 0)
+        return true;
+    return !self->conn || PQstatus(self->conn) != CONNECTION_OK;
+}
+
+char *report_db_scrub(const char *conninfo)
+{
+    report_buf_t out;
+    report_buf_init(&out);
+    const char *p = conninfo;
+    while (*p) {
+        const char *key = strstr(p, "password");
+        if (!key) {
+            report_buf_adds(&out, p);
+            break;
+        }
+        const char *eq = key + 8;
+        while (*eq == ' ')
+            eq++;
+        if (*eq != '=') {
+            report_buf_add(&out, p, (size_t)(eq - p));
+            p = eq;
+            continue;
+        }
+        report_buf_add(&out, p, (size_t)(eq + 1 - p));
+        report_buf_adds(&out, "***");
+        const char *v = eq + 1;
+        while (*v == ' ')
+            v++;
+        if (*v == '\'') {
+            for (v++; *v && *v != '\''; v++)
+                if (*v == '\\' && v[1])
+                    v++;
+            if (*v)
+                v++;
+        } else {
+            while (*v && *v != ' ')
+                v++;
+        }
+        p = v;
+    }
+    /* URIs: postgresql://user:secret@host */
+    char *s = report_buf_take(&out);
+    char *scheme = strstr(s, "://");
+    if (scheme) {
+        char *at = strchr(scheme + 3, '@');
+        char *colon = strchr(scheme + 3, ':');
+        if (at && colon && colon < at) {
+            char *t = report_sprintf("%.*s:***%s", (int)(colon - s), s, at);
+            free(s);
+            s = t;
+        }
+    }
+    return s;
+}
+
+typedef struct {
+    const char *name;
+    const char *sql;
+} s_migration_t;
+
+extern const s_migration_t report_migrations[];
+extern const size_t report_migration_count;
+
+static int s_row_exists(void *arg, const PGresult *res, int row)
+{
+    *(bool *)arg = true;
+    return 0;
+}
+
+int report_db_migrate(report_db_t *self)
+{
+    if (report_db_exec(self, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             " name text PRIMARY KEY,"
+                             " applied_at timestamptz NOT NULL DEFAULT now())") != 0) {
+        /* Two processes creating it at once: one wins, the other sees a unique violation. */
+        if (strcmp(self->sqlstate, "23505") != 0 && strcmp(self->sqlstate, "42P07") != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < report_migration_count; i++) {
+        const char *name = report_migrations[i].name;
+        if (report_db_exec(self, "BEGIN") != 0)
+            return -1;
+        bool applied = false;
+        const char *params[] = {name};
+        int rc = report_db_exec(self, "SELECT pg_advisory_xact_lock(5570)");
+        if (rc == 0)
+            rc = report_db_query(self, "SELECT 1 FROM schema_migrations WHERE name = $1", 1,
+                                 params, s_row_exists, &applied);
+        if (rc == 0 && !applied) {
+            rc = report_db_exec(self, report_migrations[i].sql);
+            if (rc == 0)
+                rc = report_db_query(self, "INSERT INTO schema_migrations (name) VALUES ($1)", 1,
+                                     params, NULL, NULL);
+            if (rc == 0)
+                log_info("migration applied", "name=%s", name);
+        }
+        if (rc != 0) {
+            log_error("migration failed", "name=%s sqlstate=%s error=%s", name, self->sqlstate,
+                      report_logq(self->error));
+            char state[6];
+            memcpy(state, self->sqlstate, sizeof state);
+            report_db_exec(self, "ROLLBACK");
+            memcpy(self->sqlstate, state, sizeof state);
+            return -1;
+        }
+        if (report_db_exec(self, "COMMIT") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int s_first_value(void *arg, const PGresult *res, int row)
+{
+    char **out = arg;
+    if (!*out)
+        *out = report_strdup(PQgetvalue(res, row, 0));
+    return 0;
+}
+
+char *report_db_show(report_db_t *self, const char *name)
+{
+    const char *params[] = {name};
+    char *value = NULL;
+    if (report_db_query(self, "SELECT current_setting($1)", 1, params, s_first_value, &value) != 0)
+        return NULL;
+    return value;
+}

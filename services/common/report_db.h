@@ -1,0 +1,52 @@
+/* The one wrapper through which the services talk to PostgreSQL: parameterised statements
+ * only, a row callback to parse results, the SQLSTATE kept for the caller, and a clear
+ * "connection lost" signal (class 08 or a dead connection) that means "reconnect". */
+#ifndef REPORT_DB_H
+#define REPORT_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct report_db_t report_db_t;
+
+/* Called once per result row; return 0 to go on, -1 to stop with an error. */
+typedef int(report_db_row_fn)(void *arg, const PGresult *result, int row);
+
+/* Creates a handle for conninfo; does not connect. NULL on failure. */
+report_db_t *report_db_new(const char *conninfo);
+/* Closes the connection and frees the handle; accepts NULL; sets *self_p to NULL. */
+void report_db_destroy(report_db_t **self_p);
+
+/* Connects (closing any old connection). 0, or -1 with the error kept. */
+int report_db_connect(report_db_t *self);
+/* Closes the connection, keeping the handle. */
+void report_db_disconnect(report_db_t *self);
+/* True if there is a connection that libpq believes is up. */
+bool report_db_connected(report_db_t *self);
+
+/* Runs one parameterised statement (text parameters; NULL entries are SQL NULL) and calls
+ * fn for each row returned (fn may be NULL). 0, or -1 with the SQLSTATE and message kept. */
+int report_db_query(report_db_t *self, const char *sql, int nparams, const char *const *params,
+                    report_db_row_fn *fn, void *arg);
+/* Runs a statement without parameters (may hold several statements; used for migrations and
+ * BEGIN/COMMIT). 0 or -1. */
+int report_db_exec(report_db_t *self, const char *sql);
+
+/* SQLSTATE of the last failure ("" if none), and its message. */
+const char *report_db_sqlstate(const report_db_t *self);
+const char *report_db_error(const report_db_t *self);
+/* True if the last failure means the connection is gone (class 08, or the connection is bad):
+ * the caller should reconnect and retry. */
+bool report_db_connection_lost(const report_db_t *self);
+
+/* The conninfo with any password replaced by "***", for logs. Caller frees. */
+char *report_db_scrub(const char *conninfo);
+
+/* Applies the embedded migrations not yet applied, each in its own transaction under an
+ * advisory lock so that several processes may start at once. 0 or -1. */
+int report_db_migrate(report_db_t *self);
+
+/* Reads a setting with SHOW; returns a new string or NULL. */
+char *report_db_show(report_db_t *self, const char *name);
+
+#endif

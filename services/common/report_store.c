@@ -1,0 +1,925 @@
+/* The store: group commit of updates from collectors into PostgreSQL.
+ *
+ * Why batches: a commit waits for the WAL flush, so committing rows one by one caps ingest
+ * at a few thousand per second; one transaction per batch of up to batch_max updates makes
+ * the flush cost shared. Why answers only after COMMIT: an acknowledgement means "durable";
+ * anything held in memory when the process dies was never acknowledged, and the client (or
+ * the collector) sends it again under the same update id, which the unique key turns into
+ * DUPLICATE instead of a second row. */
+#define _GNU_SOURCE
+#include "report_store.h"
+#include "report_codec.h"
+#include "report_db.h"
+#include "report_log.h"
+#include "report_util.h"
+#include "report_validate.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+void report_store_config_default(report_store_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->db = "dbname=report";
+    cfg->collectors = "tcp://127.0.0.1:5571";
+    cfg->store_id = "";
+    cfg->batch_max = 500;
+    cfg->batch_wait_ms = 5;
+    cfg->capacity = 2000;
+    cfg->heartbeat_ms = 1000;
+    cfg->reconnect_min_ms = 10;
+    cfg->reconnect_max_ms = 5000;
+    cfg->dead_letter_max = 10000;
+    cfg->dead_letter_queue = 1000;
+    cfg->catalog_refresh_ms = 10000;
+    cfg->migrate = true;
+}
+
+typedef struct {
+    size_t link;
+    uint64_t tag;
+    report_update_t *update;
+    uint8_t *payload;
+    size_t payload_size;
+    report_reply_t reply;
+    bool answered;
+} s_work_t;
+
+typedef struct {
+    char reason[48];
+    char message[256];
+    char unit[64];
+    char update_id[64];
+    uint8_t *payload;
+    size_t len;
+    uint64_t size;
+} s_dead_t;
+
+/* Sorted code lists loaded from the database: what a unit may name. */
+typedef struct {
+    char **codes;
+    size_t count;
+} s_codes_t;
+
+typedef struct {
+    const report_store_config_t *cfg;
+    char store_id[64];
+    void *zctx;
+    void **links;
+    size_t link_count;
+    report_db_t *db;
+    s_work_t *work;
+    size_t work_count;
+    s_dead_t *dead;
+    size_t dead_count;
+    int64_t oldest_ms;
+    int64_t next_heartbeat;
+    int64_t next_connect;
+    int64_t backoff_ms;
+    int64_t catalog_at;
+    bool ever_connected;
+    s_codes_t units, areas, indicators;
+    report_store_stats_t stats;
+    pthread_mutex_t *lock;         /* guards *shared_stats; NULL when run from main */
+    report_store_stats_t *shared_stats;
+    volatile int *stop;
+    bool fatal;
+} s_run_t;
+
+/* --- catalogue --- */
+
+static int s_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void s_codes_clear(s_codes_t *c)
+{
+    report_strv_free(c->codes, c->count);
+    c->codes = NULL;
+    c->count = 0;
+}
+
+static bool s_codes_has(const s_codes_t *c, const char *code)
+{
+    return c->count && bsearch(&code, c->codes, c->count, sizeof(char *), s_cmp_str) != NULL;
+}
+
+static int s_catalog_row(void *arg, const PGresult *res, int row)
+{
+    s_run_t *run = arg;
+    const char *kind = PQgetvalue(res, row, 0);
+    s_codes_t *c = kind[0] == 'u' ? &run->units : kind[0] == 'a' ? &run->areas : &run->indicators;
+    c->codes = report_realloc(c->codes, (c->count + 1) * sizeof(char *));
+    c->codes[c->count++] = report_strdup(PQgetvalue(res, row, 1));
+    return 0;
+}
+
+static int s_catalog_load(s_run_t *run)
+{
+    s_codes_clear(&run->units);
+    s_codes_clear(&run->areas);
+    s_codes_clear(&run->indicators);
+    int rc = report_db_query(run->db,
+                             "SELECT 'u', code FROM units WHERE active"
+                             " UNION ALL SELECT 'a', code FROM work_areas"
+                             " UNION ALL SELECT 'i', code FROM indicators",
+                             0, NULL, s_catalog_row, run);
+    qsort(run->units.codes, run->units.count, sizeof(char *), s_cmp_str);
+    qsort(run->areas.codes, run->areas.count, sizeof(char *), s_cmp_str);
+    qsort(run->indicators.codes, run->indicators.count, sizeof(char *), s_cmp_str);
+    run->catalog_at = report_clock_ms();
+    return rc;
+}
+
+/* Checks that every placeholder {CODE} / {CODE.ytd|plan|pct} names a known indicator.
+ * Returns NULL if all do, else the reason code, with the offending text in bad. */
+static const char *s_check_placeholders(const s_run_t *run, const char *text, char *bad,
+                                        size_t size)
+{
+    for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
+        const char *q = p + 1;
+        while ((*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_')
+            q++;
+        size_t code_len = (size_t)(q - p - 1);
+        if (code_len == 0 || code_len > 32)
+            continue;
+        const char *field = NULL;
+        size_t field_len = 0;
+        if (*q == '.') {
+            field = q + 1;
+            const char *r = field;
+            while (*r >= 'a' && *r <= 'z')
+                r++;
+            field_len = (size_t)(r - field);
+            q = r;
+        }
+        if (*q != '}')
+            continue;
+        snprintf(bad, size, "%.*s", (int)(q - p + 1), p);
+        char code[33];
+        memcpy(code, p + 1, code_len);
+        code[code_len] = '\0';
+        if (!s_codes_has(&run->indicators, code))
+            return "unknown_indicator";
+        if (field && !((field_len == 3 && !strncmp(field, "ytd", 3)) ||
+                       (field_len == 4 && !strncmp(field, "plan", 4)) ||
+                       (field_len == 3 && !strncmp(field, "pct", 3))))
+            return "bad_placeholder";
+    }
+    return NULL;
+}
+
+/* --- dead letters --- */
+
+static void s_dead_push(s_run_t *run, const char *reason, const char *message, const char *unit,
+                        const char *update_id, const uint8_t *payload, size_t len, uint64_t size)
+{
+    if (run->dead_count >= (size_t)run->cfg->dead_letter_queue) {
+        run->stats.dead_letters_dropped++;
+        return;
+    }
+    s_dead_t *d = &run->dead[run->dead_count++];
+    snprintf(d->reason, sizeof d->reason, "%s", reason);
+    snprintf(d->message, sizeof d->message, "%s", message);
+    snprintf(d->unit, sizeof d->unit, "%s", unit);
+    snprintf(d->update_id, sizeof d->update_id, "%s", update_id);
+    d->payload = report_malloc(len);
+    if (len)
+        memcpy(d->payload, payload, len);
+    d->len = len;
+    d->size = size;
+}
+
+static void s_dead_clear(s_run_t *run)
+{
+    for (size_t i = 0; i < run->dead_count; i++)
+        free(run->dead[i].payload);
+    run->dead_count = 0;
+}
+
+/* --- PostgreSQL array literals for unnest() parameters --- */
+
+static void s_array_open(report_buf_t *b)
+{
+    report_buf_init(b);
+    report_buf_adds(b, "{");
+}
+
+static void s_array_add(report_buf_t *b, const char *elem)
+{
+    if (b->len > 1)
+        report_buf_adds(b, ",");
+    report_buf_adds(b, "\"");
+    for (const char *p = elem; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            report_buf_add(b, "\\", 1);
+        report_buf_add(b, p, 1);
+    }
+    report_buf_adds(b, "\"");
+}
+
+static void s_array_add_bytea(report_buf_t *b, const uint8_t *data, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (b->len > 1)
+        report_buf_adds(b, ",");
+    report_buf_adds(b, "\"\\\\x");
+    for (size_t i = 0; i < len; i++) {
+        char pair[2] = {hex[data[i] >> 4], hex[data[i] & 15]};
+        report_buf_add(b, pair, 2);
+    }
+    report_buf_adds(b, "\"");
+}
+
+static void s_array_close(report_buf_t *b)
+{
+    report_buf_adds(b, "}");
+}
+
+/* --- the batch --- */
+
+#define S_UPDATE_COLS 13
+
+static const char *S_INSERT_SQL =
+    "WITH batch AS ("
+    "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[],"
+    "                       $6::text[], $7::text[], $8::int[], $9::int[], $10::bool[],"
+    "                       $11::text[], $12::jsonb[], $13::bytea[])"
+    "    AS b(update_id, unit_code, year, month, section, area_code, item_key, item_order,"
+    "         revision, withdrawn, text, sub_items, payload)"
+    "), ins AS ("
+    "  INSERT INTO updates (update_id, unit_code, year, month, section, area_code, item_key,"
+    "                       item_order, revision, withdrawn, text, sub_items, payload, stored_by)"
+    "  SELECT b.*, $14 FROM batch b"
+    "  ON CONFLICT (update_id) DO NOTHING"
+    "  RETURNING seq, update_id"
+    "), iv AS ("
+    "  INSERT INTO indicator_values (update_seq, indicator_code, value)"
+    "  SELECT ins.seq, v.code, v.value"
+    "    FROM unnest($15::uuid[], $16::text[], $17::numeric[]) AS v(update_id, code, value)"
+    "    JOIN ins USING (update_id)"
+    ")"
+    "SELECT update_id::text FROM ins";
+
+static const char *S_DEAD_SQL =
+    "INSERT INTO dead_letters (reason, message, unit_code, update_id, payload, payload_size)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[],"
+    "                      $6::bigint[])";
+
+static const char *S_DEAD_PRUNE_SQL =
+    "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - $1::bigint";
+
+typedef struct {
+    s_run_t *run;
+    size_t *members; /* work indices in this statement */
+    size_t member_count;
+} s_batch_t;
+
+static int s_inserted_row(void *arg, const PGresult *res, int row)
+{
+    s_batch_t *batch = arg;
+    const char *id = PQgetvalue(res, row, 0);
+    for (size_t i = 0; i < batch->member_count; i++) {
+        s_work_t *w = &batch->run->work[batch->members[i]];
+        if (w->reply.outcome == REPORT_OUTCOME_NONE && strcmp(w->update->update_id, id) == 0) {
+            w->reply.outcome = REPORT_OUTCOME_STORED;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Runs the insert for the given work items inside the current transaction; marks the stored
+ * ones STORED (the caller turns the rest into DUPLICATE after COMMIT). */
+static int s_insert_updates(s_run_t *run, size_t *members, size_t count)
+{
+    report_buf_t cols[S_UPDATE_COLS], iv_id, iv_code, iv_value;
+    for (int c = 0; c < S_UPDATE_COLS; c++)
+        s_array_open(&cols[c]);
+    s_array_open(&iv_id);
+    s_array_open(&iv_code);
+    s_array_open(&iv_value);
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        s_work_t *w = &run->work[members[i]];
+        report_update_t *u = w->update;
+        /* The same id twice in one statement: only the first goes in, the other is a
+         * duplicate of it. */
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(run->work[members[j]].update->update_id, u->update_id) == 0;
+        if (seen)
+            continue;
+        used++;
+        char num[32];
+        s_array_add(&cols[0], u->update_id);
+        s_array_add(&cols[1], u->unit_code);
+        snprintf(num, sizeof num, "%d", u->year);
+        s_array_add(&cols[2], num);
+        snprintf(num, sizeof num, "%d", u->month);
+        s_array_add(&cols[3], num);
+        s_array_add(&cols[4], report_section_name(u->section));
+        s_array_add(&cols[5], u->area_code);
+        s_array_add(&cols[6], u->item_key);
+        snprintf(num, sizeof num, "%u", u->item_order);
+        s_array_add(&cols[7], num);
+        snprintf(num, sizeof num, "%u", u->revision);
+        s_array_add(&cols[8], num);
+        s_array_add(&cols[9], u->withdrawn ? "t" : "f");
+        s_array_add(&cols[10], u->text);
+        json_t *subs = json_array();
+        for (size_t k = 0; k < u->sub_item_count; k++)
+            json_array_append_new(subs, json_string(u->sub_items[k]));
+        char *subs_json = json_dumps(subs, JSON_COMPACT);
+        json_decref(subs);
+        s_array_add(&cols[11], subs_json ? subs_json : "[]");
+        free(subs_json);
+        s_array_add_bytea(&cols[12], w->payload, w->payload_size);
+        for (size_t k = 0; k < u->indicator_count; k++) {
+            s_array_add(&iv_id, u->update_id);
+            s_array_add(&iv_code, u->indicators[k].code);
+            snprintf(num, sizeof num, "%.17g", u->indicators[k].value);
+            s_array_add(&iv_value, num);
+        }
+    }
+    const char *params[S_UPDATE_COLS + 4];
+    for (int c = 0; c < S_UPDATE_COLS; c++) {
+        s_array_close(&cols[c]);
+        params[c] = cols[c].data;
+    }
+    s_array_close(&iv_id);
+    s_array_close(&iv_code);
+    s_array_close(&iv_value);
+    params[13] = run->store_id;
+    params[14] = iv_id.data;
+    params[15] = iv_code.data;
+    params[16] = iv_value.data;
+    s_batch_t batch = {run, members, count};
+    int rc = used ? report_db_query(run->db, S_INSERT_SQL, 17, params, s_inserted_row, &batch) : 0;
+    for (int c = 0; c < S_UPDATE_COLS; c++)
+        report_buf_free(&cols[c]);
+    report_buf_free(&iv_id);
+    report_buf_free(&iv_code);
+    report_buf_free(&iv_value);
+    return rc;
+}
+
+static int s_insert_dead_letters(s_run_t *run)
+{
+    if (run->dead_count == 0)
+        return 0;
+    report_buf_t cols[6];
+    for (int c = 0; c < 6; c++)
+        s_array_open(&cols[c]);
+    for (size_t i = 0; i < run->dead_count; i++) {
+        s_dead_t *d = &run->dead[i];
+        char num[32];
+        s_array_add(&cols[0], d->reason);
+        s_array_add(&cols[1], d->message);
+        s_array_add(&cols[2], d->unit);
+        s_array_add(&cols[3], d->update_id);
+        s_array_add_bytea(&cols[4], d->payload, d->len);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)d->size);
+        s_array_add(&cols[5], num);
+    }
+    const char *params[6];
+    for (int c = 0; c < 6; c++) {
+        s_array_close(&cols[c]);
+        params[c] = cols[c].data;
+    }
+    int rc = report_db_query(run->db, S_DEAD_SQL, 6, params, NULL, NULL);
+    for (int c = 0; c < 6; c++)
+        report_buf_free(&cols[c]);
+    if (rc == 0) {
+        char max[32];
+        snprintf(max, sizeof max, "%lld", (long long)run->cfg->dead_letter_max);
+        const char *p[] = {max};
+        rc = report_db_query(run->db, S_DEAD_PRUNE_SQL, 1, p, NULL, NULL);
+    }
+    return rc;
+}
+
+/* --- links to collectors --- */
+
+static void s_send_frame(s_run_t *run, size_t link, const report_frame_t *frame)
+{
+    size_t size;
+    uint8_t *buf = report_frame_encode(frame, &size);
+    if (zmq_send(run->links[link], buf, size, ZMQ_DONTWAIT) < 0)
+        log_warn("cannot send to collector", "link=%zu error=%s", link,
+                 report_logq(zmq_strerror(errno)));
+    free(buf);
+}
+
+static void s_heartbeat(s_run_t *run)
+{
+    report_frame_t ready = {.type = REPORT_FRAME_READY};
+    ready.credit = (uint32_t)run->cfg->capacity;
+    snprintf(ready.store_id, sizeof ready.store_id, "%s", run->store_id);
+    for (size_t i = 0; i < run->link_count; i++)
+        s_send_frame(run, i, &ready);
+    run->next_heartbeat = report_clock_ms() + run->cfg->heartbeat_ms;
+}
+
+static void s_answer_all(s_run_t *run)
+{
+    for (size_t i = 0; i < run->work_count; i++) {
+        s_work_t *w = &run->work[i];
+        report_frame_t result = {.type = REPORT_FRAME_RESULT, .tag = w->tag};
+        result.reply = w->reply;
+        switch (w->reply.outcome) {
+        case REPORT_OUTCOME_STORED:
+            run->stats.stored++;
+            break;
+        case REPORT_OUTCOME_DUPLICATE:
+            run->stats.duplicates++;
+            break;
+        default:
+            run->stats.rejected++;
+            break;
+        }
+        s_send_frame(run, w->link, &result);
+        report_update_destroy(&w->update);
+        free(w->payload);
+    }
+    run->work_count = 0;
+}
+
+/* --- connection management --- */
+
+static void s_schedule_reconnect(s_run_t *run)
+{
+    /* Decorrelated jitter: next wait is random in [min, 3 * previous], capped. */
+    int64_t lo = run->cfg->reconnect_min_ms;
+    int64_t hi = run->backoff_ms * 3;
+    if (hi <= lo)
+        hi = lo + 1;
+    run->backoff_ms = lo + (int64_t)report_random((uint32_t)(hi - lo));
+    if (run->backoff_ms > run->cfg->reconnect_max_ms)
+        run->backoff_ms = run->cfg->reconnect_max_ms;
+    run->next_connect = report_clock_ms() + run->backoff_ms;
+}
+
+static void s_connection_lost(s_run_t *run)
+{
+    if (run->stats.db_up)
+        log_warn("database connection lost", "sqlstate=%s error=%s held=%zu",
+                 report_db_sqlstate(run->db), report_logq(report_db_error(run->db)),
+                 run->work_count);
+    report_db_disconnect(run->db);
+    run->stats.db_up = false;
+    s_schedule_reconnect(run);
+}
+
+static bool s_setting_off(report_db_t *db, const char *name)
+{
+    char *v = report_db_show(db, name);
+    bool off = v && strcmp(v, "off") == 0;
+    free(v);
+    return off;
+}
+
+/* Connects if needed and it is time to try. 0 if connected. */
+static int s_db_ensure(s_run_t *run)
+{
+    if (report_db_connected(run->db))
+        return 0;
+    if (report_clock_ms() < run->next_connect)
+        return -1;
+    if (report_db_connect(run->db) != 0) {
+        if (run->stats.db_up || !run->ever_connected)
+            log_warn("cannot connect to database", "error=%s retry_ms=%lld",
+                     report_logq(report_db_error(run->db)), (long long)run->backoff_ms);
+        run->stats.db_up = false;
+        s_schedule_reconnect(run);
+        return -1;
+    }
+    if (s_setting_off(run->db, "fsync") || s_setting_off(run->db, "synchronous_commit")) {
+        run->stats.refused_durability = true;
+        if (!run->cfg->allow_unsafe_durability) {
+            log_error("refusing to run: the server does not make commits durable",
+                      "fsync_or_synchronous_commit=off hint=%s",
+                      report_logq("set fsync=on and synchronous_commit=on"));
+            run->fatal = true;
+            report_db_disconnect(run->db);
+            return -1;
+        }
+        log_warn("DEVELOPMENT MODE: durability is off on the server, acknowledged updates may "
+                 "be lost",
+                 "allow_unsafe_durability=true");
+    }
+    if (run->cfg->migrate && report_db_migrate(run->db) != 0) {
+        s_connection_lost(run);
+        return -1;
+    }
+    if (s_catalog_load(run) != 0) {
+        s_connection_lost(run);
+        return -1;
+    }
+    if (run->ever_connected)
+        run->stats.reconnects++;
+    run->ever_connected = true;
+    run->stats.db_up = true;
+    run->backoff_ms = run->cfg->reconnect_min_ms;
+    char *where = report_db_scrub(run->cfg->db);
+    log_info("database connected", "db=%s units=%zu areas=%zu indicators=%zu",
+             report_logq(where), run->units.count, run->areas.count, run->indicators.count);
+    free(where);
+    return 0;
+}
+
+/* Refuses, before any SQL, updates naming codes the catalogue does not hold. */
+static void s_check_catalog(s_run_t *run)
+{
+    for (size_t i = 0; i < run->work_count; i++) {
+        s_work_t *w = &run->work[i];
+        if (w->answered)
+            continue;
+        report_update_t *u = w->update;
+        const char *reason = NULL;
+        char bad[80] = "";
+        if (!s_codes_has(&run->units, u->unit_code))
+            reason = "unknown_unit", snprintf(bad, sizeof bad, "%s", u->unit_code);
+        else if (!s_codes_has(&run->areas, u->area_code))
+            reason = "unknown_area", snprintf(bad, sizeof bad, "%s", u->area_code);
+        for (size_t k = 0; !reason && k < u->indicator_count; k++)
+            if (!s_codes_has(&run->indicators, u->indicators[k].code))
+                reason = "unknown_indicator",
+                snprintf(bad, sizeof bad, "%s", u->indicators[k].code);
+        if (!reason)
+            reason = s_check_placeholders(run, u->text, bad, sizeof bad);
+        for (size_t k = 0; !reason && k < u->sub_item_count; k++)
+            reason = s_check_placeholders(run, u->sub_items[k], bad, sizeof bad);
+        if (!reason)
+            continue;
+        report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason,
+                         "%s: %s", reason, bad);
+        w->answered = true;
+        log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s", u->unit_code,
+                 u->update_id, reason, report_logq(bad));
+        s_dead_push(run, reason, w->reply.message, u->unit_code, u->update_id, w->payload,
+                    w->payload_size, w->payload_size);
+    }
+}
+
+static void s_rollback(s_run_t *run)
+{
+    if (report_db_connected(run->db))
+        report_db_exec(run->db, "ROLLBACK");
+}
+
+/* Commits members in one transaction (with the dead letters when with_dead). 0, or -1 with
+ * the transaction rolled back. */
+static int s_commit(s_run_t *run, size_t *members, size_t count, bool with_dead)
+{
+    for (size_t i = 0; i < count; i++)
+        run->work[members[i]].reply.outcome = REPORT_OUTCOME_NONE;
+    if (report_db_exec(run->db, "BEGIN") == 0 && s_insert_updates(run, members, count) == 0 &&
+        (!with_dead || s_insert_dead_letters(run) == 0) && report_db_exec(run->db, "COMMIT") == 0)
+        return 0;
+    s_rollback(run);
+    return -1;
+}
+
+static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        s_work_t *w = &run->work[members[i]];
+        if (w->reply.outcome == REPORT_OUTCOME_STORED)
+            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_STORED, "",
+                             "committed");
+        else
+            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_DUPLICATE, "",
+                             "this update id was stored before");
+        w->answered = true;
+    }
+}
+
+static void s_flush(s_run_t *run)
+{
+    if (run->work_count == 0 && run->dead_count == 0)
+        return;
+    if (s_db_ensure(run) != 0)
+        return;
+    if (report_clock_ms() - run->catalog_at > run->cfg->catalog_refresh_ms &&
+        s_catalog_load(run) != 0) {
+        s_connection_lost(run);
+        return;
+    }
+    s_check_catalog(run);
+    size_t *members = report_calloc(run->work_count, sizeof(size_t));
+    size_t count = 0;
+    for (size_t i = 0; i < run->work_count; i++)
+        if (!run->work[i].answered)
+            members[count++] = i;
+    int64_t t0 = report_clock_ms();
+    if (s_commit(run, members, count, true) == 0) {
+        s_mark_committed(run, members, count);
+        run->stats.dead_letters += run->dead_count;
+        s_dead_clear(run);
+        run->stats.batches++;
+        log_debug("batch committed", "updates=%zu ms=%lld", count,
+                  (long long)(report_clock_ms() - t0));
+    } else if (report_db_connection_lost(run->db)) {
+        s_connection_lost(run);
+        free(members);
+        return;
+    } else {
+        /* A row the database refused (a catalogue change since we loaded it, say): find it
+         * by committing one by one, so one bad update cannot hold back the others. */
+        log_warn("batch refused, retrying one by one", "sqlstate=%s error=%s updates=%zu",
+                 report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count);
+        if (s_catalog_load(run) != 0) {
+            s_connection_lost(run);
+            free(members);
+            return;
+        }
+        for (size_t i = 0; i < count; i++) {
+            s_work_t *w = &run->work[members[i]];
+            if (s_commit(run, &members[i], 1, false) == 0) {
+                s_mark_committed(run, &members[i], 1);
+            } else if (report_db_connection_lost(run->db)) {
+                s_connection_lost(run);
+                free(members);
+                return;
+            } else {
+                report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
+                                 "store_refused", "database refused the update (SQLSTATE %s)",
+                                 report_db_sqlstate(run->db));
+                w->answered = true;
+                s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
+                            w->update->update_id, w->payload, w->payload_size, w->payload_size);
+            }
+        }
+        if (s_commit(run, NULL, 0, true) == 0)
+            run->stats.dead_letters += run->dead_count;
+        else
+            run->stats.dead_letters_dropped += run->dead_count;
+        s_dead_clear(run);
+        run->stats.batches++;
+    }
+    free(members);
+    s_answer_all(run);
+}
+
+/* --- receiving --- */
+
+static void s_receive(s_run_t *run, size_t link)
+{
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, run->links[link], ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&msg);
+        return;
+    }
+    bool more = zmq_msg_more(&msg);
+    report_frame_t frame;
+    int rc = more ? -1 : report_frame_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &frame);
+    zmq_msg_close(&msg);
+    while (more) {
+        /* Not ours: drain the rest of the message. */
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, run->links[link], ZMQ_DONTWAIT) < 0)
+            more = false;
+        else
+            more = zmq_msg_more(&msg);
+        zmq_msg_close(&msg);
+    }
+    if (rc != 0) {
+        log_warn("malformed frame from collector", "link=%zu", link);
+        return;
+    }
+    if (frame.type == REPORT_FRAME_WORK) {
+        run->stats.received++;
+        s_work_t *w = &run->work[run->work_count++];
+        memset(w, 0, sizeof *w);
+        w->link = link;
+        w->tag = frame.tag;
+        w->payload = frame.update;
+        w->payload_size = frame.update_size;
+        frame.update = NULL;
+        w->update = report_update_decode(w->payload, w->payload_size);
+        /* The collector validated it; check again with wide bounds so that one bad row
+         * (a bug or a rogue collector) cannot fail a whole batch. */
+        report_limits_t wide;
+        report_limits_default(&wide);
+        wide.max_message_bytes = wide.max_text_bytes = SIZE_MAX;
+        wide.max_sub_items = wide.max_indicators = wide.max_key_bytes = SIZE_MAX;
+        wide.value_max = 1e15;
+        report_refusal_t why;
+        if (!w->update) {
+            w->update = report_update_new();
+            w->update->update_id = report_strdup("");
+            report_reply_set(&w->reply, "", REPORT_OUTCOME_REJECTED, "malformed",
+                             "store could not decode the update");
+            w->answered = true;
+        } else if (report_update_validate(&wide, w->update, &why) != 0) {
+            report_reply_set(&w->reply, "", REPORT_OUTCOME_REJECTED, why.reason, "%s",
+                             why.message);
+            w->answered = true;
+        }
+        if (run->work_count == 1)
+            run->oldest_ms = report_clock_ms();
+    } else if (frame.type == REPORT_FRAME_DEAD_LETTER) {
+        s_dead_push(run, frame.reply.reason, frame.reply.message, frame.unit_code,
+                    frame.update_id, frame.payload, frame.payload_len, frame.payload_size);
+        if (run->work_count == 0)
+            run->oldest_ms = report_clock_ms();
+    }
+    report_frame_clear(&frame);
+}
+
+static void s_publish_stats(s_run_t *run)
+{
+    run->stats.pending = run->work_count;
+    if (run->lock) {
+        pthread_mutex_lock(run->lock);
+        *run->shared_stats = run->stats;
+        pthread_mutex_unlock(run->lock);
+    }
+}
+
+static int s_run(s_run_t *run)
+{
+    const report_store_config_t *cfg = run->cfg;
+    if (cfg->store_id && *cfg->store_id) {
+        snprintf(run->store_id, sizeof run->store_id, "%s", cfg->store_id);
+    } else {
+        char host[40] = "store";
+        gethostname(host, sizeof host - 1);
+        snprintf(run->store_id, sizeof run->store_id, "%s-%d", host, (int)getpid());
+    }
+    run->zctx = zmq_ctx_new();
+    run->db = report_db_new(cfg->db);
+    run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
+    run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
+    run->backoff_ms = cfg->reconnect_min_ms;
+    char *endpoints = report_strdup(cfg->collectors);
+    char *save = NULL;
+    for (char *ep = strtok_r(endpoints, ", ", &save); ep; ep = strtok_r(NULL, ", ", &save)) {
+        void *sock = zmq_socket(run->zctx, ZMQ_DEALER);
+        int linger = 0;
+        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+        int ivl = 100;
+        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        int ivl_max = 2000;
+        zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+        if (zmq_connect(sock, ep) != 0) {
+            log_error("cannot connect to collector", "endpoint=%s error=%s", report_logq(ep),
+                      report_logq(zmq_strerror(errno)));
+            zmq_close(sock);
+            continue;
+        }
+        run->links = report_realloc(run->links, (run->link_count + 1) * sizeof(void *));
+        run->links[run->link_count++] = sock;
+    }
+    free(endpoints);
+    if (run->link_count == 0)
+        run->fatal = true;
+    log_info("store starting", "store_id=%s collectors=%s batch_max=%lld batch_wait_ms=%lld",
+             run->store_id, report_logq(cfg->collectors), (long long)cfg->batch_max,
+             (long long)cfg->batch_wait_ms);
+    /* Connect (and migrate) before taking work, so a misconfigured server fails fast. */
+    s_db_ensure(run);
+    zmq_pollitem_t *items = report_calloc(run->link_count ? run->link_count : 1,
+                                          sizeof(zmq_pollitem_t));
+    while (!*run->stop && !run->fatal) {
+        int64_t now = report_clock_ms();
+        if (now >= run->next_heartbeat)
+            s_heartbeat(run);
+        bool room = run->work_count < (size_t)cfg->capacity;
+        for (size_t i = 0; i < run->link_count; i++) {
+            items[i].socket = run->links[i];
+            items[i].events = room ? ZMQ_POLLIN : 0;
+        }
+        int64_t timeout = run->next_heartbeat - now;
+        if (run->work_count || run->dead_count) {
+            int64_t due = run->oldest_ms + cfg->batch_wait_ms - now;
+            if (!report_db_connected(run->db))
+                due = run->next_connect - now;
+            if (due < timeout)
+                timeout = due;
+        }
+        if (timeout > 100)
+            timeout = 100;
+        if (timeout < 0)
+            timeout = 0;
+        int n = zmq_poll(items, (int)run->link_count, (long)timeout);
+        if (n < 0 && errno != EINTR)
+            break;
+        for (size_t i = 0; n > 0 && i < run->link_count; i++) {
+            /* Read what is there, up to the room we have, before deciding to commit. */
+            while ((items[i].revents & ZMQ_POLLIN) && run->work_count < (size_t)cfg->capacity) {
+                int events = 0;
+                size_t len = sizeof events;
+                zmq_getsockopt(run->links[i], ZMQ_EVENTS, &events, &len);
+                if (!(events & ZMQ_POLLIN))
+                    break;
+                s_receive(run, i);
+            }
+        }
+        now = report_clock_ms();
+        bool full = run->work_count >= (size_t)cfg->batch_max;
+        bool due = (run->work_count || run->dead_count) && now - run->oldest_ms >= cfg->batch_wait_ms;
+        if (full || due)
+            s_flush(run);
+        s_publish_stats(run);
+    }
+    s_publish_stats(run);
+    free(items);
+    for (size_t i = 0; i < run->work_count; i++) {
+        report_update_destroy(&run->work[i].update);
+        free(run->work[i].payload);
+    }
+    s_dead_clear(run);
+    free(run->work);
+    free(run->dead);
+    s_codes_clear(&run->units);
+    s_codes_clear(&run->areas);
+    s_codes_clear(&run->indicators);
+    for (size_t i = 0; i < run->link_count; i++)
+        zmq_close(run->links[i]);
+    free(run->links);
+    report_db_destroy(&run->db);
+    zmq_ctx_term(run->zctx);
+    log_info("store stopped", "store_id=%s", run->store_id);
+    return run->fatal ? -1 : 0;
+}
+
+int report_store_run(const report_store_config_t *cfg, volatile int *stop)
+{
+    s_run_t run;
+    memset(&run, 0, sizeof run);
+    run.cfg = cfg;
+    run.stop = stop;
+    return s_run(&run);
+}
+
+struct report_store_t {
+    report_store_config_t cfg;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    report_store_stats_t stats;
+    volatile int stop;
+    int rc;
+};
+
+static void *s_thread(void *arg)
+{
+    report_store_t *self = arg;
+    s_run_t run;
+    memset(&run, 0, sizeof run);
+    run.cfg = &self->cfg;
+    run.stop = &self->stop;
+    run.lock = &self->lock;
+    run.shared_stats = &self->stats;
+    self->rc = s_run(&run);
+    return NULL;
+}
+
+report_store_t *report_store_start(const report_store_config_t *cfg)
+{
+    report_store_t *self = report_calloc(1, sizeof *self);
+    self->cfg = *cfg;
+    self->cfg.db = report_strdup(cfg->db);
+    self->cfg.collectors = report_strdup(cfg->collectors);
+    self->cfg.store_id = report_strdup(cfg->store_id ? cfg->store_id : "");
+    pthread_mutex_init(&self->lock, NULL);
+    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
+        free(self->cfg.db);
+        free(self->cfg.collectors);
+        free(self->cfg.store_id);
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void report_store_stop(report_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    report_store_t *self = *self_p;
+    self->stop = 1;
+    pthread_join(self->thread, NULL);
+    pthread_mutex_destroy(&self->lock);
+    free(self->cfg.db);
+    free(self->cfg.collectors);
+    free(self->cfg.store_id);
+    free(self);
+    *self_p = NULL;
+}
+
+void report_store_stats(report_store_t *self, report_store_stats_t *out)
+{
+    pthread_mutex_lock(&self->lock);
+    *out = self->stats;
+    pthread_mutex_unlock(&self->lock);
+}

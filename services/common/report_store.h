@@ -1,0 +1,59 @@
+/* The store service as a library object: takes validated updates from one or more
+ * collectors, commits them to PostgreSQL in batches (one transaction per batch, the update
+ * id as idempotency key) and answers each update only after its batch committed. */
+#ifndef REPORT_STORE_H
+#define REPORT_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    char *db;               /* libpq conninfo */
+    char *collectors;       /* comma-separated endpoints of collectors' store links */
+    char *store_id;         /* "" = hostname-pid */
+    int64_t batch_max;      /* updates per transaction */
+    int64_t batch_wait_ms;  /* longest an update waits for its batch to fill */
+    int64_t capacity;       /* updates held at most (announced to collectors as credit) */
+    int64_t heartbeat_ms;   /* READY heartbeat to collectors */
+    int64_t reconnect_min_ms;
+    int64_t reconnect_max_ms;
+    int64_t dead_letter_max;   /* rows kept in dead_letters */
+    int64_t dead_letter_queue; /* refused inputs held waiting for the database */
+    int64_t catalog_refresh_ms;
+    bool migrate;              /* apply migrations at start */
+    bool allow_unsafe_durability; /* development only: run even with fsync/synchronous_commit off */
+} report_store_config_t;
+
+/* Counters, read by tests and metrics; updated only by the store's thread. */
+typedef struct {
+    uint64_t received;
+    uint64_t stored;
+    uint64_t duplicates;
+    uint64_t rejected;
+    uint64_t batches;
+    uint64_t reconnects;
+    uint64_t dead_letters;
+    uint64_t dead_letters_dropped;
+    uint64_t pending;
+    bool db_up;
+    bool refused_durability; /* the server has fsync or synchronous_commit off */
+} report_store_stats_t;
+
+typedef struct report_store_t report_store_t;
+
+/* Fills a config with the defaults (strings are static; do not free them). */
+void report_store_config_default(report_store_config_t *cfg);
+
+/* Starts a store in its own thread. The config is copied. NULL on failure. */
+report_store_t *report_store_start(const report_store_config_t *cfg);
+/* Asks the store to stop, waits for its thread and frees it; accepts NULL; sets *self_p NULL.
+ * Updates not yet committed are not answered (the collector re-dispatches or the client
+ * retries: nothing unacknowledged is lost). */
+void report_store_stop(report_store_t **self_p);
+/* A snapshot of the counters (thread-safe). */
+void report_store_stats(report_store_t *self, report_store_stats_t *out);
+/* Runs the store in the calling thread until *stop becomes true or a fatal error; 0 when
+ * stopped, -1 on a fatal error (e.g. durability off). For main(). */
+int report_store_run(const report_store_config_t *cfg, volatile int *stop);
+
+#endif

@@ -1,0 +1,275 @@
+/* Layered validation of updates (CRIU style): bytes, presence, enums, formats, ranges, text. */
+#include "report_validate.h"
+#include "report_codec.h"
+#include "report_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+#include <uuid/uuid.h>
+
+void report_limits_default(report_limits_t *limits)
+{
+    limits->max_message_bytes = REPORT_DEFAULT_MAX_MESSAGE_BYTES;
+    limits->max_text_bytes = REPORT_DEFAULT_MAX_TEXT_BYTES;
+    limits->max_sub_items = REPORT_DEFAULT_MAX_SUB_ITEMS;
+    limits->max_indicators = REPORT_DEFAULT_MAX_INDICATORS;
+    limits->max_key_bytes = REPORT_DEFAULT_MAX_KEY_BYTES;
+    limits->value_min = 0;
+    limits->value_max = 1e12;
+    limits->year_min = 2000;
+    limits->year_max = 2100;
+}
+
+static int s_refuse(report_refusal_t *why, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_refuse(report_refusal_t *why, const char *reason, const char *fmt, ...)
+{
+    snprintf(why->reason, sizeof why->reason, "%s", reason);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why->message, sizeof why->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+bool report_code_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+    }
+    return n >= 1 && n <= 32;
+}
+
+int report_text_normalize(const char *s, size_t len, bool allow_newline, const char *field,
+                          char **out, report_refusal_t *why)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    utf8proc_ssize_t left = (utf8proc_ssize_t)len;
+    size_t offset = 0;
+    while (left > 0) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p + offset, left, &cp);
+        if (n < 0 || cp < 0)
+            return s_refuse(why, "invalid_utf8", "%s: invalid UTF-8 at byte %zu", field, offset);
+        if ((cp < 0x20 && !(allow_newline && cp == '\n')) || (cp >= 0x7f && cp <= 0x9f))
+            return s_refuse(why, "control_char", "%s: control character U+%04X at byte %zu",
+                            field, (unsigned)cp, offset);
+        offset += (size_t)n;
+        left -= n;
+    }
+    /* utf8proc_NFC needs a NUL-terminated string; s has no NUL inside (checked above). */
+    char *copy = report_strndup(s, len);
+    utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)copy);
+    free(copy);
+    if (!nfc)
+        return s_refuse(why, "invalid_utf8", "%s: cannot normalise to NFC", field);
+    /* Hand the caller memory from our allocator, not utf8proc's. */
+    *out = report_strdup((const char *)nfc);
+    free(nfc);
+    return 0;
+}
+
+/* Replaces *slot with its NFC form after the checks of report_text_normalize. */
+static int s_normalize_field(char **slot, bool allow_newline, size_t max_bytes, const char *field,
+                             report_refusal_t *why)
+{
+    char *nfc = NULL;
+    if (report_text_normalize(*slot, strlen(*slot), allow_newline, field, &nfc, why) != 0)
+        return -1;
+    if (strlen(nfc) > max_bytes) {
+        size_t n = strlen(nfc);
+        free(nfc);
+        return s_refuse(why, "text_too_long", "%s: %zu bytes, limit %zu", field, n, max_bytes);
+    }
+    free(*slot);
+    *slot = nfc;
+    return 0;
+}
+
+static int s_check_code(const char *code, const char *field, report_refusal_t *why)
+{
+    if (!*code)
+        return s_refuse(why, "missing_field", "%s is required", field);
+    if (!report_code_valid(code))
+        return s_refuse(why, "bad_code", "%s must be 1-32 of A-Z 0-9 _", field);
+    return 0;
+}
+
+int report_update_validate(const report_limits_t *limits, report_update_t *u,
+                           report_refusal_t *why)
+{
+    /* Presence */
+    if (!*u->update_id)
+        return s_refuse(why, "missing_field", "update_id is required");
+    uuid_t id;
+    if (strlen(u->update_id) != 36 || uuid_parse(u->update_id, id) != 0)
+        return s_refuse(why, "bad_uuid", "update_id is not a UUID");
+    char canon[37];
+    uuid_unparse_lower(id, canon);
+    memcpy(u->update_id, canon, 37);
+
+    if (s_check_code(u->unit_code, "unit_code", why) || s_check_code(u->area_code, "area_code", why))
+        return -1;
+    /* Enums: the decoder maps every unknown value to NONE. */
+    if (report_section_name(u->section) == NULL)
+        return s_refuse(why, "bad_section", "section must be result, limitation or next_task");
+    /* Ranges */
+    if (u->year < limits->year_min || u->year > limits->year_max)
+        return s_refuse(why, "bad_period", "year %d outside %d..%d", u->year, limits->year_min,
+                        limits->year_max);
+    if (u->month < 1 || u->month > 12)
+        return s_refuse(why, "bad_period", "month %d outside 1..12", u->month);
+    if (u->item_order > 100000)
+        return s_refuse(why, "out_of_range", "item_order %u above 100000", u->item_order);
+    if (u->revision > 1000000)
+        return s_refuse(why, "out_of_range", "revision %u above 1000000", u->revision);
+    if (u->sub_item_count > limits->max_sub_items)
+        return s_refuse(why, "too_many_items", "%zu sub-items, limit %zu", u->sub_item_count,
+                        limits->max_sub_items);
+    if (u->indicator_count > limits->max_indicators)
+        return s_refuse(why, "too_many_indicators", "%zu indicators, limit %zu",
+                        u->indicator_count, limits->max_indicators);
+    /* Text */
+    if (!*u->item_key)
+        return s_refuse(why, "missing_field", "item_key is required");
+    if (s_normalize_field(&u->item_key, false, limits->max_key_bytes, "item_key", why) ||
+        s_normalize_field(&u->text, true, limits->max_text_bytes, "text", why))
+        return -1;
+    for (size_t i = 0; i < u->sub_item_count; i++) {
+        char field[32];
+        snprintf(field, sizeof field, "sub_items[%zu]", i);
+        if (s_normalize_field(&u->sub_items[i], true, limits->max_text_bytes, field, why))
+            return -1;
+        if (!*u->sub_items[i])
+            return s_refuse(why, "missing_field", "%s is empty", field);
+    }
+    if (!*u->text && !u->withdrawn && u->indicator_count == 0)
+        return s_refuse(why, "missing_field", "text is required unless the item is withdrawn "
+                                              "or carries indicators");
+    /* Indicators */
+    for (size_t i = 0; i < u->indicator_count; i++) {
+        const report_indicator_value_t *iv = &u->indicators[i];
+        if (s_check_code(iv->code, "indicators.code", why))
+            return -1;
+        if (!isfinite(iv->value) || iv->value < limits->value_min || iv->value > limits->value_max)
+            return s_refuse(why, "out_of_range", "indicator %s: value %g outside [%g, %g]",
+                            iv->code, iv->value, limits->value_min, limits->value_max);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(u->indicators[j].code, iv->code) == 0)
+                return s_refuse(why, "duplicate_indicator", "indicator %s given twice", iv->code);
+    }
+    return 0;
+}
+
+/* protobuf-c copies a string up to its first NUL, so a NUL inside a string field would be
+ * silently cut off. Walk the wire format and refuse any string of Update (or of its
+ * IndicatorValue messages) that holds a NUL byte. Returns 1 if one does, 0 if none, -1 if the
+ * wire format is broken (the decoder will refuse it too). */
+static int s_read_varint(const uint8_t *p, size_t size, size_t *pos, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*pos >= size)
+            return -1;
+        uint8_t b = p[(*pos)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int s_strings_hold_nul(const uint8_t *p, size_t size, uint64_t nested_field, int depth)
+{
+    size_t pos = 0;
+    while (pos < size) {
+        uint64_t key, len;
+        if (s_read_varint(p, size, &pos, &key))
+            return -1;
+        switch (key & 7) {
+        case 0:
+            if (s_read_varint(p, size, &pos, &len))
+                return -1;
+            break;
+        case 1:
+            pos += 8;
+            break;
+        case 5:
+            pos += 4;
+            break;
+        case 2:
+            if (s_read_varint(p, size, &pos, &len) || len > size - pos)
+                return -1;
+            if ((key >> 3) == nested_field && depth == 0) {
+                int rc = s_strings_hold_nul(p + pos, (size_t)len, 0, 1);
+                if (rc)
+                    return rc;
+            } else if (memchr(p + pos, 0, (size_t)len)) {
+                return 1;
+            }
+            pos += (size_t)len;
+            break;
+        default:
+            return -1;
+        }
+        if (pos > size)
+            return -1;
+    }
+    return 0;
+}
+
+static bool s_printable_ascii(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= max || s[n] < 0x21 || s[n] > 0x7e)
+            return false;
+    return true;
+}
+
+int report_update_accept(const report_limits_t *limits, const uint8_t *data, size_t size,
+                         report_update_t **out, report_refusal_t *why, char *why_id, char *why_unit)
+{
+    *out = NULL;
+    if (why_id)
+        why_id[0] = '\0';
+    if (why_unit)
+        why_unit[0] = '\0';
+    if (size > limits->max_message_bytes) {
+        s_refuse(why, "too_large", "update of %zu bytes, limit %zu", size,
+                 limits->max_message_bytes);
+        return -1;
+    }
+    report_update_t *u = report_update_decode(data, size);
+    if (!u) {
+        s_refuse(why, "malformed", "not a sokhcn.report.v1.Update message");
+        return -1;
+    }
+    /* Keep what identifies the sender for the refusal, only if it is plain ASCII: it goes
+     * into logs and the dead-letter table. */
+    if (why_id && s_printable_ascii(u->update_id, 40))
+        snprintf(why_id, 64, "%s", u->update_id);
+    if (why_unit)
+        snprintf(why_unit, 64, "%.32s", report_code_valid(u->unit_code) ? u->unit_code : "");
+    int rc;
+    if (s_strings_hold_nul(data, size, 13, 0) != 0)
+        rc = s_refuse(why, "control_char", "a text field holds a NUL byte");
+    else
+        rc = report_update_validate(limits, u, why);
+    if (rc != 0) {
+        report_update_destroy(&u);
+        return -1;
+    }
+    *out = u;
+    return 0;
+}

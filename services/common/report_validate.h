@@ -1,0 +1,62 @@
+/* Validation of updates in layers, after decoding: size, presence, enums, formats, ranges,
+ * then text (valid UTF-8, no control characters but newline, normalised to NFC). The one
+ * entry point a socket's bytes go through is report_update_accept. */
+#ifndef REPORT_VALIDATE_H
+#define REPORT_VALIDATE_H
+
+#include "report_update.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every bound is a setting of the collector; these are the defaults. */
+typedef struct {
+    size_t max_message_bytes; /* whole encoded update */
+    size_t max_text_bytes;    /* text and each sub-item, after NFC */
+    size_t max_sub_items;
+    size_t max_indicators;
+    size_t max_key_bytes; /* item_key */
+    double value_min;
+    double value_max;
+    int year_min;
+    int year_max;
+} report_limits_t;
+
+#define REPORT_DEFAULT_MAX_MESSAGE_BYTES (256 * 1024)
+#define REPORT_DEFAULT_MAX_TEXT_BYTES (16 * 1024)
+#define REPORT_DEFAULT_MAX_SUB_ITEMS 50
+#define REPORT_DEFAULT_MAX_INDICATORS 50
+#define REPORT_DEFAULT_MAX_KEY_BYTES 128
+
+void report_limits_default(report_limits_t *limits);
+
+/* Why an update was refused: a reason code from the list in the README and a readable text. */
+typedef struct {
+    char reason[48];
+    char message[256];
+} report_refusal_t;
+
+/* Decodes and validates raw bytes from a socket. On success returns 0 and a new,
+ * NFC-normalised update in *out (caller owns). On refusal returns -1, fills *why and, as far
+ * as they could be read, copies the update id and unit code into *why_id / *why_unit (each
+ * 64 bytes; may be NULL). Never crashes on any input. */
+int report_update_accept(const report_limits_t *limits, const uint8_t *data, size_t size,
+                         report_update_t **out, report_refusal_t *why, char *why_id,
+                         char *why_unit);
+
+/* Validates a decoded update in place (normalising its text to NFC and its id to lower
+ * case). 0, or -1 with *why filled. */
+int report_update_validate(const report_limits_t *limits, report_update_t *update,
+                           report_refusal_t *why);
+
+/* Checks that s (len bytes) is UTF-8 without control characters (newline allowed when
+ * allow_newline) and returns its NFC form as a new string in *out. 0, or -1 with *why
+ * filled (reason invalid_utf8 or control_char); field names the field in the message. */
+int report_text_normalize(const char *s, size_t len, bool allow_newline, const char *field,
+                          char **out, report_refusal_t *why);
+
+/* True if s is a catalogue code: 1..32 of [A-Z0-9_]. */
+bool report_code_valid(const char *s);
+
+#endif

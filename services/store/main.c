@@ -1,0 +1,72 @@
+/* report-store: commits updates handed over by collectors to PostgreSQL in batches. */
+#include "report_config.h"
+#include "report_log.h"
+#include "report_service.h"
+#include "report_store.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct {
+    report_store_config_t store;
+    char *log_level;
+} s_config_t;
+
+#define F(field) offsetof(s_config_t, field)
+static const report_setting_t s_settings[] = {
+    {"db", REPORT_SETTING_STRING, "dbname=report", F(store.db), 0, 0,
+     "libpq connection string of the database"},
+    {"collectors", REPORT_SETTING_STRING, "tcp://127.0.0.1:5571", F(store.collectors), 0, 0,
+     "comma-separated store endpoints of the collectors to serve"},
+    {"store-id", REPORT_SETTING_STRING, "", F(store.store_id), 0, 0,
+     "name in logs and rows (default host-pid)"},
+    {"batch-max", REPORT_SETTING_INT, "500", F(store.batch_max), 1, 100000,
+     "updates per transaction at most"},
+    {"batch-wait-ms", REPORT_SETTING_INT, "5", F(store.batch_wait_ms), 0, 60000,
+     "longest an update waits for its batch to fill"},
+    {"capacity", REPORT_SETTING_INT, "2000", F(store.capacity), 1, 1000000,
+     "updates held at most (credit announced to collectors)"},
+    {"heartbeat-ms", REPORT_SETTING_INT, "1000", F(store.heartbeat_ms), 50, 60000,
+     "heartbeat to collectors"},
+    {"reconnect-min-ms", REPORT_SETTING_INT, "10", F(store.reconnect_min_ms), 1, 60000,
+     "first database reconnect delay"},
+    {"reconnect-max-ms", REPORT_SETTING_INT, "5000", F(store.reconnect_max_ms), 1, 600000,
+     "cap of the jittered reconnect delay"},
+    {"dead-letter-max", REPORT_SETTING_INT, "10000", F(store.dead_letter_max), 1, 100000000,
+     "rows kept in the dead_letters table"},
+    {"dead-letter-queue", REPORT_SETTING_INT, "1000", F(store.dead_letter_queue), 1, 1000000,
+     "refused inputs held in memory while the database is away"},
+    {"catalog-refresh-ms", REPORT_SETTING_INT, "10000", F(store.catalog_refresh_ms), 100,
+     86400000, "reload of unit, area and indicator codes"},
+    {"migrate", REPORT_SETTING_BOOL, "true", F(store.migrate), 0, 0,
+     "apply database migrations at start"},
+    {"allow-unsafe-durability", REPORT_SETTING_BOOL, "false", F(store.allow_unsafe_durability),
+     0, 0, "DEVELOPMENT ONLY: run against a server with fsync or synchronous_commit off"},
+    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0,
+     "debug, info, warn or error"},
+    REPORT_SETTINGS_END};
+
+int main(int argc, char **argv)
+{
+    s_config_t cfg = {0};
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(s_settings, &cfg, argc, argv, &args, &nargs);
+    if (rc != 0 || nargs != 0) {
+        fprintf(rc == 1 ? stdout : stderr, "usage: report-store [options]\n");
+        report_settings_usage(s_settings, rc == 1 ? stdout : stderr);
+        free(args);
+        report_settings_free(s_settings, &cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    free(args);
+    if (report_service_logging("store", cfg.log_level) != 0)
+        return 2;
+    report_service_signals();
+    log_info("starting", "version=%s commit=%s", report_service_version(),
+             report_service_commit());
+    rc = report_store_run(&cfg.store, &report_service_stop);
+    report_settings_free(s_settings, &cfg);
+    return rc == 0 ? 0 : 1;
+}
