@@ -754,7 +754,10 @@ static int s_run(s_run_t *run)
     } else {
         char host[40] = "store";
         gethostname(host, sizeof host - 1);
-        snprintf(run->store_id, sizeof run->store_id, "%s-%d", host, (int)getpid());
+        /* Several stores may run in one process (tests): number them. */
+        static int instances;
+        int n = __atomic_add_fetch(&instances, 1, __ATOMIC_RELAXED);
+        snprintf(run->store_id, sizeof run->store_id, "%s-%d-%d", host, (int)getpid(), n);
     }
     run->zctx = zmq_ctx_new();
     run->db = report_db_new(cfg->db);

@@ -1,0 +1,233 @@
+/* Test helpers: real PostgreSQL databases, real ZeroMQ sockets, the real services. */
+#define _GNU_SOURCE
+#include "test_support.h"
+#include "report_codec.h"
+#include "report_util.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+#include <zmq.h>
+
+static const char *s_admin(void)
+{
+    const char *pg = getenv("REPORT_TEST_PG");
+    cr_assert(pg, "REPORT_TEST_PG is not set: run the tests with ./tests/run.sh");
+    return pg;
+}
+
+static void s_admin_exec(const char *sql)
+{
+    report_db_t *db = report_db_new(s_admin());
+    cr_assert_eq(report_db_connect(db), 0, "cannot connect to the test server: %s",
+                 report_db_error(db));
+    cr_assert_eq(report_db_exec(db, sql), 0, "%s: %s", sql, report_db_error(db));
+    report_db_destroy(&db);
+}
+
+void test_db_create(test_db_t *db)
+{
+    static int counter;
+    snprintf(db->name, sizeof db->name, "t_%d_%d_%u", (int)getpid(), counter++,
+             report_random(1000000));
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db->name);
+    s_admin_exec(sql);
+    snprintf(db->conninfo, sizeof db->conninfo, "%s dbname=%s", s_admin(), db->name);
+}
+
+void test_db_drop(test_db_t *db)
+{
+    if (!db->name[0])
+        return;
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db->name);
+    s_admin_exec(sql);
+    db->name[0] = '\0';
+}
+
+static int s_first(void *arg, const PGresult *res, int row)
+{
+    char **out = arg;
+    if (!*out)
+        *out = report_strdup(PQgetisnull(res, row, 0) ? "NULL" : PQgetvalue(res, row, 0));
+    return 0;
+}
+
+char *test_db_value(const test_db_t *db, const char *sql)
+{
+    report_db_t *conn = report_db_new(db->conninfo);
+    char *value = NULL;
+    if (report_db_connect(conn) == 0)
+        report_db_query(conn, sql, 0, NULL, s_first, &value);
+    report_db_destroy(&conn);
+    return value;
+}
+
+void test_db_exec(const test_db_t *db, const char *sql)
+{
+    report_db_t *conn = report_db_new(db->conninfo);
+    cr_assert_eq(report_db_connect(conn), 0, "connect: %s", report_db_error(conn));
+    cr_assert_eq(report_db_exec(conn, sql), 0, "%s: %s", sql, report_db_error(conn));
+    report_db_destroy(&conn);
+}
+
+bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected,
+                        int timeout_ms)
+{
+    int64_t end = report_clock_ms() + timeout_ms;
+    do {
+        char *v = test_db_value(db, sql);
+        bool ok = v && strcmp(v, expected) == 0;
+        free(v);
+        if (ok)
+            return true;
+        usleep(20 * 1000);
+    } while (report_clock_ms() < end);
+    return false;
+}
+
+report_store_t *test_store_start(test_stack_t *stack)
+{
+    report_store_config_t cfg;
+    report_store_config_default(&cfg);
+    cfg.db = stack->db.conninfo;
+    cfg.collectors = (char *)report_collector_store_endpoint(stack->collector);
+    cfg.heartbeat_ms = 100;
+    cfg.reconnect_max_ms = 500;
+    report_store_t *store = report_store_start(&cfg);
+    cr_assert(store);
+    return store;
+}
+
+void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg,
+                      size_t store_count)
+{
+    memset(stack, 0, sizeof *stack);
+    test_db_create(&stack->db);
+    report_collector_config_t defaults;
+    report_collector_config_default(&defaults);
+    defaults.endpoint = "tcp://127.0.0.1:*";
+    defaults.store_endpoint = "tcp://127.0.0.1:*";
+    defaults.store_timeout_ms = 2000;
+    stack->collector = report_collector_start(cfg ? cfg : &defaults);
+    cr_assert(stack->collector, "collector did not start");
+    for (size_t i = 0; i < store_count; i++)
+        stack->stores[stack->store_count++] = test_store_start(stack);
+    /* Wait until every store has migrated and reported in. */
+    int64_t end = report_clock_ms() + 20000;
+    report_collector_stats_t st;
+    do {
+        usleep(20 * 1000);
+        report_collector_stats(stack->collector, &st);
+    } while (st.stores < store_count && report_clock_ms() < end);
+    cr_assert_eq(st.stores, store_count, "stores did not connect");
+    if (store_count)
+        cr_assert(test_db_wait_value(&stack->db, "SELECT count(*) > 0 FROM units", "t", 20000),
+                  "migrations not applied");
+}
+
+void test_stack_stop(test_stack_t *stack)
+{
+    for (size_t i = 0; i < stack->store_count; i++)
+        report_store_stop(&stack->stores[i]);
+    report_collector_stop(&stack->collector);
+    test_db_drop(&stack->db);
+}
+
+report_update_t *test_update_new(const char *item_key)
+{
+    report_update_t *u = report_update_new();
+    uuid_t id;
+    uuid_generate_random(id);
+    u->update_id = report_malloc(37);
+    uuid_unparse_lower(id, u->update_id);
+    u->unit_code = report_strdup("THANH_TRA");
+    u->year = 2018;
+    u->month = 7;
+    u->section = REPORT_SECTION_RESULT;
+    u->area_code = report_strdup("THANH_TRA");
+    u->item_key = report_strdup(item_key);
+    u->item_order = 1;
+    u->text = report_strdup("tổ chức triển khai {THANHTRA_CUOC} cuộc thanh tra chuyên đề");
+    u->indicator_count = 1;
+    u->indicators = report_calloc(1, sizeof(report_indicator_value_t));
+    u->indicators[0].code = report_strdup("THANHTRA_CUOC");
+    u->indicators[0].value = 1;
+    return u;
+}
+
+void test_peer_open(test_peer_t *peer, const char *endpoint)
+{
+    peer->ctx = zmq_ctx_new();
+    peer->sock = zmq_socket(peer->ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(peer->sock, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_connect(peer->sock, endpoint), 0);
+}
+
+void test_peer_close(test_peer_t *peer)
+{
+    zmq_close(peer->sock);
+    zmq_ctx_term(peer->ctx);
+}
+
+void test_peer_send(test_peer_t *peer, const void *data, size_t size)
+{
+    cr_assert(zmq_send(peer->sock, data, size, 0) >= 0);
+}
+
+void test_peer_send_update(test_peer_t *peer, const report_update_t *update)
+{
+    size_t size;
+    uint8_t *buf = report_update_encode(update, &size);
+    test_peer_send(peer, buf, size);
+    free(buf);
+}
+
+int test_peer_recv(test_peer_t *peer, report_reply_t *reply, int timeout_ms)
+{
+    zmq_pollitem_t pi = {peer->sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&pi, 1, timeout_ms) <= 0)
+        return -1;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, peer->sock, 0) < 0) {
+        zmq_msg_close(&msg);
+        return -1;
+    }
+    int rc = report_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), reply);
+    zmq_msg_close(&msg);
+    return rc;
+}
+
+static void s_pg(const char *action)
+{
+    const char *data = getenv("REPORT_TEST_PGDATA");
+    const char *port = getenv("REPORT_TEST_PGPORT");
+    cr_assert(data && port, "REPORT_TEST_PGDATA/PGPORT not set: run ./tests/run.sh");
+    char *script = test_repo_path("deploy/pg.sh");
+    char *cmd = report_sprintf("'%s' %s '%s' '%s'", script, action, data, port);
+    cr_assert_eq(system(cmd), 0, "%s failed", cmd);
+    free(cmd);
+    free(script);
+}
+
+void test_pg_stop(void)
+{
+    s_pg("stop");
+}
+
+void test_pg_start(void)
+{
+    s_pg("start");
+}
+
+char *test_repo_path(const char *relative)
+{
+    const char *root = getenv("REPORT_ROOT");
+    return report_sprintf("%s/%s", root ? root : ".", relative);
+}

@@ -1,0 +1,70 @@
+/* Helpers shared by the tests: private databases on the test PostgreSQL server, an
+ * in-process collector and store on real sockets, raw sockets for hostile input. */
+#ifndef TEST_SUPPORT_H
+#define TEST_SUPPORT_H
+
+#include "report_collector.h"
+#include "report_db.h"
+#include "report_store.h"
+#include "report_update.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A fresh database (migrations not applied) on the server named by REPORT_TEST_PG. */
+typedef struct {
+    char name[64];
+    char conninfo[512];
+} test_db_t;
+
+void test_db_create(test_db_t *db);
+void test_db_drop(test_db_t *db);
+/* Runs a query on db and returns the first column of the first row (caller frees), or NULL. */
+char *test_db_value(const test_db_t *db, const char *sql);
+/* Runs a statement; cr_asserts success. */
+void test_db_exec(const test_db_t *db, const char *sql);
+/* Polls until test_db_value(sql) equals expected or timeout_ms passes; true if it did. */
+bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected,
+                        int timeout_ms);
+
+/* Collector and store(s) running in this process against db. */
+typedef struct {
+    test_db_t db;
+    report_collector_t *collector;
+    report_store_t *stores[4];
+    size_t store_count;
+} test_stack_t;
+
+/* Creates a database, starts a collector (cfg may be NULL for defaults) and store_count
+ * stores, and waits until the stores have connected, migrated and reported in. */
+void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg,
+                      size_t store_count);
+void test_stack_stop(test_stack_t *stack);
+/* Starts one more store against the stack's collector and database. */
+report_store_t *test_store_start(test_stack_t *stack);
+
+/* A valid update for THANH_TRA, 2018-07, with a fresh random id and the given item key. */
+report_update_t *test_update_new(const char *item_key);
+
+/* A raw DEALER socket to a collector. */
+typedef struct {
+    void *ctx;
+    void *sock;
+} test_peer_t;
+
+void test_peer_open(test_peer_t *peer, const char *endpoint);
+void test_peer_close(test_peer_t *peer);
+void test_peer_send(test_peer_t *peer, const void *data, size_t size);
+void test_peer_send_update(test_peer_t *peer, const report_update_t *update);
+/* Waits up to timeout_ms for a reply; 0 and *reply filled, or -1 on timeout. */
+int test_peer_recv(test_peer_t *peer, report_reply_t *reply, int timeout_ms);
+
+/* Stops / starts the test PostgreSQL server (deploy/pg.sh). */
+void test_pg_stop(void);
+void test_pg_start(void);
+
+/* Path of a file under the repository root. Caller frees. */
+char *test_repo_path(const char *relative);
+
+#endif

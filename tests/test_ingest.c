@@ -1,0 +1,424 @@
+/* The ingest path end to end: real collector and store threads, real ZeroMQ sockets, a real
+ * PostgreSQL database per test. */
+#define _GNU_SOURCE
+#include "report_client.h"
+#include "report_codec.h"
+#include "report_json.h"
+#include "report_util.h"
+#include "test_support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static test_stack_t stack;
+
+static void teardown(void)
+{
+    test_stack_stop(&stack);
+}
+
+TestSuite(ingest, .fini = teardown, .timeout = 120);
+
+static report_reply_t push_one(report_update_t *u)
+{
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    test_peer_send_update(&peer, u);
+    report_reply_t reply;
+    cr_assert_eq(test_peer_recv(&peer, &reply, 10000), 0, "no reply");
+    test_peer_close(&peer);
+    return reply;
+}
+
+static void assert_value(const char *sql, const char *expected)
+{
+    char *v = test_db_value(&stack.db, sql);
+    cr_assert(v, "no value for %s", sql);
+    cr_assert_str_eq(v, expected, "%s", sql);
+    free(v);
+}
+
+Test(ingest, push_stores_the_row_with_its_content)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("tt-1");
+    u->item_order = 3;
+    u->section = REPORT_SECTION_RESULT;
+    report_reply_t r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+    cr_assert_str_eq(r.update_id, u->update_id);
+    char *q = report_sprintf("SELECT unit_code || '|' || year || '|' || month || '|' || section || '|' || "
+                   "area_code || '|' || item_key || '|' || item_order || '|' || text "
+                   "FROM updates WHERE update_id = '%s'",
+                   u->update_id);
+    assert_value(q, "THANH_TRA|2018|7|result|THANH_TRA|tt-1|3|tổ chức triển khai {THANHTRA_CUOC} "
+                    "cuộc thanh tra chuyên đề");
+    free(q);
+    q = report_sprintf("SELECT indicator_code || '=' || value FROM indicator_values v JOIN updates u ON "
+             "u.seq = v.update_seq WHERE u.update_id = '%s'",
+             u->update_id);
+    assert_value(q, "THANHTRA_CUOC=1");
+    free(q);
+    /* the raw payload is kept and decodes to the same update */
+    q = report_sprintf("SELECT encode(payload, 'hex') FROM updates WHERE update_id = '%s'", u->update_id);
+    char *hex = test_db_value(&stack.db, q);
+    size_t n = strlen(hex) / 2;
+    uint8_t *bytes = report_malloc(n);
+    for (size_t i = 0; i < n; i++)
+        sscanf(hex + 2 * i, "%2hhx", &bytes[i]);
+    report_update_t *back = report_update_decode(bytes, n);
+    cr_assert_not_null(back);
+    cr_assert_str_eq(back->update_id, u->update_id);
+    report_update_destroy(&back);
+    free(bytes);
+    free(hex);
+    free(q);
+    report_update_destroy(&u);
+}
+
+Test(ingest, the_same_update_twice_is_one_row_and_duplicate)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("tt-dup");
+    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    report_reply_t r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "%s", r.message);
+    char *q = report_sprintf("SELECT count(*) FROM updates WHERE update_id = '%s'", u->update_id);
+    assert_value(q, "1");
+    free(q);
+    assert_value("SELECT count(*) FROM indicator_values", "1");
+    report_update_destroy(&u);
+}
+
+Test(ingest, a_resend_in_the_same_batch_is_still_one_row)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("tt-burst");
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    for (int i = 0; i < 5; i++)
+        test_peer_send_update(&peer, u);
+    int stored = 0, dup = 0;
+    for (int i = 0; i < 5; i++) {
+        report_reply_t r;
+        cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
+        stored += r.outcome == REPORT_OUTCOME_STORED;
+        dup += r.outcome == REPORT_OUTCOME_DUPLICATE;
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, 1);
+    cr_assert_eq(dup, 4);
+    assert_value("SELECT count(*) FROM updates", "1");
+    report_update_destroy(&u);
+}
+
+Test(ingest, malformed_bytes_are_refused_and_the_next_update_is_served)
+{
+    test_stack_start(&stack, NULL, 1);
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    const uint8_t junk[] = {0x0a, 0xff, 0xff, 0xff, 0x7f, 'x', 'y'};
+    test_peer_send(&peer, junk, sizeof junk);
+    report_reply_t r;
+    cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
+    cr_assert_str_eq(r.reason, "malformed");
+    report_update_t *u = test_update_new("after-junk");
+    test_peer_send_update(&peer, u);
+    cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
+    test_peer_close(&peer);
+    /* the refusal is kept as a dead letter, with the bytes */
+    cr_assert(test_db_wait_value(&stack.db,
+                                 "SELECT reason || ':' || payload_size FROM dead_letters",
+                                 "malformed:7", 5000));
+    assert_value("SELECT count(*) FROM updates", "1");
+    report_collector_stats_t st;
+    report_collector_stats(stack.collector, &st);
+    cr_assert_eq(st.refused[REPORT_REASON_malformed], 1);
+    report_update_destroy(&u);
+}
+
+Test(ingest, invalid_text_is_refused_and_nothing_is_stored)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("bad-text");
+    free(u->text);
+    u->text = report_strdup("a\xff");
+    report_reply_t r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
+    cr_assert_str_eq(r.reason, "invalid_utf8");
+    cr_assert_str_eq(r.update_id, u->update_id);
+    assert_value("SELECT count(*) FROM updates", "0");
+    cr_assert(test_db_wait_value(&stack.db, "SELECT reason FROM dead_letters", "invalid_utf8",
+                                 5000));
+    report_update_destroy(&u);
+}
+
+Test(ingest, unknown_codes_are_refused_by_the_catalogue)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("unknown-unit");
+    free(u->unit_code);
+    u->unit_code = report_strdup("NO_SUCH_UNIT");
+    report_reply_t r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
+    cr_assert_str_eq(r.reason, "unknown_unit");
+    report_update_destroy(&u);
+
+    u = test_update_new("unknown-area");
+    free(u->area_code);
+    u->area_code = report_strdup("NO_SUCH_AREA");
+    r = push_one(u);
+    cr_assert_str_eq(r.reason, "unknown_area");
+    report_update_destroy(&u);
+
+    u = test_update_new("unknown-indicator");
+    free(u->indicators[0].code);
+    u->indicators[0].code = report_strdup("NO_SUCH_INDICATOR");
+    r = push_one(u);
+    cr_assert_str_eq(r.reason, "unknown_indicator");
+    report_update_destroy(&u);
+
+    u = test_update_new("unknown-placeholder");
+    free(u->text);
+    u->text = report_strdup("đạt {ISO_KIEMTRA.pct} và {NOPE.ytd}");
+    r = push_one(u);
+    cr_assert_str_eq(r.reason, "unknown_indicator");
+    report_update_destroy(&u);
+
+    u = test_update_new("bad-placeholder");
+    free(u->text);
+    u->text = report_strdup("đạt {ISO_KIEMTRA.total}");
+    r = push_one(u);
+    cr_assert_str_eq(r.reason, "bad_placeholder");
+    report_update_destroy(&u);
+
+    assert_value("SELECT count(*) FROM updates", "0");
+    cr_assert(test_db_wait_value(&stack.db, "SELECT count(*) FROM dead_letters", "5", 5000));
+}
+
+Test(ingest, one_bad_update_does_not_hold_back_its_batch)
+{
+    test_stack_start(&stack, NULL, 1);
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *list[6];
+    for (int i = 0; i < 6; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "b-%d", i);
+        list[i] = test_update_new(key);
+    }
+    free(list[3]->unit_code);
+    list[3]->unit_code = report_strdup("GHOST");
+    for (int i = 0; i < 6; i++)
+        test_peer_send_update(&peer, list[i]);
+    int stored = 0, rejected = 0;
+    for (int i = 0; i < 6; i++) {
+        report_reply_t r;
+        cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
+        stored += r.outcome == REPORT_OUTCOME_STORED;
+        rejected += r.outcome == REPORT_OUTCOME_REJECTED;
+    }
+    cr_assert_eq(stored, 5);
+    cr_assert_eq(rejected, 1);
+    assert_value("SELECT count(*) FROM updates", "5");
+    for (int i = 0; i < 6; i++)
+        report_update_destroy(&list[i]);
+    test_peer_close(&peer);
+}
+
+Test(ingest, decomposed_vietnamese_is_stored_composed)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("nfc");
+    free(u->text);
+    u->text = report_strdup("Thanh tra Vi" "e\xcc\xa3\xcc\x82" "t");
+    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    char *q = report_sprintf("SELECT text = normalize(text, NFC) AND text = 'Thanh tra Việt' FROM updates "
+                   "WHERE update_id = '%s'",
+                   u->update_id);
+    assert_value(q, "t");
+    free(q);
+    report_update_destroy(&u);
+}
+
+Test(ingest, busy_past_the_inflight_bound)
+{
+    /* No store: accepted updates stay in flight, so the bound is reached deterministically. */
+    report_collector_config_t cfg;
+    report_collector_config_default(&cfg);
+    cfg.endpoint = "tcp://127.0.0.1:*";
+    cfg.store_endpoint = "tcp://127.0.0.1:*";
+    cfg.max_inflight = 3;
+    cfg.max_inflight_per_client = 2;
+    test_stack_start(&stack, &cfg, 0);
+    test_peer_t a, b;
+    test_peer_open(&a, report_collector_endpoint(stack.collector));
+    test_peer_open(&b, report_collector_endpoint(stack.collector));
+    report_update_t *u[4];
+    for (int i = 0; i < 4; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "busy-%d", i);
+        u[i] = test_update_new(key);
+    }
+    report_reply_t r;
+    test_peer_send_update(&a, u[0]);
+    test_peer_send_update(&a, u[1]);
+    test_peer_send_update(&a, u[2]); /* third from one client: per-client bound */
+    cr_assert_eq(test_peer_recv(&a, &r, 5000), 0);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_BUSY);
+    cr_assert_str_eq(r.update_id, u[2]->update_id);
+    cr_assert_str_eq(r.reason, "client_inflight_full");
+    test_peer_send_update(&b, u[2]);
+    cr_assert_eq(test_peer_recv(&b, &r, 300), -1, "the third in total is accepted");
+    test_peer_send_update(&b, u[3]); /* fourth in total: global bound */
+    cr_assert_eq(test_peer_recv(&b, &r, 5000), 0);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_BUSY);
+    cr_assert_str_eq(r.reason, "inflight_full");
+    report_collector_stats_t st;
+    report_collector_stats(stack.collector, &st);
+    cr_assert_eq(st.inflight, 3);
+    cr_assert_eq(st.busy, 2);
+
+    /* A store arrives: everything in flight is committed and answered. */
+    stack.stores[stack.store_count++] = test_store_start(&stack);
+    int stored = 0;
+    while (test_peer_recv(&a, &r, 15000) == 0 && ++stored < 2)
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
+    cr_assert_eq(test_peer_recv(&b, &r, 15000), 0);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED);
+    assert_value("SELECT count(*) FROM updates", "3");
+    for (int i = 0; i < 4; i++)
+        report_update_destroy(&u[i]);
+    test_peer_close(&a);
+    test_peer_close(&b);
+}
+
+Test(ingest, postgres_stopped_during_a_push_then_back)
+{
+    test_stack_start(&stack, NULL, 1);
+    test_pg_stop();
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *u[20];
+    for (int i = 0; i < 20; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "pg-%d", i);
+        u[i] = test_update_new(key);
+        test_peer_send_update(&peer, u[i]);
+    }
+    report_reply_t r;
+    /* Nothing is acknowledged while the database is away. */
+    cr_assert_eq(test_peer_recv(&peer, &r, 2000), -1, "a reply arrived with the database down");
+    test_pg_start();
+    int stored = 0;
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(test_peer_recv(&peer, &r, 30000), 0, "no reply after the database came back");
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+        stored++;
+    }
+    cr_assert_eq(stored, 20);
+    assert_value("SELECT count(*) FROM updates", "20");
+    report_store_stats_t st;
+    report_store_stats(stack.stores[0], &st);
+    cr_assert_geq(st.reconnects, 1);
+    for (int i = 0; i < 20; i++)
+        report_update_destroy(&u[i]);
+    test_peer_close(&peer);
+}
+
+Test(ingest, store_refuses_a_server_without_durable_commits)
+{
+    test_db_t db;
+    test_db_create(&db);
+    char *sql = report_sprintf("ALTER DATABASE %s SET synchronous_commit = off", db.name);
+    test_db_exec(&db, sql);
+    free(sql);
+    report_store_config_t cfg;
+    report_store_config_default(&cfg);
+    cfg.db = db.conninfo;
+    cfg.collectors = "tcp://127.0.0.1:1";
+    volatile int stop = 0;
+    int64_t t0 = report_clock_ms();
+    cr_assert_eq(report_store_run(&cfg, &stop), -1);
+    cr_assert_lt(report_clock_ms() - t0, 10000);
+    /* and refused before touching the schema */
+    char *v = test_db_value(&db, "SELECT to_regclass('updates') IS NULL");
+    cr_assert_str_eq(v, "t");
+    free(v);
+    test_db_drop(&db);
+    memset(&stack, 0, sizeof stack);
+}
+
+Test(ingest, several_stores_share_the_load_and_nothing_is_doubled)
+{
+    test_stack_start(&stack, NULL, 2);
+    enum { N = 2000 };
+    report_update_t **list = report_calloc(N, sizeof *list);
+    for (int i = 0; i < N; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "many-%d", i);
+        list[i] = test_update_new(key);
+    }
+    report_client_config_t cc;
+    report_client_config_default(&cc);
+    cc.endpoint = report_collector_endpoint(stack.collector);
+    report_client_t *client = report_client_new(&cc);
+    report_reply_t *replies = report_calloc(N, sizeof *replies);
+    cr_assert_eq(report_client_push(client, list, N, replies), 0);
+    assert_value("SELECT count(*) FROM updates", "2000");
+    assert_value("SELECT count(DISTINCT stored_by) FROM updates", "2");
+    /* the whole set again: all DUPLICATE, still 2000 rows */
+    cr_assert_eq(report_client_push(client, list, N, replies), 0);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_DUPLICATE);
+    assert_value("SELECT count(*) FROM updates", "2000");
+    report_client_destroy(&client);
+    free(replies);
+    report_updates_free(list, N);
+}
+
+Test(ingest, a_dead_store_hands_its_updates_to_another)
+{
+    test_stack_start(&stack, NULL, 1);
+    test_pg_stop();
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *u = test_update_new("orphan");
+    test_peer_send_update(&peer, u);
+    usleep(300 * 1000);
+    /* The only store holds the update and dies without committing it. */
+    report_store_stop(&stack.stores[0]);
+    stack.store_count = 0;
+    test_pg_start();
+    stack.stores[stack.store_count++] = test_store_start(&stack);
+    report_reply_t r;
+    cr_assert_eq(test_peer_recv(&peer, &r, 30000), 0);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
+    assert_value("SELECT count(*) FROM updates", "1");
+    report_collector_stats_t st;
+    report_collector_stats(stack.collector, &st);
+    cr_assert_eq(st.redispatched, 1);
+    report_update_destroy(&u);
+    test_peer_close(&peer);
+}
+
+Test(ingest, too_many_frames_is_refused)
+{
+    test_stack_start(&stack, NULL, 1);
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    zmq_send(peer.sock, "a", 1, ZMQ_SNDMORE);
+    zmq_send(peer.sock, "b", 1, ZMQ_SNDMORE);
+    zmq_send(peer.sock, "c", 1, 0);
+    report_reply_t r;
+    cr_assert_eq(test_peer_recv(&peer, &r, 5000), 0);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
+    cr_assert_str_eq(r.reason, "too_many_frames");
+    test_peer_close(&peer);
+}
