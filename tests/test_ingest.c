@@ -51,20 +51,23 @@ Test(ingest, push_stores_the_row_with_its_content)
     report_reply_t r = push_one(u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
     cr_assert_str_eq(r.update_id, u->update_id);
-    char *q = report_sprintf("SELECT unit_code || '|' || year || '|' || month || '|' || section || '|' || "
-                   "area_code || '|' || item_key || '|' || item_order || '|' || text "
-                   "FROM updates WHERE update_id = '%s'",
-                   u->update_id);
+    char *q = report_sprintf(
+        "SELECT unit_code || '|' || year || '|' || month || '|' || section || '|' || "
+        "area_code || '|' || item_key || '|' || item_order || '|' || text "
+        "FROM updates WHERE update_id = '%s'",
+        u->update_id);
     assert_value(q, "THANH_TRA|2018|7|result|THANH_TRA|tt-1|3|tổ chức triển khai {THANHTRA_CUOC} "
                     "cuộc thanh tra chuyên đề");
     free(q);
-    q = report_sprintf("SELECT indicator_code || '=' || value FROM indicator_values v JOIN updates u ON "
-             "u.seq = v.update_seq WHERE u.update_id = '%s'",
-             u->update_id);
+    q = report_sprintf(
+        "SELECT indicator_code || '=' || value FROM indicator_values v JOIN updates u ON "
+        "u.seq = v.update_seq WHERE u.update_id = '%s'",
+        u->update_id);
     assert_value(q, "THANHTRA_CUOC=1");
     free(q);
     /* the raw payload is kept and decodes to the same update */
-    q = report_sprintf("SELECT encode(payload, 'hex') FROM updates WHERE update_id = '%s'", u->update_id);
+    q = report_sprintf("SELECT encode(payload, 'hex') FROM updates WHERE update_id = '%s'",
+                       u->update_id);
     char *hex = test_db_value(&stack.db, q);
     size_t n = strlen(hex) / 2;
     uint8_t *bytes = report_malloc(n);
@@ -133,9 +136,8 @@ Test(ingest, malformed_bytes_are_refused_and_the_next_update_is_served)
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
     test_peer_close(&peer);
     /* the refusal is kept as a dead letter, with the bytes */
-    cr_assert(test_db_wait_value(&stack.db,
-                                 "SELECT reason || ':' || payload_size FROM dead_letters",
-                                 "malformed:7", 5000));
+    cr_assert(test_db_wait_value(
+        &stack.db, "SELECT reason || ':' || payload_size FROM dead_letters", "malformed:7", 5000));
     assert_value("SELECT count(*) FROM updates", "1");
     report_collector_stats_t st;
     report_collector_stats(stack.collector, &st);
@@ -154,8 +156,8 @@ Test(ingest, invalid_text_is_refused_and_nothing_is_stored)
     cr_assert_str_eq(r.reason, "invalid_utf8");
     cr_assert_str_eq(r.update_id, u->update_id);
     assert_value("SELECT count(*) FROM updates", "0");
-    cr_assert(test_db_wait_value(&stack.db, "SELECT reason FROM dead_letters", "invalid_utf8",
-                                 5000));
+    cr_assert(
+        test_db_wait_value(&stack.db, "SELECT reason FROM dead_letters", "invalid_utf8", 5000));
     report_update_destroy(&u);
 }
 
@@ -237,11 +239,14 @@ Test(ingest, decomposed_vietnamese_is_stored_composed)
     test_stack_start(&stack, NULL, 1);
     report_update_t *u = test_update_new("nfc");
     free(u->text);
-    u->text = report_strdup("Thanh tra Vi" "e\xcc\xa3\xcc\x82" "t");
+    u->text = report_strdup("Thanh tra Vi"
+                            "e\xcc\xa3\xcc\x82"
+                            "t");
     cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
-    char *q = report_sprintf("SELECT text = normalize(text, NFC) AND text = 'Thanh tra Việt' FROM updates "
-                   "WHERE update_id = '%s'",
-                   u->update_id);
+    char *q = report_sprintf(
+        "SELECT text = normalize(text, NFC) AND text = 'Thanh tra Việt' FROM updates "
+        "WHERE update_id = '%s'",
+        u->update_id);
     assert_value(q, "t");
     free(q);
     report_update_destroy(&u);

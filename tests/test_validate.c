@@ -308,7 +308,9 @@ Test(validate, decomposed_text_is_normalised_to_nfc)
     report_update_t *u = test_update_new("k");
     free(u->text);
     /* "Việt" typed decomposed: e + U+0323 (dot below) + U+0302 (circumflex) */
-    u->text = report_strdup("Vi" "e\xcc\xa3\xcc\x82" "t Nam");
+    u->text = report_strdup("Vi"
+                            "e\xcc\xa3\xcc\x82"
+                            "t Nam");
     report_update_t *out = accept_ok(u);
     cr_assert_str_eq(out->text, "Vi\xe1\xbb\x87t Nam"); /* U+1EC7 ệ */
     report_update_destroy(&out);

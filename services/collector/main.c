@@ -24,8 +24,8 @@ static const report_setting_t s_settings[] = {
      0, 0, "where stores connect"},
     {"max-inflight", REPORT_SETTING_INT, "10000", F(collector.max_inflight), 1, 10000000,
      "updates waiting for a commit, all clients (then BUSY)"},
-    {"max-inflight-per-client", REPORT_SETTING_INT, "1000", F(collector.max_inflight_per_client),
-     1, 10000000, "updates waiting for a commit, one client connection (then BUSY)"},
+    {"max-inflight-per-client", REPORT_SETTING_INT, "1000", F(collector.max_inflight_per_client), 1,
+     10000000, "updates waiting for a commit, one client connection (then BUSY)"},
     {"max-message-bytes", REPORT_SETTING_INT, "262144", F(collector.max_message_bytes), 256,
      64 * 1024 * 1024, "largest update accepted (ZMQ_MAXMSGSIZE)"},
     {"max-text-bytes", REPORT_SETTING_INT, "16384", F(collector.max_text_bytes), 16, 16777216,
@@ -48,8 +48,7 @@ static const report_setting_t s_settings[] = {
      "earliest period year accepted"},
     {"year-max", REPORT_SETTING_INT, "2100", F(collector.year_max), 1900, 3000,
      "latest period year accepted"},
-    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0,
-     "debug, info, warn or error"},
+    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 
 int main(int argc, char **argv)
@@ -69,8 +68,7 @@ int main(int argc, char **argv)
     if (report_service_logging("collector", cfg.log_level) != 0)
         return 2;
     report_service_signals();
-    log_info("starting", "version=%s commit=%s", report_service_version(),
-             report_service_commit());
+    log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
     report_collector_t *collector = report_collector_start(&cfg.collector);
     if (!collector) {
         report_settings_free(s_settings, &cfg);

@@ -137,8 +137,7 @@ int report_client_push(report_client_t *self, report_update_t *const *updates, s
         /* Wait for the earliest deadline. */
         int64_t wake = now + 1000;
         for (size_t i = 0; i < count; i++)
-            if ((items[i].state == S_SENT || items[i].state == S_WAIT_BUSY) &&
-                items[i].due < wake)
+            if ((items[i].state == S_SENT || items[i].state == S_WAIT_BUSY) && items[i].due < wake)
                 wake = items[i].due;
         zmq_pollitem_t pi = {self->sock, 0, ZMQ_POLLIN, 0};
         long timeout = wake > now ? (long)(wake - now) : 0;

@@ -301,8 +301,8 @@ static void s_refuse(report_collector_t *self, const s_peer_id_t *client, bool r
     uint64_t suppressed;
     if (report_ratelimit_allow(&self->refusal_log, &suppressed))
         log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
-                 report_logq(unit), report_logq(update_id), why->reason,
-                 report_logq(why->message), (unsigned long long)suppressed);
+                 report_logq(unit), report_logq(update_id), why->reason, report_logq(why->message),
+                 (unsigned long long)suppressed);
     report_reply_t reply;
     report_reply_set(&reply, update_id, REPORT_OUTCOME_REJECTED, why->reason, "%s", why->message);
     s_reply(self, client, req_envelope, &reply);
@@ -311,8 +311,8 @@ static void s_refuse(report_collector_t *self, const s_peer_id_t *client, bool r
 
 /* --- receiving from clients --- */
 
-static void s_handle_update(report_collector_t *self, const s_peer_id_t *client,
-                            bool req_envelope, const uint8_t *data, size_t size)
+static void s_handle_update(report_collector_t *self, const s_peer_id_t *client, bool req_envelope,
+                            const uint8_t *data, size_t size)
 {
     report_update_t *u = NULL;
     report_refusal_t why;
@@ -472,8 +472,10 @@ static void s_receive_store(report_collector_t *self)
             if (frame.reply.outcome == REPORT_OUTCOME_REJECTED) {
                 uint64_t suppressed;
                 if (report_ratelimit_allow(&self->refusal_log, &suppressed))
-                    log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s "
-                             "suppressed=%llu", f->unit, f->update_id, frame.reply.reason,
+                    log_info("update refused",
+                             "unit=%s update_id=%s reason=%s detail=%s "
+                             "suppressed=%llu",
+                             f->unit, f->update_id, frame.reply.reason,
                              report_logq(frame.reply.message), (unsigned long long)suppressed);
             }
             s_reply(self, &f->client, f->req_envelope, &frame.reply);
@@ -562,8 +564,8 @@ static void s_signal_ready(report_collector_t *self, int state)
 static void *s_thread(void *arg)
 {
     report_collector_t *self = arg;
-    self->front = s_bind(self, ZMQ_ROUTER, self->cfg.endpoint, self->endpoint,
-                         sizeof self->endpoint);
+    self->front =
+        s_bind(self, ZMQ_ROUTER, self->cfg.endpoint, self->endpoint, sizeof self->endpoint);
     self->back = self->front ? s_bind(self, ZMQ_ROUTER, self->cfg.store_endpoint,
                                       self->store_endpoint, sizeof self->store_endpoint)
                              : NULL;

@@ -8,29 +8,31 @@
 #include <stdint.h>
 
 typedef struct {
-    char *endpoint;       /* clients, e.g. "tcp://0.0.0.0:5570" */
-    char *store_endpoint; /* stores connect here, e.g. "tcp://127.0.0.1:5571" */
+    char *endpoint;                  /* clients, e.g. "tcp://0.0.0.0:5570" */
+    char *store_endpoint;            /* stores connect here, e.g. "tcp://127.0.0.1:5571" */
     int64_t max_inflight;            /* updates waiting for a commit, all clients */
     int64_t max_inflight_per_client; /* ... per client connection */
     int64_t max_message_bytes;       /* ZMQ_MAXMSGSIZE and the codec bound */
     int64_t max_text_bytes;
     int64_t max_sub_items;
     int64_t max_indicators;
-    int64_t max_frames;       /* frames per client message (after the routing id) */
-    int64_t hwm;              /* ZeroMQ send/receive high-water marks, messages per peer */
-    int64_t store_timeout_ms; /* a store silent this long is dead; its updates go to another */
+    int64_t max_frames;         /* frames per client message (after the routing id) */
+    int64_t hwm;                /* ZeroMQ send/receive high-water marks, messages per peer */
+    int64_t store_timeout_ms;   /* a store silent this long is dead; its updates go to another */
     int64_t inflight_expiry_ms; /* an update no store answered in this long is dropped */
     int64_t dead_letter_payload_bytes; /* bytes of refused input kept as dead letter */
     int64_t year_min, year_max;
 } report_collector_config_t;
 
 /* Refusal reasons counted by the collector (index into stats.refused). */
+// clang-format off
 #define REPORT_REASONS(X)                                                                          \
     X(too_large) X(too_many_frames) X(malformed) X(missing_field) X(bad_uuid) X(bad_code)          \
     X(bad_section) X(bad_period) X(out_of_range) X(too_many_items) X(too_many_indicators)          \
     X(duplicate_indicator) X(invalid_utf8) X(control_char) X(text_too_long) X(unit_mismatch)       \
     X(unknown_unit) X(unknown_area) X(unknown_indicator) X(bad_placeholder) X(store_refused)       \
     X(other)
+// clang-format on
 #define REPORT_REASON_ENUM(name) REPORT_REASON_##name,
 typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_reason_t;
 

@@ -33,8 +33,8 @@ static int s_set(const report_setting_t *s, void *cfg, const char *value, const 
         char *end = NULL;
         long long v = strtoll(value, &end, 10);
         if (errno || end == value || *end != '\0' || v < s->min || v > s->max) {
-            fprintf(stderr, "setting %s (%s): '%s' is not an integer in [%lld, %lld]\n",
-                    s->name, source, value, (long long)s->min, (long long)s->max);
+            fprintf(stderr, "setting %s (%s): '%s' is not an integer in [%lld, %lld]\n", s->name,
+                    source, value, (long long)s->min, (long long)s->max);
             return -1;
         }
         *(int64_t *)(void *)field = v;

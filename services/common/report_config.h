@@ -23,7 +23,10 @@ typedef struct {
     const char *help;
 } report_setting_t;
 
-#define REPORT_SETTINGS_END {NULL, REPORT_SETTING_STRING, NULL, 0, 0, 0, NULL}
+#define REPORT_SETTINGS_END                                                                        \
+    {                                                                                              \
+        NULL, REPORT_SETTING_STRING, NULL, 0, 0, 0, NULL                                           \
+    }
 
 /* Fills cfg from defaults, environment and argv (argv[0] is skipped). Arguments that are not
  * settings are returned in order in *positional (an array the caller frees, strings borrowed

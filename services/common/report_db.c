@@ -221,8 +221,8 @@ int report_db_migrate(report_db_t *self)
         const char *params[] = {name};
         int rc = report_db_exec(self, "SELECT pg_advisory_xact_lock(5570)");
         if (rc == 0)
-            rc = report_db_query(self, "SELECT 1 FROM schema_migrations WHERE name = $1", 1,
-                                 params, s_row_exists, &applied);
+            rc = report_db_query(self, "SELECT 1 FROM schema_migrations WHERE name = $1", 1, params,
+                                 s_row_exists, &applied);
         if (rc == 0 && !applied) {
             rc = report_db_exec(self, report_migrations[i].sql);
             if (rc == 0)

@@ -22,12 +22,12 @@ static int s_fail(char *err, size_t size, const char *fmt, ...)
     return -1;
 }
 
-static const char *s_keys[] = {"update_id", "unit",    "period", "section",   "area",
-                               "item_key",  "order",   "revision", "withdrawn", "text",
+static const char *s_keys[] = {"update_id", "unit",       "period",   "section",   "area",
+                               "item_key",  "order",      "revision", "withdrawn", "text",
                                "sub_items", "indicators", NULL};
 
-static int s_string(json_t *obj, const char *key, bool required, char **out, char *err,
-                    size_t size, size_t index)
+static int s_string(json_t *obj, const char *key, bool required, char **out, char *err, size_t size,
+                    size_t index)
 {
     json_t *v = json_object_get(obj, key);
     if (!v) {
@@ -42,8 +42,7 @@ static int s_string(json_t *obj, const char *key, bool required, char **out, cha
     return 0;
 }
 
-static int s_uint(json_t *obj, const char *key, uint32_t *out, char *err, size_t size,
-                  size_t index)
+static int s_uint(json_t *obj, const char *key, uint32_t *out, char *err, size_t size, size_t index)
 {
     json_t *v = json_object_get(obj, key);
     *out = 0;
@@ -108,8 +107,8 @@ static int s_one(json_t *obj, size_t index, report_update_t *u, char *err, size_
         for (size_t i = 0; i < json_array_size(subs); i++) {
             json_t *s = json_array_get(subs, i);
             if (!json_is_string(s))
-                return s_fail(err, size, "update %zu: sub_items[%zu] must be a string",
-                              index + 1, i);
+                return s_fail(err, size, "update %zu: sub_items[%zu] must be a string", index + 1,
+                              i);
             u->sub_items[u->sub_item_count++] =
                 report_strndup(json_string_value(s), json_string_length(s));
         }
@@ -149,8 +148,7 @@ int report_json_parse_updates(const char *json, size_t len, report_update_t ***u
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         list[i] = report_update_new();
-        rc = s_one(json_is_array(root) ? json_array_get(root, i) : root, i, list[i], err,
-                   err_size);
+        rc = s_one(json_is_array(root) ? json_array_get(root, i) : root, i, list[i], err, err_size);
     }
     json_decref(root);
     if (rc != 0) {
@@ -162,8 +160,8 @@ int report_json_parse_updates(const char *json, size_t len, report_update_t ***u
     return 0;
 }
 
-int report_json_load_updates(const char *path, report_update_t ***updates, size_t *count,
-                             char *err, size_t err_size)
+int report_json_load_updates(const char *path, report_update_t ***updates, size_t *count, char *err,
+                             size_t err_size)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -175,8 +173,8 @@ int report_json_load_updates(const char *path, report_update_t ***updates, size_
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         report_buf_add(&buf, chunk, n);
     fclose(f);
-    int rc = report_json_parse_updates(buf.data ? buf.data : "", buf.len, updates, count, err,
-                                       err_size);
+    int rc =
+        report_json_parse_updates(buf.data ? buf.data : "", buf.len, updates, count, err, err_size);
     report_buf_free(&buf);
     return rc;
 }

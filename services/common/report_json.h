@@ -13,8 +13,8 @@
 int report_json_parse_updates(const char *json, size_t len, report_update_t ***updates,
                               size_t *count, char *err, size_t err_size);
 /* Same for a file. */
-int report_json_load_updates(const char *path, report_update_t ***updates, size_t *count,
-                             char *err, size_t err_size);
+int report_json_load_updates(const char *path, report_update_t ***updates, size_t *count, char *err,
+                             size_t err_size);
 /* Frees an array of updates. */
 void report_updates_free(report_update_t **updates, size_t count);
 

@@ -86,7 +86,7 @@ typedef struct {
     bool ever_connected;
     s_codes_t units, areas, indicators;
     report_store_stats_t stats;
-    pthread_mutex_t *lock;         /* guards *shared_stats; NULL when run from main */
+    pthread_mutex_t *lock; /* guards *shared_stats; NULL when run from main */
     report_store_stats_t *shared_stats;
     volatile int *stop;
     bool fatal;
@@ -529,8 +529,8 @@ static int s_db_ensure(s_run_t *run)
     run->stats.db_up = true;
     run->backoff_ms = run->cfg->reconnect_min_ms;
     char *where = report_db_scrub(run->cfg->db);
-    log_info("database connected", "db=%s units=%zu areas=%zu indicators=%zu",
-             report_logq(where), run->units.count, run->areas.count, run->indicators.count);
+    log_info("database connected", "db=%s units=%zu areas=%zu indicators=%zu", report_logq(where),
+             run->units.count, run->areas.count, run->indicators.count);
     free(where);
     return 0;
 }
@@ -559,8 +559,8 @@ static void s_check_catalog(s_run_t *run)
             reason = s_check_placeholders(run, u->sub_items[k], bad, sizeof bad);
         if (!reason)
             continue;
-        report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason,
-                         "%s: %s", reason, bad);
+        report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason, "%s: %s", reason,
+                         bad);
         w->answered = true;
         log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s", u->unit_code,
                  u->update_id, reason, report_logq(bad));
@@ -721,15 +721,14 @@ static void s_receive(s_run_t *run, size_t link)
                              "store could not decode the update");
             w->answered = true;
         } else if (report_update_validate(&wide, w->update, &why) != 0) {
-            report_reply_set(&w->reply, "", REPORT_OUTCOME_REJECTED, why.reason, "%s",
-                             why.message);
+            report_reply_set(&w->reply, "", REPORT_OUTCOME_REJECTED, why.reason, "%s", why.message);
             w->answered = true;
         }
         if (run->work_count == 1)
             run->oldest_ms = report_clock_ms();
     } else if (frame.type == REPORT_FRAME_DEAD_LETTER) {
-        s_dead_push(run, frame.reply.reason, frame.reply.message, frame.unit_code,
-                    frame.update_id, frame.payload, frame.payload_len, frame.payload_size);
+        s_dead_push(run, frame.reply.reason, frame.reply.message, frame.unit_code, frame.update_id,
+                    frame.payload, frame.payload_len, frame.payload_size);
         if (run->work_count == 0)
             run->oldest_ms = report_clock_ms();
     }
@@ -791,8 +790,8 @@ static int s_run(s_run_t *run)
              (long long)cfg->batch_wait_ms);
     /* Connect (and migrate) before taking work, so a misconfigured server fails fast. */
     s_db_ensure(run);
-    zmq_pollitem_t *items = report_calloc(run->link_count ? run->link_count : 1,
-                                          sizeof(zmq_pollitem_t));
+    zmq_pollitem_t *items =
+        report_calloc(run->link_count ? run->link_count : 1, sizeof(zmq_pollitem_t));
     while (!*run->stop && !run->fatal) {
         int64_t now = report_clock_ms();
         if (now >= run->next_heartbeat)
@@ -830,7 +829,8 @@ static int s_run(s_run_t *run)
         }
         now = report_clock_ms();
         bool full = run->work_count >= (size_t)cfg->batch_max;
-        bool due = (run->work_count || run->dead_count) && now - run->oldest_ms >= cfg->batch_wait_ms;
+        bool due =
+            (run->work_count || run->dead_count) && now - run->oldest_ms >= cfg->batch_wait_ms;
         if (full || due)
             s_flush(run);
         s_publish_stats(run);

@@ -8,19 +8,19 @@
 #include <stdint.h>
 
 typedef struct {
-    char *db;               /* libpq conninfo */
-    char *collectors;       /* comma-separated endpoints of collectors' store links */
-    char *store_id;         /* "" = hostname-pid */
-    int64_t batch_max;      /* updates per transaction */
-    int64_t batch_wait_ms;  /* longest an update waits for its batch to fill */
-    int64_t capacity;       /* updates held at most (announced to collectors as credit) */
-    int64_t heartbeat_ms;   /* READY heartbeat to collectors */
+    char *db;              /* libpq conninfo */
+    char *collectors;      /* comma-separated endpoints of collectors' store links */
+    char *store_id;        /* "" = hostname-pid */
+    int64_t batch_max;     /* updates per transaction */
+    int64_t batch_wait_ms; /* longest an update waits for its batch to fill */
+    int64_t capacity;      /* updates held at most (announced to collectors as credit) */
+    int64_t heartbeat_ms;  /* READY heartbeat to collectors */
     int64_t reconnect_min_ms;
     int64_t reconnect_max_ms;
     int64_t dead_letter_max;   /* rows kept in dead_letters */
     int64_t dead_letter_queue; /* refused inputs held waiting for the database */
     int64_t catalog_refresh_ms;
-    bool migrate;              /* apply migrations at start */
+    bool migrate;                 /* apply migrations at start */
     bool allow_unsafe_durability; /* development only: run even with fsync/synchronous_commit off */
 } report_store_config_t;
 

@@ -67,6 +67,7 @@ const char *report_outcome_name(report_outcome_t outcome);
 
 /* Fills a reply; message is printf-style. */
 void report_reply_set(report_reply_t *reply, const char *update_id, report_outcome_t outcome,
-                      const char *reason, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                      const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -60,8 +60,8 @@ int report_text_normalize(const char *s, size_t len, bool allow_newline, const c
         if (n < 0 || cp < 0)
             return s_refuse(why, "invalid_utf8", "%s: invalid UTF-8 at byte %zu", field, offset);
         if ((cp < 0x20 && !(allow_newline && cp == '\n')) || (cp >= 0x7f && cp <= 0x9f))
-            return s_refuse(why, "control_char", "%s: control character U+%04X at byte %zu",
-                            field, (unsigned)cp, offset);
+            return s_refuse(why, "control_char", "%s: control character U+%04X at byte %zu", field,
+                            (unsigned)cp, offset);
         offset += (size_t)n;
         left -= n;
     }
@@ -103,8 +103,7 @@ static int s_check_code(const char *code, const char *field, report_refusal_t *w
     return 0;
 }
 
-int report_update_validate(const report_limits_t *limits, report_update_t *u,
-                           report_refusal_t *why)
+int report_update_validate(const report_limits_t *limits, report_update_t *u, report_refusal_t *why)
 {
     /* Presence */
     if (!*u->update_id)
@@ -116,7 +115,8 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u,
     uuid_unparse_lower(id, canon);
     memcpy(u->update_id, canon, 37);
 
-    if (s_check_code(u->unit_code, "unit_code", why) || s_check_code(u->area_code, "area_code", why))
+    if (s_check_code(u->unit_code, "unit_code", why) ||
+        s_check_code(u->area_code, "area_code", why))
         return -1;
     /* Enums: the decoder maps every unknown value to NONE. */
     if (report_section_name(u->section) == NULL)
@@ -135,8 +135,8 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u,
         return s_refuse(why, "too_many_items", "%zu sub-items, limit %zu", u->sub_item_count,
                         limits->max_sub_items);
     if (u->indicator_count > limits->max_indicators)
-        return s_refuse(why, "too_many_indicators", "%zu indicators, limit %zu",
-                        u->indicator_count, limits->max_indicators);
+        return s_refuse(why, "too_many_indicators", "%zu indicators, limit %zu", u->indicator_count,
+                        limits->max_indicators);
     /* Text */
     if (!*u->item_key)
         return s_refuse(why, "missing_field", "item_key is required");
@@ -152,8 +152,9 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u,
             return s_refuse(why, "missing_field", "%s is empty", field);
     }
     if (!*u->text && !u->withdrawn && u->indicator_count == 0)
-        return s_refuse(why, "missing_field", "text is required unless the item is withdrawn "
-                                              "or carries indicators");
+        return s_refuse(why, "missing_field",
+                        "text is required unless the item is withdrawn "
+                        "or carries indicators");
     /* Indicators */
     for (size_t i = 0; i < u->indicator_count; i++) {
         const report_indicator_value_t *iv = &u->indicators[i];

@@ -37,14 +37,13 @@ static const report_setting_t s_settings[] = {
      "rows kept in the dead_letters table"},
     {"dead-letter-queue", REPORT_SETTING_INT, "1000", F(store.dead_letter_queue), 1, 1000000,
      "refused inputs held in memory while the database is away"},
-    {"catalog-refresh-ms", REPORT_SETTING_INT, "10000", F(store.catalog_refresh_ms), 100,
-     86400000, "reload of unit, area and indicator codes"},
+    {"catalog-refresh-ms", REPORT_SETTING_INT, "10000", F(store.catalog_refresh_ms), 100, 86400000,
+     "reload of unit, area and indicator codes"},
     {"migrate", REPORT_SETTING_BOOL, "true", F(store.migrate), 0, 0,
      "apply database migrations at start"},
-    {"allow-unsafe-durability", REPORT_SETTING_BOOL, "false", F(store.allow_unsafe_durability),
-     0, 0, "DEVELOPMENT ONLY: run against a server with fsync or synchronous_commit off"},
-    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0,
-     "debug, info, warn or error"},
+    {"allow-unsafe-durability", REPORT_SETTING_BOOL, "false", F(store.allow_unsafe_durability), 0,
+     0, "DEVELOPMENT ONLY: run against a server with fsync or synchronous_commit off"},
+    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 
 int main(int argc, char **argv)
@@ -64,8 +63,7 @@ int main(int argc, char **argv)
     if (report_service_logging("store", cfg.log_level) != 0)
         return 2;
     report_service_signals();
-    log_info("starting", "version=%s commit=%s", report_service_version(),
-             report_service_commit());
+    log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
     rc = report_store_run(&cfg.store, &report_service_stop);
     report_settings_free(s_settings, &cfg);
     return rc == 0 ? 0 : 1;

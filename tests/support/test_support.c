@@ -75,8 +75,7 @@ void test_db_exec(const test_db_t *db, const char *sql)
     report_db_destroy(&conn);
 }
 
-bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected,
-                        int timeout_ms)
+bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected, int timeout_ms)
 {
     int64_t end = report_clock_ms() + timeout_ms;
     do {
@@ -103,8 +102,7 @@ report_store_t *test_store_start(test_stack_t *stack)
     return store;
 }
 
-void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg,
-                      size_t store_count)
+void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg, size_t store_count)
 {
     memset(stack, 0, sizeof *stack);
     test_db_create(&stack->db);

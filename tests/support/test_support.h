@@ -25,8 +25,7 @@ char *test_db_value(const test_db_t *db, const char *sql);
 /* Runs a statement; cr_asserts success. */
 void test_db_exec(const test_db_t *db, const char *sql);
 /* Polls until test_db_value(sql) equals expected or timeout_ms passes; true if it did. */
-bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected,
-                        int timeout_ms);
+bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected, int timeout_ms);
 
 /* Collector and store(s) running in this process against db. */
 typedef struct {

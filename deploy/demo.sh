@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Demo: build (Release), start a private PostgreSQL and the services, push the
+# sample updates, print what was stored.
+#
+#   deploy/demo.sh           run the demo, then stop everything it started
+#   deploy/demo.sh --keep    leave the stack running (pids in var/demo.pids)
+#   deploy/demo.sh --stop    stop a stack left running by --keep
+#
+# Layout: PostgreSQL data in var/demo-pg (port 55432, unix socket only),
+# service logs in var/demo-logs/*.log. Each run starts from an empty database,
+# except when a --keep stack is running: then its services are restarted and
+# its database is reused.
+#
+# Environment: REPORT_DEMO_PGPORT (default 55432), REPORT_DEMO_COLLECTOR_PORT
+# (5570), REPORT_DEMO_STORE_PORT (5571).
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+usage() {
+    sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
+
+mode=run
+case "${1:-}" in
+"") ;;
+--keep) mode=keep ;;
+--stop) mode=stop ;;
+-h | --help) usage ;;
+*) log "unknown option: $1"; usage ;;
+esac
+[[ $# -le 1 ]] || usage
+
+VAR_DIR="$ROOT/var"
+DEMO_PGDATA="$VAR_DIR/demo-pg"
+DEMO_PGPORT="${REPORT_DEMO_PGPORT:-55432}"
+LOG_DIR="$VAR_DIR/demo-logs"
+PIDS_FILE="$VAR_DIR/demo.pids"
+BIN_DIR="$ROOT/build/bin"
+COLLECTOR_PORT="${REPORT_DEMO_COLLECTOR_PORT:-5570}"
+STORE_PORT="${REPORT_DEMO_STORE_PORT:-5571}"
+COLLECTOR_ENDPOINT="tcp://127.0.0.1:$COLLECTOR_PORT"
+
+if [[ $mode == stop ]]; then
+    stop_services "$PIDS_FILE"
+    pg_stop "$DEMO_PGDATA"
+    echo "demo stopped"
+    exit 0
+fi
+
+cleanup_done=0
+cleanup() {
+    [[ $cleanup_done -eq 1 ]] && return 0
+    cleanup_done=1
+    echo "stopping the demo stack"
+    stop_services
+    rm -f -- "$PIDS_FILE"
+    pg_stop "$DEMO_PGDATA" || true
+}
+
+show_logs() {
+    local f
+    for f in "$LOG_DIR"/*.log; do
+        [[ -f "$f" ]] || continue
+        log "---- last lines of $f"
+        tail -n 20 "$f" >&2 || true
+    done
+}
+
+fail() {
+    log "error: $*"
+    show_logs
+    exit 1
+}
+
+port_answers() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+echo "== packages"
+# shellcheck disable=SC2119  # no extra packages
+ensure_packages
+
+echo "== build (Release) in build/"
+build_project "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
+for exe in report-store report-collector reportctl; do
+    [[ -x "$BIN_DIR/$exe" ]] || die "$BIN_DIR/$exe was not built"
+done
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+reuse=0
+if [[ -f "$PIDS_FILE" ]]; then
+    echo "== a --keep stack is running: restarting its services, keeping its database"
+    stop_services "$PIDS_FILE"
+    reuse=1
+fi
+for p in "$COLLECTOR_PORT" "$STORE_PORT"; do
+    if port_answers "$p"; then
+        die "port $p is already in use (an old demo? try ./deploy/demo.sh --stop)"
+    fi
+done
+
+echo "== PostgreSQL in var/demo-pg (port $DEMO_PGPORT)"
+mkdir -p "$VAR_DIR"
+if [[ $reuse -eq 0 ]]; then
+    pg_wipe "$DEMO_PGDATA"
+    rm -f -- "$LOG_DIR"/*.log
+fi
+pg_start "$DEMO_PGDATA" "$DEMO_PGPORT" >/dev/null # exports PGHOST PGPORT PGUSER
+DB_CONNINFO="$(pg_conninfo "$DEMO_PGDATA" "$DEMO_PGPORT" report)"
+echo "$DB_CONNINFO"
+export PGDATABASE=report
+
+echo "== services (logs in var/demo-logs/)"
+mkdir -p "$LOG_DIR"
+if [[ $mode == keep ]]; then
+    REPORT_PIDS_FILE="$PIDS_FILE"
+    : >"$PIDS_FILE"
+fi
+start_service report-store "$LOG_DIR/report-store.log" \
+    "$BIN_DIR/report-store" --db "$DB_CONNINFO" --collectors "tcp://127.0.0.1:$STORE_PORT"
+store_pid=$REPORT_LAST_PID
+start_service report-collector "$LOG_DIR/report-collector.log" \
+    "$BIN_DIR/report-collector" --endpoint "tcp://*:$COLLECTOR_PORT" \
+    --store-endpoint "tcp://127.0.0.1:$STORE_PORT"
+collector_pid=$REPORT_LAST_PID
+
+wait_for_tcp 127.0.0.1 "$COLLECTOR_PORT" 10 "$store_pid" "$collector_pid" ||
+    fail "the collector does not answer on port $COLLECTOR_PORT"
+wait_for_tcp 127.0.0.1 "$STORE_PORT" 10 "$store_pid" "$collector_pid" ||
+    fail "nothing answers on port $STORE_PORT"
+# the store applies the migrations at start: wait for the schema
+for ((i = 0; i < 100; i++)); do
+    ready="$(psql -X -q -A -t -c "SELECT to_regclass('updates') IS NOT NULL" 2>/dev/null || true)"
+    [[ "$ready" == t ]] && break
+    service_alive "$store_pid" || fail "report-store exited"
+    sleep 0.1
+done
+[[ "${ready:-}" == t ]] || fail "the store did not create the schema within 10 s"
+echo "report-store pid $store_pid, report-collector pid $collector_pid, collector at $COLLECTOR_ENDPOINT"
+
+echo "== push the samples"
+shopt -s nullglob
+samples=("$ROOT"/deploy/sample/2018-0[1-7].json)
+shopt -u nullglob
+[[ ${#samples[@]} -gt 0 ]] || die "no deploy/sample/2018-0[1-7].json"
+for f in "${samples[@]}"; do
+    echo "-- ${f#"$ROOT"/}"
+    "$BIN_DIR/reportctl" push --endpoint "$COLLECTOR_ENDPOINT" "$f" ||
+        fail "reportctl push $f failed"
+done
+
+# the pipeline is asynchronous: wait until the stored count stops changing
+prev=-1
+for ((i = 0; i < 20; i++)); do
+    n="$(psql -X -q -A -t -c "SELECT count(*) FROM updates" 2>/dev/null || echo -1)"
+    [[ "$n" != -1 && "$n" != 0 && "$n" == "$prev" ]] && break
+    prev="$n"
+    sleep 0.5
+done
+
+echo "== stored updates per period and unit"
+psql -X -q -v ON_ERROR_STOP=1 -P footer=off <<'SQL'
+SELECT CASE WHEN GROUPING(u.year) = 1 THEN 'total'
+            ELSE format('%s-%s', u.year, lpad(u.month::text, 2, '0')) END AS period,
+       CASE WHEN GROUPING(u.unit_code) = 1 THEN '' ELSE u.unit_code END AS unit,
+       count(DISTINCT u.seq) AS updates,
+       count(iv.indicator_code) AS indicator_values
+FROM updates u
+LEFT JOIN indicator_values iv ON iv.update_seq = u.seq
+GROUP BY GROUPING SETS ((u.year, u.month, u.unit_code), ())
+ORDER BY GROUPING(u.year), u.year, u.month, u.unit_code;
+SQL
+
+if [[ $mode == keep ]]; then
+    cleanup_done=1 # leave everything running
+    pg_data_real="$(pg_socket_dir "$DEMO_PGDATA")"
+    cat <<INFO
+
+The demo stack is running (pids in ${PIDS_FILE#"$ROOT"/}):
+  collector   $COLLECTOR_ENDPOINT
+              push more: build/bin/reportctl push --endpoint $COLLECTOR_ENDPOINT FILE
+  database    psql "$DB_CONNINFO"
+  logs        ${LOG_DIR#"$ROOT"/}/report-store.log
+              ${LOG_DIR#"$ROOT"/}/report-collector.log
+              $pg_data_real/server.log (PostgreSQL)
+  stop it     ./deploy/demo.sh --stop
+INFO
+fi

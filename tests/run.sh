@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Whole test suite: packages, build, private PostgreSQL, ctest, format check,
+# and (CI=true or --sanitize) an ASan+UBSan build with its own ctest run.
+#
+#   tests/run.sh [--sanitize] [--no-asan] [--fast] [-- CTEST_ARGS...]
+#
+#   --sanitize   also build build-asan/ (-DREPORT_SANITIZE=ON) and run its tests
+#                (implied by CI=true)
+#   --no-asan    skip the sanitizer pass even when CI=true
+#   --fast       only the normal build and its tests (no format check, no ASan)
+#   -- ARGS      extra arguments for every ctest run (e.g. -- -R store)
+#
+# Exported to the tests:
+#   REPORT_ROOT         repository root
+#   REPORT_BIN_DIR      <build dir>/bin of the build under test
+#   REPORT_TEST_PGDATA  data directory of the private server (for deploy/pg.sh)
+#   REPORT_TEST_PGPORT  its port (55433)
+#   REPORT_TEST_PG      conninfo "host=<socket dir> port=55433 user=postgres dbname=postgres"
+#   PGHOST PGPORT PGUSER  same server, for psql and libpq defaults
+#
+# Environment: CI=true enables the sanitizer pass; REPORT_ASAN_CC=clang picks
+# the compiler of the sanitizer build (default: CMake's default, i.e. cc).
+#
+# The last line printed is "N passed, M failed" (tests summed over all ctest
+# runs; a failed build, a ctest run without result or a format check failure
+# each count as one failure). Exit status is 1 when M > 0.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../deploy/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../deploy/lib/common.sh"
+
+usage() {
+    sed -n '2,28s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
+
+sanitize=0
+[[ "${CI:-}" == true ]] && sanitize=1
+no_asan=0
+fast=0
+ctest_args=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+    --sanitize) sanitize=1 ;;
+    --no-asan) no_asan=1 ;;
+    --fast) fast=1 ;;
+    --) shift; ctest_args=("$@"); break ;;
+    -h | --help) usage ;;
+    *) log "unknown option: $1"; usage ;;
+    esac
+    shift
+done
+if [[ $no_asan -eq 1 || $fast -eq 1 ]]; then
+    sanitize=0
+fi
+
+TEST_PGDATA="$ROOT/var/test-pg"
+TEST_PGPORT=55433
+passed=0
+failed=0
+
+CTEST_PID=
+TAIL_PID=
+cleanup() {
+    local p
+    for p in "$CTEST_PID" "$TAIL_PID"; do
+        if [[ -n "$p" ]]; then
+            kill -TERM "$p" 2>/dev/null || true
+        fi
+    done
+    pg_stop "$TEST_PGDATA" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+section() { printf '\n===== %s\n' "$*"; }
+
+# A fresh, empty server for each ctest run.
+fresh_pg() {
+    pg_wipe "$TEST_PGDATA" || return 1
+    pg_start "$TEST_PGDATA" "$TEST_PGPORT" >/dev/null || return 1
+    REPORT_TEST_PGDATA="$TEST_PGDATA"
+    REPORT_TEST_PGPORT="$TEST_PGPORT"
+    REPORT_TEST_PG="$(pg_conninfo "$TEST_PGDATA" "$TEST_PGPORT" postgres)"
+    export REPORT_TEST_PGDATA REPORT_TEST_PGPORT REPORT_TEST_PG
+    echo "PostgreSQL: $REPORT_TEST_PG"
+}
+
+# run_ctest BUILD_DIR: run the tests of BUILD_DIR and add up the results.
+run_ctest() {
+    local dir="$1" out rc line total nfail
+    if ! fresh_pg; then
+        log "error: could not start the test PostgreSQL server"
+        failed=$((failed + 1))
+        return 0
+    fi
+    export REPORT_ROOT="$ROOT" REPORT_BIN_DIR="$dir/bin"
+    out="$dir/ctest-output.log"
+    rc=0
+    # ctest runs in the background so that a SIGTERM to this script is handled
+    # at once (bash runs traps only between foreground commands)
+    ctest --test-dir "$dir" --output-on-failure "${ctest_args[@]}" >"$out" 2>&1 &
+    CTEST_PID=$!
+    tail -s 0.2 -n +1 -f --pid="$CTEST_PID" "$out" &
+    TAIL_PID=$!
+    wait "$CTEST_PID" || rc=$?
+    wait "$TAIL_PID" || true
+    CTEST_PID=
+    TAIL_PID=
+    line="$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 || true)"
+    if [[ -n "$line" ]]; then
+        nfail="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")"
+        total="$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")"
+        passed=$((passed + total - nfail))
+        failed=$((failed + nfail))
+        if [[ $rc -ne 0 && $nfail -eq 0 ]]; then
+            log "error: ctest in $dir exited with status $rc"
+            failed=$((failed + 1))
+        fi
+    elif [[ $rc -eq 0 ]] && grep -q 'No tests were found' "$out"; then
+        log "warning: no tests registered in $dir"
+    else
+        log "error: ctest in $dir gave no result (exit status $rc)"
+        failed=$((failed + 1))
+    fi
+    pg_stop "$TEST_PGDATA" || true
+}
+
+check_format() {
+    local dirs=() d files=()
+    for d in services tests; do
+        [[ -d "$ROOT/$d" ]] && dirs+=("$ROOT/$d")
+    done
+    if [[ ${#dirs[@]} -gt 0 ]]; then
+        mapfile -d '' files < <(find "${dirs[@]}" -type f \( -name '*.c' -o -name '*.h' \) -print0 | sort -z)
+    fi
+    if [[ ${#files[@]} -eq 0 ]]; then
+        echo "no C files to check"
+        return 0
+    fi
+    local out rc=0
+    out="$(clang-format --dry-run --Werror "${files[@]}" 2>&1)" || rc=$?
+    if [[ $rc -eq 0 ]]; then
+        echo "formatting ok (${#files[@]} files)"
+    else
+        printf '%s\n' "$out" | head -n 30 >&2
+        log "error: these files are not clang-formatted (fix: clang-format -i FILE...):"
+        printf '%s\n' "$out" | sed -n -E 's/^(.*):[0-9]+:[0-9]+: (error|warning): code should be clang-formatted.*/  \1/p' |
+            sort -u | sed "s|$ROOT/||" >&2
+        failed=$((failed + 1))
+    fi
+}
+
+section "packages"
+# shellcheck disable=SC2119  # no extra packages
+ensure_packages
+
+section "build (Debug) in build/"
+if build_project "$ROOT/build" -DCMAKE_BUILD_TYPE=Debug -DREPORT_WERROR=ON; then
+    section "tests (build/)"
+    run_ctest "$ROOT/build"
+    build_ok=1
+else
+    log "error: build failed"
+    failed=$((failed + 1))
+    build_ok=0
+fi
+
+if [[ $fast -eq 0 ]]; then
+    section "format check"
+    check_format
+fi
+
+if [[ $sanitize -eq 1 && $build_ok -eq 1 ]]; then
+    section "build (Debug, ASan+UBSan) in build-asan/"
+    asan_args=(-DCMAKE_BUILD_TYPE=Debug -DREPORT_WERROR=ON -DREPORT_SANITIZE=ON)
+    if [[ -n "${REPORT_ASAN_CC:-}" ]]; then
+        asan_args+=(-DCMAKE_C_COMPILER="$REPORT_ASAN_CC")
+    fi
+    if build_project "$ROOT/build-asan" "${asan_args[@]}"; then
+        section "tests (build-asan/)"
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+        export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+        run_ctest "$ROOT/build-asan"
+        unset ASAN_OPTIONS UBSAN_OPTIONS
+    else
+        log "error: sanitizer build failed"
+        failed=$((failed + 1))
+    fi
+fi
+
+cleanup
+echo
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
