@@ -215,3 +215,30 @@ int report_client_push(report_client_t *self, report_update_t *const *updates, s
     free(index);
     return result;
 }
+
+int report_control_call(const char *endpoint, const report_control_request_t *req,
+                        report_control_reply_t *reply, int64_t timeout_ms)
+{
+    memset(reply, 0, sizeof *reply);
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    int rc = -1;
+    size_t size;
+    uint8_t *buf = report_control_request_encode(req, &size);
+    if (zmq_connect(sock, endpoint) == 0 && zmq_send(sock, buf, size, 0) >= 0) {
+        zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&pi, 1, (long)timeout_ms) > 0) {
+            zmq_msg_t msg;
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, sock, 0) >= 0)
+                rc = report_control_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), reply);
+            zmq_msg_close(&msg);
+        }
+    }
+    free(buf);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    return rc;
+}

@@ -40,4 +40,11 @@ void report_client_destroy(report_client_t **self_p);
 int report_client_push(report_client_t *self, report_update_t *const *updates, size_t count,
                        report_reply_t *replies);
 
+#include "report_published.h"
+
+/* Sends one control request (compile or publish) to an aggregator and waits up to
+ * timeout_ms for the reply. Never resends: a publish must not run twice. 0 with *reply
+ * filled (check reply->ok), or -1 on timeout or a malformed answer. */
+int report_control_call(const char *endpoint, const report_control_request_t *req,
+                        report_control_reply_t *reply, int64_t timeout_ms);
 #endif

@@ -2,6 +2,7 @@
 #include "report_codec.h"
 #include "report_util.h"
 
+#include "report/v1/report.pb-c.h"
 #include "report/v1/store.pb-c.h"
 #include "report/v1/update.pb-c.h"
 
@@ -262,4 +263,257 @@ void report_frame_clear(report_frame_t *frame)
     free(frame->update);
     free(frame->payload);
     memset(frame, 0, sizeof *frame);
+}
+
+/* --- aggregator protocols --- */
+
+static char *s_opt(const char *s)
+{
+    return s ? report_strdup(s) : report_strdup("");
+}
+
+static const char *s_str(const char *s)
+{
+    return s ? s : "";
+}
+
+static report_published_t *s_published_from(const Sokhcn__Report__V1__PublishedReport *m)
+{
+    report_published_t *r = report_published_new();
+    r->seq = m->seq;
+    r->agency_code = s_opt(m->agency_code);
+    r->year = (int)(m->year > 100000 ? 100000 : m->year);
+    r->month = (int)(m->month > 100 ? 100 : m->month);
+    r->version = (int)(m->version > 1000000 ? 1000000 : m->version);
+    r->number = (int)(m->number > 100000000 ? 100000000 : m->number);
+    r->doc_date = s_opt(m->doc_date);
+    r->text = s_opt(m->text);
+    r->html = s_opt(m->html);
+    r->json = s_opt(m->json);
+    r->markdown = s_opt(m->markdown);
+    r->sha256 = s_opt(m->sha256);
+    r->published_at_ms = m->published_at_ms;
+    return r;
+}
+
+static void s_published_to(const report_published_t *r, Sokhcn__Report__V1__PublishedReport *m)
+{
+    sokhcn__report__v1__published_report__init(m);
+    m->seq = r->seq;
+    m->agency_code = (char *)s_str(r->agency_code);
+    m->year = (uint32_t)r->year;
+    m->month = (uint32_t)r->month;
+    m->version = (uint32_t)r->version;
+    m->number = (uint32_t)r->number;
+    m->doc_date = (char *)s_str(r->doc_date);
+    m->text = (char *)s_str(r->text);
+    m->html = (char *)s_str(r->html);
+    m->json = (char *)s_str(r->json);
+    m->markdown = (char *)s_str(r->markdown);
+    m->sha256 = (char *)s_str(r->sha256);
+    m->published_at_ms = r->published_at_ms;
+}
+
+report_published_t *report_published_decode(const uint8_t *data, size_t size)
+{
+    Sokhcn__Report__V1__PublishedReport *m =
+        sokhcn__report__v1__published_report__unpack(NULL, size, data);
+    if (!m)
+        return NULL;
+    report_published_t *r = s_published_from(m);
+    sokhcn__report__v1__published_report__free_unpacked(m, NULL);
+    return r;
+}
+
+uint8_t *report_published_encode(const report_published_t *report, size_t *size)
+{
+    Sokhcn__Report__V1__PublishedReport m;
+    s_published_to(report, &m);
+    *size = sokhcn__report__v1__published_report__get_packed_size(&m);
+    uint8_t *buf = report_malloc(*size);
+    sokhcn__report__v1__published_report__pack(&m, buf);
+    return buf;
+}
+
+int report_control_request_decode(const uint8_t *data, size_t size, report_control_request_t *req)
+{
+    memset(req, 0, sizeof *req);
+    Sokhcn__Report__V1__ControlRequest *m =
+        sokhcn__report__v1__control_request__unpack(NULL, size, data);
+    if (!m)
+        return -1;
+    int rc = 0;
+    if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_COMPILE) {
+        Sokhcn__Report__V1__CompileRequest *c = m->compile;
+        req->kind = REPORT_CONTROL_COMPILE;
+        req->agency_code = s_opt(c->agency_code);
+        req->year = (int)(c->year > 100000 ? 100000 : c->year);
+        req->month = (int)(c->month > 100 ? 100 : c->month);
+        req->format = s_opt(c->format);
+        req->number = (int)(c->number > 100000000 ? 100000000 : c->number);
+        req->date = s_opt(c->date);
+        req->basis = s_opt(c->basis);
+    } else if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_PUBLISH) {
+        Sokhcn__Report__V1__PublishRequest *p = m->publish;
+        req->kind = REPORT_CONTROL_PUBLISH;
+        req->agency_code = s_opt(p->agency_code);
+        req->year = (int)(p->year > 100000 ? 100000 : p->year);
+        req->month = (int)(p->month > 100 ? 100 : p->month);
+        req->format = s_opt("");
+        req->number = (int)(p->number > 100000000 ? 100000000 : p->number);
+        req->date = s_opt(p->date);
+        req->basis = s_opt(p->basis);
+    } else {
+        rc = -1;
+    }
+    sokhcn__report__v1__control_request__free_unpacked(m, NULL);
+    return rc;
+}
+
+uint8_t *report_control_request_encode(const report_control_request_t *req, size_t *size)
+{
+    Sokhcn__Report__V1__ControlRequest m = SOKHCN__REPORT__V1__CONTROL_REQUEST__INIT;
+    Sokhcn__Report__V1__CompileRequest c = SOKHCN__REPORT__V1__COMPILE_REQUEST__INIT;
+    Sokhcn__Report__V1__PublishRequest p = SOKHCN__REPORT__V1__PUBLISH_REQUEST__INIT;
+    if (req->kind == REPORT_CONTROL_COMPILE) {
+        m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_COMPILE;
+        c.agency_code = (char *)s_str(req->agency_code);
+        c.year = (uint32_t)req->year;
+        c.month = (uint32_t)req->month;
+        c.format = (char *)s_str(req->format);
+        c.number = (uint32_t)req->number;
+        c.date = (char *)s_str(req->date);
+        c.basis = (char *)s_str(req->basis);
+        m.compile = &c;
+    } else {
+        m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_PUBLISH;
+        p.agency_code = (char *)s_str(req->agency_code);
+        p.year = (uint32_t)req->year;
+        p.month = (uint32_t)req->month;
+        p.number = (uint32_t)req->number;
+        p.date = (char *)s_str(req->date);
+        p.basis = (char *)s_str(req->basis);
+        m.publish = &p;
+    }
+    *size = sokhcn__report__v1__control_request__get_packed_size(&m);
+    uint8_t *buf = report_malloc(*size);
+    sokhcn__report__v1__control_request__pack(&m, buf);
+    return buf;
+}
+
+static char **s_strv_dup(char **v, size_t n)
+{
+    char **out = report_calloc(n, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        out[i] = s_opt(v[i]);
+    return out;
+}
+
+int report_control_reply_decode(const uint8_t *data, size_t size, report_control_reply_t *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    Sokhcn__Report__V1__ControlReply *m =
+        sokhcn__report__v1__control_reply__unpack(NULL, size, data);
+    if (!m)
+        return -1;
+    reply->ok = m->ok;
+    reply->error_code = s_opt(m->error_code);
+    reply->message = s_opt(m->message);
+    reply->body = s_opt(m->body);
+    reply->missing_units = s_strv_dup(m->missing_units, m->n_missing_units);
+    reply->missing_count = m->n_missing_units;
+    reply->warnings = s_strv_dup(m->warnings, m->n_warnings);
+    reply->warning_count = m->n_warnings;
+    reply->report = m->report ? s_published_from(m->report) : NULL;
+    sokhcn__report__v1__control_reply__free_unpacked(m, NULL);
+    return 0;
+}
+
+uint8_t *report_control_reply_encode(const report_control_reply_t *reply, size_t *size)
+{
+    Sokhcn__Report__V1__ControlReply m = SOKHCN__REPORT__V1__CONTROL_REPLY__INIT;
+    Sokhcn__Report__V1__PublishedReport pm;
+    m.ok = reply->ok;
+    m.error_code = (char *)s_str(reply->error_code);
+    m.message = (char *)s_str(reply->message);
+    m.body = (char *)s_str(reply->body);
+    m.missing_units = reply->missing_units;
+    m.n_missing_units = reply->missing_count;
+    m.warnings = reply->warnings;
+    m.n_warnings = reply->warning_count;
+    if (reply->report) {
+        s_published_to(reply->report, &pm);
+        m.report = &pm;
+    }
+    *size = sokhcn__report__v1__control_reply__get_packed_size(&m);
+    uint8_t *buf = report_malloc(*size);
+    sokhcn__report__v1__control_reply__pack(&m, buf);
+    return buf;
+}
+
+int report_catchup_request_decode(const uint8_t *data, size_t size, report_catchup_request_t *req)
+{
+    memset(req, 0, sizeof *req);
+    Sokhcn__Report__V1__CatchupRequest *m =
+        sokhcn__report__v1__catchup_request__unpack(NULL, size, data);
+    if (!m)
+        return -1;
+    req->agency_code = s_opt(m->agency_code);
+    if (m->query_case == SOKHCN__REPORT__V1__CATCHUP_REQUEST__QUERY_PERIOD) {
+        req->by_period = true;
+        req->period = (int)(m->period > 1000000 ? 1000000 : m->period);
+    } else {
+        req->after_seq = m->after_seq;
+    }
+    sokhcn__report__v1__catchup_request__free_unpacked(m, NULL);
+    return 0;
+}
+
+uint8_t *report_catchup_request_encode(const report_catchup_request_t *req, size_t *size)
+{
+    Sokhcn__Report__V1__CatchupRequest m = SOKHCN__REPORT__V1__CATCHUP_REQUEST__INIT;
+    m.agency_code = (char *)s_str(req->agency_code);
+    if (req->by_period) {
+        m.query_case = SOKHCN__REPORT__V1__CATCHUP_REQUEST__QUERY_PERIOD;
+        m.period = (uint32_t)req->period;
+    } else {
+        m.query_case = SOKHCN__REPORT__V1__CATCHUP_REQUEST__QUERY_AFTER_SEQ;
+        m.after_seq = req->after_seq;
+    }
+    *size = sokhcn__report__v1__catchup_request__get_packed_size(&m);
+    uint8_t *buf = report_malloc(*size);
+    sokhcn__report__v1__catchup_request__pack(&m, buf);
+    return buf;
+}
+
+int report_catchup_reply_decode(const uint8_t *data, size_t size, report_catchup_reply_t *reply)
+{
+    memset(reply, 0, sizeof *reply);
+    Sokhcn__Report__V1__CatchupReply *m =
+        sokhcn__report__v1__catchup_reply__unpack(NULL, size, data);
+    if (!m)
+        return -1;
+    reply->report = m->report ? s_published_from(m->report) : NULL;
+    reply->end = m->end;
+    reply->last_seq = m->last_seq;
+    reply->more = m->more;
+    sokhcn__report__v1__catchup_reply__free_unpacked(m, NULL);
+    return 0;
+}
+
+uint8_t *report_catchup_reply_encode(const report_catchup_reply_t *reply, size_t *size)
+{
+    Sokhcn__Report__V1__CatchupReply m = SOKHCN__REPORT__V1__CATCHUP_REPLY__INIT;
+    Sokhcn__Report__V1__PublishedReport pm;
+    if (reply->report) {
+        s_published_to(reply->report, &pm);
+        m.report = &pm;
+    }
+    m.end = reply->end;
+    m.last_seq = reply->last_seq;
+    m.more = reply->more;
+    *size = sokhcn__report__v1__catchup_reply__get_packed_size(&m);
+    uint8_t *buf = report_malloc(*size);
+    sokhcn__report__v1__catchup_reply__pack(&m, buf);
+    return buf;
 }

@@ -55,4 +55,19 @@ uint8_t *report_frame_encode(const report_frame_t *frame, size_t *size);
 /* Frees what a decoded frame owns (its byte buffers) and zeroes it. */
 void report_frame_clear(report_frame_t *frame);
 
+#include "report_published.h"
+
+/* Aggregator protocols. Each decode fills a zeroed struct the caller clears with the
+ * matching *_clear / *_destroy; 0, or -1 if malformed. Each encode returns a malloc'd
+ * buffer and its size. */
+int report_control_request_decode(const uint8_t *data, size_t size, report_control_request_t *req);
+uint8_t *report_control_request_encode(const report_control_request_t *req, size_t *size);
+int report_control_reply_decode(const uint8_t *data, size_t size, report_control_reply_t *reply);
+uint8_t *report_control_reply_encode(const report_control_reply_t *reply, size_t *size);
+report_published_t *report_published_decode(const uint8_t *data, size_t size);
+uint8_t *report_published_encode(const report_published_t *report, size_t *size);
+int report_catchup_request_decode(const uint8_t *data, size_t size, report_catchup_request_t *req);
+uint8_t *report_catchup_request_encode(const report_catchup_request_t *req, size_t *size);
+int report_catchup_reply_decode(const uint8_t *data, size_t size, report_catchup_reply_t *reply);
+uint8_t *report_catchup_reply_encode(const report_catchup_reply_t *reply, size_t *size);
 #endif

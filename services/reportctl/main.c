@@ -1,10 +1,15 @@
 /* reportctl: the command line of the reporting pipeline.
- *   reportctl push FILE.json...   send updates, print one line per update with its outcome */
+ *   reportctl push FILE.json...        send updates, one line per update with its outcome
+ *   reportctl compile YYYY-MM          print the draft report (not published)
+ *   reportctl publish YYYY-MM --number N --date YYYY-MM-DD [--basis TEXT]
+ *   reportctl subscribe --out DIR      receive published reports, catching up first */
 #include "report_client.h"
 #include "report_config.h"
 #include "report_json.h"
 #include "report_log.h"
+#include "report_period.h"
 #include "report_service.h"
+#include "report_subscriber.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -35,14 +40,176 @@ static const report_setting_t s_push_settings[] = {
     REPORT_SETTINGS_END};
 #undef F
 
+typedef struct {
+    char *control_endpoint;
+    char *agency;
+    char *format;
+    int64_t number;
+    char *date;
+    char *basis;
+    int64_t timeout_ms;
+    char *log_level;
+} s_report_config_t;
+
+#define F(field) offsetof(s_report_config_t, field)
+static const report_setting_t s_report_settings[] = {
+    {"control-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5574", F(control_endpoint), 0, 0,
+     "aggregator control endpoint"},
+    {"agency", REPORT_SETTING_STRING, "", F(agency), 0, 0, "agency code (default: the only one)"},
+    {"format", REPORT_SETTING_STRING, "text", F(format), 0, 0,
+     "compile: text, markdown, html or json"},
+    {"number", REPORT_SETTING_INT, "0", F(number), 0, 100000000,
+     "document number (publish: required; compile: preview)"},
+    {"date", REPORT_SETTING_STRING, "", F(date), 0, 0,
+     "document date YYYY-MM-DD (publish: required; compile: preview)"},
+    {"basis", REPORT_SETTING_STRING, "", F(basis), 0, 0,
+     "requesting document cited in the legal-basis paragraph"},
+    {"timeout-ms", REPORT_SETTING_INT, "30000", F(timeout_ms), 100, 3600000,
+     "wait for the aggregator's answer"},
+    {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORT_SETTINGS_END};
+#undef F
+
+typedef struct {
+    char *publish_endpoint;
+    char *catchup_endpoint;
+    char *out;
+    char *agency;
+    int64_t count;
+    bool once;
+    int64_t deadline_ms;
+    int64_t catchup_interval_ms;
+    char *log_level;
+} s_subscribe_config_t;
+
+#define F(field) offsetof(s_subscribe_config_t, field)
+static const report_setting_t s_subscribe_settings[] = {
+    {"publish-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5572", F(publish_endpoint), 0, 0,
+     "aggregator PUB endpoint"},
+    {"catchup-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5573", F(catchup_endpoint), 0, 0,
+     "aggregator catch-up endpoint"},
+    {"out", REPORT_SETTING_STRING, "", F(out), 0, 0, "directory for the received reports"},
+    {"agency", REPORT_SETTING_STRING, "", F(agency), 0, 0, "only this agency (default: all)"},
+    {"count", REPORT_SETTING_INT, "0", F(count), 0, 1000000,
+     "exit after receiving this many new reports (0: run until stopped)"},
+    {"once", REPORT_SETTING_BOOL, "false", F(once), 0, 0, "catch up, then exit"},
+    {"deadline-ms", REPORT_SETTING_INT, "0", F(deadline_ms), 0, 86400000,
+     "give up (exit 1) after this long; 0: never"},
+    {"catchup-interval-ms", REPORT_SETTING_INT, "30000", F(catchup_interval_ms), 100, 86400000,
+     "ask for missed reports this often"},
+    {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORT_SETTINGS_END};
+#undef F
+
 static void s_usage(FILE *out)
 {
     fprintf(out, "usage: reportctl COMMAND [options] [args]\n"
                  "commands:\n"
                  "  push FILE.json...   send updates to a collector; one line per update;\n"
                  "                      exit 0 only if all were STORED or DUPLICATE\n"
+                 "  compile YYYY-MM     print the draft of the period's report; the units that\n"
+                 "                      have pushed nothing are listed on stderr\n"
+                 "  publish YYYY-MM --number N --date YYYY-MM-DD [--basis TEXT]\n"
+                 "                      freeze the report as a new version and send it\n"
+                 "  subscribe --out DIR receive published reports (catching up first)\n"
                  "push options:\n");
     report_settings_usage(s_push_settings, out);
+    fprintf(out, "compile and publish options:\n");
+    report_settings_usage(s_report_settings, out);
+    fprintf(out, "subscribe options:\n");
+    report_settings_usage(s_subscribe_settings, out);
+}
+
+static int s_report(int argc, char **argv, bool publish)
+{
+    s_report_config_t cfg = {0};
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(s_report_settings, &cfg, argc, argv, &args, &nargs);
+    int year = 0, month = 0;
+    if (rc == 0 && (nargs != 1 || report_period_parse(args[0], &year, &month) != 0)) {
+        fprintf(stderr, "reportctl %s: give one period as YYYY-MM\n", argv[0]);
+        rc = -1;
+    }
+    free(args);
+    if (rc != 0) {
+        s_usage(rc == 1 ? stdout : stderr);
+        report_settings_free(s_report_settings, &cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    report_service_logging("reportctl", cfg.log_level);
+    report_control_request_t req = {0};
+    req.kind = publish ? REPORT_CONTROL_PUBLISH : REPORT_CONTROL_COMPILE;
+    req.agency_code = cfg.agency;
+    req.year = year;
+    req.month = month;
+    req.format = cfg.format;
+    req.number = (int)cfg.number;
+    req.date = cfg.date;
+    req.basis = cfg.basis;
+    report_control_reply_t reply;
+    int exit_code = 0;
+    if (report_control_call(cfg.control_endpoint, &req, &reply, cfg.timeout_ms) != 0) {
+        fprintf(stderr, "error: no answer from the aggregator at %s%s\n", cfg.control_endpoint,
+                publish ? " (the report may or may not be published: check with "
+                          "reportctl subscribe --once)"
+                        : "");
+        exit_code = 1;
+    } else if (!reply.ok) {
+        fprintf(stderr, "error: %s: %s\n", reply.error_code, reply.message);
+        exit_code = 1;
+    } else {
+        if (publish && reply.report) {
+            const report_published_t *r = reply.report;
+            printf("published %s %04d-%02d version=%d number=%d date=%s seq=%llu sha256=%s\n",
+                   r->agency_code, r->year, r->month, r->version, r->number, r->doc_date,
+                   (unsigned long long)r->seq, r->sha256);
+        } else {
+            fputs(reply.body, stdout);
+        }
+        if (reply.missing_count) {
+            fprintf(stderr, "units that have pushed nothing for %04d-%02d:\n", year, month);
+            for (size_t i = 0; i < reply.missing_count; i++)
+                fprintf(stderr, "  %s\n", reply.missing_units[i]);
+        }
+        for (size_t i = 0; i < reply.warning_count; i++)
+            fprintf(stderr, "warning: %s\n", reply.warnings[i]);
+    }
+    report_control_reply_clear(&reply);
+    report_settings_free(s_report_settings, &cfg);
+    return exit_code;
+}
+
+static int s_subscribe(int argc, char **argv)
+{
+    s_subscribe_config_t cfg = {0};
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(s_subscribe_settings, &cfg, argc, argv, &args, &nargs);
+    free(args);
+    if (rc == 0 && (nargs != 0 || !*cfg.out)) {
+        fprintf(stderr, "reportctl subscribe: --out DIR is required\n");
+        rc = -1;
+    }
+    if (rc != 0) {
+        s_usage(rc == 1 ? stdout : stderr);
+        report_settings_free(s_subscribe_settings, &cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    report_service_logging("subscriber", cfg.log_level);
+    report_subscriber_config_t scfg;
+    report_subscriber_config_default(&scfg);
+    scfg.publish_endpoint = cfg.publish_endpoint;
+    scfg.catchup_endpoint = cfg.catchup_endpoint;
+    scfg.out_dir = cfg.out;
+    scfg.agency_code = cfg.agency;
+    scfg.max_reports = cfg.count;
+    scfg.once = cfg.once;
+    scfg.deadline_ms = cfg.deadline_ms;
+    scfg.catchup_interval_ms = cfg.catchup_interval_ms;
+    int saved = report_subscriber_run(&scfg, &report_service_stop);
+    report_settings_free(s_subscribe_settings, &cfg);
+    return saved < 0 ? 1 : 0;
 }
 
 static int s_push(int argc, char **argv)
@@ -116,6 +283,10 @@ int main(int argc, char **argv)
     report_service_signals();
     if (strcmp(argv[1], "push") == 0)
         return s_push(argc - 1, argv + 1);
+    if (strcmp(argv[1], "compile") == 0 || strcmp(argv[1], "publish") == 0)
+        return s_report(argc - 1, argv + 1, argv[1][0] == 'p');
+    if (strcmp(argv[1], "subscribe") == 0)
+        return s_subscribe(argc - 1, argv + 1);
     fprintf(stderr, "reportctl: unknown command '%s'\n", argv[1]);
     s_usage(stderr);
     return 2;

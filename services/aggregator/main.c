@@ -1,0 +1,69 @@
+/* report-aggregator: compiles the monthly report, publishes frozen versions to leadership
+ * subscribers and serves catch-up. */
+#define _DEFAULT_SOURCE
+#include "report_aggregator.h"
+#include "report_config.h"
+#include "report_log.h"
+#include "report_service.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+typedef struct {
+    report_aggregator_config_t agg;
+    char *log_level;
+} s_config_t;
+
+#define F(field) offsetof(s_config_t, field)
+static const report_setting_t s_settings[] = {
+    {"db", REPORT_SETTING_STRING, "dbname=report", F(agg.db), 0, 0,
+     "libpq connection string of the database"},
+    {"control-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5574", F(agg.control_endpoint), 0,
+     0, "where reportctl compile/publish connect"},
+    {"publish-endpoint", REPORT_SETTING_STRING, "tcp://*:5572", F(agg.publish_endpoint), 0, 0,
+     "PUB socket for published reports"},
+    {"catchup-endpoint", REPORT_SETTING_STRING, "tcp://*:5573", F(agg.catchup_endpoint), 0, 0,
+     "catch-up endpoint for subscribers that missed reports"},
+    {"catchup-max", REPORT_SETTING_INT, "100", F(agg.catchup_max), 1, 100000,
+     "reports per catch-up answer"},
+    {"max-request-bytes", REPORT_SETTING_INT, "65536", F(agg.max_request_bytes), 256, 16777216,
+     "largest control or catch-up request"},
+    {"hwm", REPORT_SETTING_INT, "1000", F(agg.hwm), 1, 1000000,
+     "ZeroMQ high-water mark per peer, messages"},
+    {"migrate", REPORT_SETTING_BOOL, "true", F(agg.migrate), 0, 0,
+     "apply database migrations at start"},
+    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORT_SETTINGS_END};
+
+int main(int argc, char **argv)
+{
+    s_config_t cfg = {0};
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(s_settings, &cfg, argc, argv, &args, &nargs);
+    if (rc != 0 || nargs != 0) {
+        fprintf(rc == 1 ? stdout : stderr, "usage: report-aggregator [options]\n");
+        report_settings_usage(s_settings, rc == 1 ? stdout : stderr);
+        free(args);
+        report_settings_free(s_settings, &cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    free(args);
+    if (report_service_logging("aggregator", cfg.log_level) != 0)
+        return 2;
+    report_service_signals();
+    log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
+    report_aggregator_t *agg = report_aggregator_start(&cfg.agg);
+    if (!agg) {
+        report_settings_free(s_settings, &cfg);
+        return 1;
+    }
+    while (!report_service_stop)
+        usleep(100 * 1000);
+    report_aggregator_stop(&agg);
+    log_info("stopped", "%s", "");
+    report_settings_free(s_settings, &cfg);
+    return 0;
+}

@@ -1,0 +1,601 @@
+/* The aggregator: compile, publish (database first, then PUB), catch-up.
+ *
+ * Why the database first: a report is "published" when its frozen version is committed;
+ * the PUB message is only a fast notification. A subscriber that was offline, joined late
+ * or lost a message to PUB's high-water mark asks the catch-up endpoint for everything
+ * after the last sequence number it saved, so delivery never depends on PUB timing. */
+#define _GNU_SOURCE
+#include "report_aggregator.h"
+#include "report_codec.h"
+#include "report_compile.h"
+#include "report_db.h"
+#include "report_log.h"
+#include "report_period.h"
+#include "report_sha256.h"
+#include "report_util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+void report_aggregator_config_default(report_aggregator_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->db = "dbname=report";
+    cfg->control_endpoint = "tcp://127.0.0.1:5574";
+    cfg->publish_endpoint = "tcp://*:5572";
+    cfg->catchup_endpoint = "tcp://*:5573";
+    cfg->catchup_max = 100;
+    cfg->max_request_bytes = 64 * 1024;
+    cfg->hwm = 1000;
+    cfg->migrate = true;
+}
+
+struct report_aggregator_t {
+    report_aggregator_config_t cfg;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t ready_cond;
+    int ready;
+    volatile int stop;
+    char control_endpoint[256], publish_endpoint[256], catchup_endpoint[256];
+    report_aggregator_stats_t stats, shared_stats;
+    void *zctx;
+    void *control, *pub, *catchup;
+    report_db_t *db;
+    int64_t next_connect;
+    int64_t backoff_ms;
+};
+
+/* --- database --- */
+
+static int s_db_ensure(report_aggregator_t *self)
+{
+    if (report_db_connected(self->db))
+        return 0;
+    if (report_clock_ms() < self->next_connect)
+        return -1;
+    if (report_db_connect(self->db) != 0 || (self->cfg.migrate && report_db_migrate(self->db))) {
+        log_warn("cannot use database", "error=%s", report_logq(report_db_error(self->db)));
+        report_db_disconnect(self->db);
+        self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 10;
+        if (self->backoff_ms > 2000)
+            self->backoff_ms = 2000;
+        self->next_connect = report_clock_ms() + self->backoff_ms / 2 +
+                             report_random((uint32_t)self->backoff_ms / 2 + 1);
+        self->stats.db_up = false;
+        return -1;
+    }
+    self->backoff_ms = 0;
+    self->stats.db_up = true;
+    return 0;
+}
+
+static void s_db_failed(report_aggregator_t *self)
+{
+    if (report_db_connection_lost(self->db)) {
+        report_db_disconnect(self->db);
+        self->stats.db_up = false;
+    }
+}
+
+/* --- replies --- */
+
+static void s_send_reply(void *sock, zmq_msg_t *id, const uint8_t *buf, size_t size)
+{
+    zmq_msg_t copy;
+    zmq_msg_init(&copy);
+    zmq_msg_copy(&copy, id);
+    if (zmq_msg_send(&copy, sock, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&copy);
+        return;
+    }
+    zmq_send(sock, buf, size, ZMQ_DONTWAIT);
+}
+
+static void s_control_reply(report_aggregator_t *self, zmq_msg_t *id,
+                            const report_control_reply_t *reply)
+{
+    size_t size;
+    uint8_t *buf = report_control_reply_encode(reply, &size);
+    s_send_reply(self->control, id, buf, size);
+    free(buf);
+}
+
+static void s_error(report_aggregator_t *self, zmq_msg_t *id, const char *code, const char *message)
+{
+    report_control_reply_t reply = {0};
+    reply.error_code = (char *)code;
+    reply.message = (char *)message;
+    s_control_reply(self, id, &reply);
+    log_info("request refused", "error=%s detail=%s", code, report_logq(message));
+    self->stats.refused_requests++;
+}
+
+static char *s_render(const report_doc_t *doc, const char *format)
+{
+    if (!format || !*format || !strcmp(format, "text"))
+        return report_render_text(doc);
+    if (!strcmp(format, "markdown"))
+        return report_render_markdown(doc);
+    if (!strcmp(format, "html"))
+        return report_render_html(doc);
+    if (!strcmp(format, "json"))
+        return report_render_json(doc);
+    return NULL;
+}
+
+static void s_take_lists(report_control_reply_t *reply, report_compiled_t *compiled)
+{
+    reply->missing_units = compiled->missing_units;
+    reply->missing_count = compiled->missing_count;
+    reply->warnings = compiled->warnings;
+    reply->warning_count = compiled->warning_count;
+    compiled->missing_units = compiled->warnings = NULL;
+    compiled->missing_count = compiled->warning_count = 0;
+}
+
+static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
+{
+    const char *f = req->format;
+    if (*f && strcmp(f, "text") && strcmp(f, "markdown") && strcmp(f, "html") &&
+        strcmp(f, "json")) {
+        s_error(self, id, "bad_format", "format must be text, markdown, html or json");
+        return;
+    }
+    report_compile_request_t creq = {req->agency_code, req->year, req->month,
+                                     req->number,      req->date, req->basis};
+    report_compiled_t compiled;
+    int64_t t0 = report_clock_ms();
+    if (report_compile(self->db, &creq, &compiled) != 0) {
+        s_db_failed(self);
+        s_error(self, id, compiled.error_code, compiled.message);
+        report_compiled_clear(&compiled);
+        return;
+    }
+    report_control_reply_t reply = {0};
+    reply.ok = true;
+    reply.body = s_render(compiled.doc, f);
+    s_take_lists(&reply, &compiled);
+    s_control_reply(self, id, &reply);
+    self->stats.compiled++;
+    log_info("report compiled", "agency=%s period=%04d-%02d format=%s missing_units=%zu ms=%lld",
+             compiled.doc->agency_code, req->year, req->month, *f ? f : "text", reply.missing_count,
+             (long long)(report_clock_ms() - t0));
+    report_control_reply_clear(&reply);
+    report_compiled_clear(&compiled);
+}
+
+/* --- publish --- */
+
+static int s_first_text(void *arg, const PGresult *res, int row)
+{
+    char **out = arg;
+    if (!*out)
+        *out = report_strdup(PQgetvalue(res, row, 0));
+    return 0;
+}
+
+static int s_published_row(void *arg, const PGresult *res, int row)
+{
+    report_published_t *r = arg;
+    r->seq = strtoull(PQgetvalue(res, row, 0), NULL, 10);
+    r->published_at_ms = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+    return 0;
+}
+
+static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
+{
+    int y, m, d;
+    if (req->number <= 0) {
+        s_error(self, id, "bad_number", "a published report needs --number N (N > 0)");
+        return;
+    }
+    if (report_date_parse(req->date, &y, &m, &d) != 0) {
+        s_error(self, id, "bad_date", "a published report needs --date YYYY-MM-DD");
+        return;
+    }
+    report_compile_request_t creq = {req->agency_code, req->year, req->month,
+                                     req->number,      req->date, req->basis};
+    report_compiled_t compiled;
+    if (report_compile(self->db, &creq, &compiled) != 0) {
+        s_db_failed(self);
+        s_error(self, id, compiled.error_code, compiled.message);
+        report_compiled_clear(&compiled);
+        return;
+    }
+    report_doc_t *doc = compiled.doc;
+    char year_s[16], month_s[16], number_s[16], doc_year_s[16], version_s[16];
+    snprintf(year_s, sizeof year_s, "%d", req->year);
+    snprintf(month_s, sizeof month_s, "%d", req->month);
+    snprintf(number_s, sizeof number_s, "%d", req->number);
+    snprintf(doc_year_s, sizeof doc_year_s, "%d", y);
+    report_published_t *r = report_published_new();
+    char *version = NULL, *taken = NULL;
+    const char *code = NULL;
+    char message[256] = "";
+    const char *lock[] = {doc->agency_code};
+    const char *p3[] = {doc->agency_code, year_s, month_s};
+    const char *pn[] = {doc->agency_code, doc_year_s, number_s};
+    /* One publisher at a time per agency, so versions and numbers cannot race. */
+    if (report_db_exec(self->db, "BEGIN") != 0 ||
+        report_db_query(self->db, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lock, NULL,
+                        NULL) != 0 ||
+        report_db_query(self->db,
+                        "SELECT format('%s-%s version %s', year, lpad(month::text, 2, '0'),"
+                        " version) FROM published_reports WHERE agency_code = $1"
+                        " AND doc_year = $2::int AND number = $3::int",
+                        3, pn, s_first_text, &taken) != 0 ||
+        report_db_query(self->db,
+                        "SELECT (coalesce(max(version), 0) + 1)::text FROM published_reports"
+                        " WHERE agency_code = $1 AND year = $2::int AND month = $3::int",
+                        3, p3, s_first_text, &version) != 0) {
+        code = "db_error";
+        snprintf(message, sizeof message, "%s", report_db_error(self->db));
+        goto fail;
+    }
+    if (taken) {
+        code = "duplicate_number";
+        snprintf(message, sizeof message, "number %d of %d is already used by %s %s", req->number,
+                 y, doc->agency_code, taken);
+        goto fail;
+    }
+    doc->version = atoi(version);
+    doc->number = req->number;
+    r->agency_code = report_strdup(doc->agency_code);
+    r->year = req->year;
+    r->month = req->month;
+    r->version = doc->version;
+    r->number = req->number;
+    r->doc_date = report_strdup(req->date);
+    r->text = report_render_text(doc);
+    r->html = report_render_html(doc);
+    r->json = report_render_json(doc);
+    r->markdown = report_render_markdown(doc);
+    char sha[65];
+    if (!r->text || !r->html || !r->json || !r->markdown ||
+        report_sha256_hex(r->text, strlen(r->text), sha) != 0) {
+        code = "render_error";
+        snprintf(message, sizeof message, "the report could not be rendered");
+        goto fail;
+    }
+    r->sha256 = report_strdup(sha);
+    snprintf(version_s, sizeof version_s, "%d", r->version);
+    const char *pi[] = {doc->agency_code, year_s,      month_s,    version_s, number_s,
+                        req->date,        doc_year_s,  req->basis, r->text,   r->html,
+                        r->json,          r->markdown, r->sha256};
+    if (report_db_query(self->db,
+                        "INSERT INTO published_reports (agency_code, year, month, version, number,"
+                        " doc_date, doc_year, basis, text_body, html_body, json_body,"
+                        " markdown_body, sha256) VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9,"
+                        " $10, $11, $12, $13)"
+                        " RETURNING seq, (extract(epoch FROM published_at) * 1000)::bigint",
+                        13, pi, s_published_row, r) != 0 ||
+        report_db_exec(self->db, "COMMIT") != 0) {
+        bool dup = strcmp(report_db_sqlstate(self->db), "23505") == 0;
+        code = dup ? "duplicate_number" : "db_error";
+        snprintf(message, sizeof message, "%s", report_db_error(self->db));
+        goto fail;
+    }
+    /* Committed: now tell the subscribers. */
+    char topic[64];
+    snprintf(topic, sizeof topic, "%s/%04d-%02d", r->agency_code, r->year, r->month);
+    size_t size;
+    uint8_t *buf = report_published_encode(r, &size);
+    zmq_send(self->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(self->pub, buf, size, ZMQ_DONTWAIT);
+    free(buf);
+    self->stats.published++;
+    self->stats.last_seq = r->seq;
+    log_info("report published",
+             "agency=%s period=%04d-%02d version=%d number=%d seq=%llu "
+             "sha256=%s",
+             r->agency_code, r->year, r->month, r->version, r->number, (unsigned long long)r->seq,
+             r->sha256);
+    report_control_reply_t reply = {0};
+    reply.ok = true;
+    reply.message = report_sprintf("published %s %04d-%02d version %d", r->agency_code, r->year,
+                                   r->month, r->version);
+    s_take_lists(&reply, &compiled);
+    reply.report = r;
+    r = NULL;
+    s_control_reply(self, id, &reply);
+    report_control_reply_clear(&reply);
+    goto done;
+fail:
+    if (report_db_connected(self->db))
+        report_db_exec(self->db, "ROLLBACK");
+    s_db_failed(self);
+    s_error(self, id, code, message);
+done:
+    free(version);
+    free(taken);
+    report_published_destroy(&r);
+    report_compiled_clear(&compiled);
+}
+
+/* --- catch-up --- */
+
+typedef struct {
+    report_aggregator_t *self;
+    zmq_msg_t *id;
+    size_t rows;
+    uint64_t last;
+} s_catchup_t;
+
+static int s_catchup_row(void *arg, const PGresult *res, int row)
+{
+    s_catchup_t *c = arg;
+    report_published_t r = {0};
+    r.seq = strtoull(PQgetvalue(res, row, 0), NULL, 10);
+    r.agency_code = PQgetvalue(res, row, 1);
+    r.year = atoi(PQgetvalue(res, row, 2));
+    r.month = atoi(PQgetvalue(res, row, 3));
+    r.version = atoi(PQgetvalue(res, row, 4));
+    r.number = atoi(PQgetvalue(res, row, 5));
+    r.doc_date = PQgetvalue(res, row, 6);
+    r.text = PQgetvalue(res, row, 7);
+    r.html = PQgetvalue(res, row, 8);
+    r.json = PQgetvalue(res, row, 9);
+    r.markdown = PQgetvalue(res, row, 10);
+    r.sha256 = PQgetvalue(res, row, 11);
+    r.published_at_ms = strtoll(PQgetvalue(res, row, 12), NULL, 10);
+    report_catchup_reply_t reply = {.report = &r};
+    size_t size;
+    uint8_t *buf = report_catchup_reply_encode(&reply, &size);
+    s_send_reply(c->self->catchup, c->id, buf, size);
+    free(buf);
+    c->rows++;
+    c->last = r.seq;
+    return 0;
+}
+
+static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const uint8_t *data, size_t size)
+{
+    report_catchup_request_t req;
+    if (size > (size_t)self->cfg.max_request_bytes ||
+        report_catchup_request_decode(data, size, &req) != 0) {
+        self->stats.refused_requests++;
+        return;
+    }
+    self->stats.catchup_requests++;
+    char key[32], limit[32];
+    snprintf(key, sizeof key, "%llu",
+             (unsigned long long)(req.by_period ? (uint64_t)req.period : req.after_seq));
+    snprintf(limit, sizeof limit, "%lld", (long long)self->cfg.catchup_max);
+    const char *params[] = {req.agency_code, key, limit};
+    s_catchup_t c = {self, id, 0, 0};
+    char *last = NULL;
+    const char *cols = "SELECT seq, agency_code, year, month, version, number, doc_date::text,"
+                       " text_body, html_body, json_body, markdown_body, sha256,"
+                       " (extract(epoch FROM published_at) * 1000)::bigint FROM published_reports"
+                       " WHERE ($1 = '' OR agency_code = $1) AND ";
+    char *sql = report_sprintf("%s%s ORDER BY seq LIMIT $3::int", cols,
+                               req.by_period ? "year * 100 + month = $2::int" : "seq > $2::bigint");
+    int rc = report_db_query(self->db, sql, 3, params, s_catchup_row, &c);
+    free(sql);
+    if (rc == 0)
+        rc = report_db_query(self->db, "SELECT coalesce(max(seq), 0)::text FROM published_reports",
+                             0, NULL, s_first_text, &last);
+    if (rc != 0) {
+        s_db_failed(self);
+        log_warn("catch-up failed", "error=%s", report_logq(report_db_error(self->db)));
+    } else {
+        report_catchup_reply_t end = {.end = true};
+        end.last_seq = strtoull(last, NULL, 10);
+        end.more = c.rows >= (size_t)self->cfg.catchup_max;
+        size_t n;
+        uint8_t *buf = report_catchup_reply_encode(&end, &n);
+        s_send_reply(self->catchup, id, buf, n);
+        free(buf);
+        log_debug("catch-up served", "reports=%zu", c.rows);
+    }
+    free(last);
+    report_catchup_request_clear(&req);
+}
+
+/* --- sockets --- */
+
+/* Reads [id][body] from a ROUTER; 0 with both messages initialised, -1 if nothing usable. */
+static int s_recv_request(void *sock, zmq_msg_t *id, zmq_msg_t *body)
+{
+    zmq_msg_init(id);
+    zmq_msg_init(body);
+    if (zmq_msg_recv(id, sock, ZMQ_DONTWAIT) < 0)
+        return -1;
+    if (!zmq_msg_more(id) || zmq_msg_recv(body, sock, ZMQ_DONTWAIT) < 0)
+        return -1;
+    bool extra = false;
+    while (zmq_msg_more(body) || extra) {
+        zmq_msg_t rest;
+        zmq_msg_init(&rest);
+        int rc = zmq_msg_recv(&rest, sock, ZMQ_DONTWAIT);
+        extra = rc >= 0 && zmq_msg_more(&rest);
+        zmq_msg_close(&rest);
+        if (!extra)
+            return -1;
+    }
+    return 0;
+}
+
+static void s_handle_control(report_aggregator_t *self)
+{
+    zmq_msg_t id, body;
+    if (s_recv_request(self->control, &id, &body) == 0) {
+        report_control_request_t req;
+        if (zmq_msg_size(&body) > (size_t)self->cfg.max_request_bytes ||
+            report_control_request_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) != 0) {
+            s_error(self, &id, "malformed", "not a ControlRequest");
+        } else if (s_db_ensure(self) != 0) {
+            s_error(self, &id, "db_unavailable", "the database cannot be reached; retry later");
+            report_control_request_clear(&req);
+        } else {
+            if (req.kind == REPORT_CONTROL_COMPILE)
+                s_compile(self, &id, &req);
+            else
+                s_publish(self, &id, &req);
+            report_control_request_clear(&req);
+        }
+    }
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+}
+
+static void s_handle_catchup(report_aggregator_t *self)
+{
+    zmq_msg_t id, body;
+    if (s_recv_request(self->catchup, &id, &body) == 0 && s_db_ensure(self) == 0)
+        s_catchup(self, &id, zmq_msg_data(&body), zmq_msg_size(&body));
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+}
+
+static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, char *bound,
+                    size_t size)
+{
+    void *sock = zmq_socket(self->zctx, type);
+    int linger = 0, one = 1, hwm = (int)self->cfg.hwm;
+    int64_t maxmsg = self->cfg.max_request_bytes;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (type == ZMQ_ROUTER) {
+        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+        zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    }
+    if (zmq_bind(sock, endpoint) != 0) {
+        log_error("cannot bind", "endpoint=%s error=%s", report_logq(endpoint),
+                  report_logq(zmq_strerror(errno)));
+        zmq_close(sock);
+        return NULL;
+    }
+    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &size);
+    return sock;
+}
+
+static void s_signal(report_aggregator_t *self, int state)
+{
+    pthread_mutex_lock(&self->lock);
+    self->ready = state;
+    pthread_cond_signal(&self->ready_cond);
+    pthread_mutex_unlock(&self->lock);
+}
+
+static void *s_thread(void *arg)
+{
+    report_aggregator_t *self = arg;
+    self->control = s_bind(self, ZMQ_ROUTER, self->cfg.control_endpoint, self->control_endpoint,
+                           sizeof self->control_endpoint);
+    self->pub = self->control ? s_bind(self, ZMQ_PUB, self->cfg.publish_endpoint,
+                                       self->publish_endpoint, sizeof self->publish_endpoint)
+                              : NULL;
+    self->catchup = self->pub ? s_bind(self, ZMQ_ROUTER, self->cfg.catchup_endpoint,
+                                       self->catchup_endpoint, sizeof self->catchup_endpoint)
+                              : NULL;
+    if (!self->catchup) {
+        s_signal(self, -1);
+        return NULL;
+    }
+    log_info("aggregator listening", "control=%s publish=%s catchup=%s", self->control_endpoint,
+             self->publish_endpoint, self->catchup_endpoint);
+    s_db_ensure(self);
+    s_signal(self, 1);
+    zmq_pollitem_t items[2] = {{self->control, 0, ZMQ_POLLIN, 0},
+                               {self->catchup, 0, ZMQ_POLLIN, 0}};
+    while (!self->stop) {
+        if (zmq_poll(items, 2, 100) < 0 && errno != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN)
+            s_handle_control(self);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_handle_catchup(self);
+        pthread_mutex_lock(&self->lock);
+        self->shared_stats = self->stats;
+        pthread_mutex_unlock(&self->lock);
+    }
+    return NULL;
+}
+
+static void s_free(report_aggregator_t *self)
+{
+    if (self->control)
+        zmq_close(self->control);
+    if (self->pub)
+        zmq_close(self->pub);
+    if (self->catchup)
+        zmq_close(self->catchup);
+    if (self->zctx)
+        zmq_ctx_term(self->zctx);
+    report_db_destroy(&self->db);
+    free(self->cfg.db);
+    free(self->cfg.control_endpoint);
+    free(self->cfg.publish_endpoint);
+    free(self->cfg.catchup_endpoint);
+    pthread_mutex_destroy(&self->lock);
+    pthread_cond_destroy(&self->ready_cond);
+    free(self);
+}
+
+report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *cfg)
+{
+    report_aggregator_t *self = report_calloc(1, sizeof *self);
+    self->cfg = *cfg;
+    self->cfg.db = report_strdup(cfg->db);
+    self->cfg.control_endpoint = report_strdup(cfg->control_endpoint);
+    self->cfg.publish_endpoint = report_strdup(cfg->publish_endpoint);
+    self->cfg.catchup_endpoint = report_strdup(cfg->catchup_endpoint);
+    self->db = report_db_new(cfg->db);
+    self->zctx = zmq_ctx_new();
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_cond_init(&self->ready_cond, NULL);
+    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
+        s_free(self);
+        return NULL;
+    }
+    pthread_mutex_lock(&self->lock);
+    while (self->ready == 0)
+        pthread_cond_wait(&self->ready_cond, &self->lock);
+    int state = self->ready;
+    pthread_mutex_unlock(&self->lock);
+    if (state < 0) {
+        pthread_join(self->thread, NULL);
+        s_free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void report_aggregator_stop(report_aggregator_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    report_aggregator_t *self = *self_p;
+    self->stop = 1;
+    pthread_join(self->thread, NULL);
+    s_free(self);
+    *self_p = NULL;
+}
+
+const char *report_aggregator_control_endpoint(report_aggregator_t *self)
+{
+    return self->control_endpoint;
+}
+
+const char *report_aggregator_publish_endpoint(report_aggregator_t *self)
+{
+    return self->publish_endpoint;
+}
+
+const char *report_aggregator_catchup_endpoint(report_aggregator_t *self)
+{
+    return self->catchup_endpoint;
+}
+
+void report_aggregator_stats(report_aggregator_t *self, report_aggregator_stats_t *out)
+{
+    pthread_mutex_lock(&self->lock);
+    *out = self->shared_stats;
+    pthread_mutex_unlock(&self->lock);
+}

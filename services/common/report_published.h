@@ -1,0 +1,76 @@
+/* Domain types of the aggregator's protocols: control requests and replies, published
+ * report versions, and catch-up. Encoded by report_codec.c. */
+#ifndef REPORT_PUBLISHED_H
+#define REPORT_PUBLISHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One frozen report version. All strings owned. */
+typedef struct {
+    uint64_t seq;
+    char *agency_code;
+    int year, month;
+    int version;
+    int number;
+    char *doc_date; /* YYYY-MM-DD */
+    char *text, *html, *json, *markdown;
+    char *sha256; /* hex of text */
+    int64_t published_at_ms;
+} report_published_t;
+
+report_published_t *report_published_new(void);
+void report_published_destroy(report_published_t **self_p);
+
+typedef enum {
+    REPORT_CONTROL_NONE,
+    REPORT_CONTROL_COMPILE,
+    REPORT_CONTROL_PUBLISH
+} report_control_kind_t;
+
+typedef struct {
+    report_control_kind_t kind;
+    char *agency_code;
+    int year, month;
+    char *format; /* compile only */
+    int number;
+    char *date;
+    char *basis;
+} report_control_request_t;
+
+void report_control_request_clear(report_control_request_t *req);
+
+typedef struct {
+    bool ok;
+    char *error_code;
+    char *message;
+    char *body;
+    char **missing_units;
+    size_t missing_count;
+    char **warnings;
+    size_t warning_count;
+    report_published_t *report; /* publish only; NULL otherwise */
+} report_control_reply_t;
+
+void report_control_reply_clear(report_control_reply_t *reply);
+
+typedef struct {
+    char *agency_code;
+    bool by_period;
+    uint64_t after_seq;
+    int period; /* year*100+month */
+} report_catchup_request_t;
+
+void report_catchup_request_clear(report_catchup_request_t *req);
+
+typedef struct {
+    report_published_t *report; /* NULL in the end marker */
+    bool end;
+    uint64_t last_seq;
+    bool more;
+} report_catchup_reply_t;
+
+void report_catchup_reply_clear(report_catchup_reply_t *reply);
+
+#endif

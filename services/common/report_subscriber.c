@@ -1,0 +1,266 @@
+/* Subscriber: SUB for speed, catch-up for completeness (zguide Clone pattern). Reports are
+ * applied strictly in sequence order: a gap triggers a catch-up rather than a skip. */
+#define _GNU_SOURCE
+#include "report_subscriber.h"
+#include "report_codec.h"
+#include "report_log.h"
+#include "report_sha256.h"
+#include "report_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+void report_subscriber_config_default(report_subscriber_config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->publish_endpoint = "tcp://127.0.0.1:5572";
+    cfg->catchup_endpoint = "tcp://127.0.0.1:5573";
+    cfg->out_dir = ".";
+    cfg->agency_code = "";
+    cfg->catchup_interval_ms = 30000;
+    cfg->catchup_timeout_ms = 5000;
+}
+
+typedef struct {
+    const report_subscriber_config_t *cfg;
+    void *ctx;
+    void *sub;
+    void *catchup;
+    uint64_t last_seq;
+    bool catchup_pending;
+    int64_t catchup_sent;
+    int64_t next_catchup;
+    bool caught_up_once;
+    int saved;
+} s_sub_t;
+
+/* Writes data to path atomically: a temporary file, fsync, rename. */
+static int s_write_file(const char *path, const char *data, size_t len)
+{
+    char *tmp = report_sprintf("%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int rc = -1;
+    if (fd >= 0) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t n = write(fd, data + off, len - off);
+            if (n <= 0)
+                break;
+            off += (size_t)n;
+        }
+        if (off == len && fsync(fd) == 0)
+            rc = 0;
+        close(fd);
+        if (rc == 0 && rename(tmp, path) != 0)
+            rc = -1;
+        if (rc != 0)
+            unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+static void s_load_state(s_sub_t *s)
+{
+    char *path = report_sprintf("%s/.last-seq", s->cfg->out_dir);
+    FILE *f = fopen(path, "r");
+    unsigned long long v = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    s->last_seq = v;
+    free(path);
+}
+
+static int s_save_state(s_sub_t *s)
+{
+    char *path = report_sprintf("%s/.last-seq", s->cfg->out_dir);
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%llu\n", (unsigned long long)s->last_seq);
+    int rc = s_write_file(path, buf, (size_t)n);
+    free(path);
+    return rc;
+}
+
+static bool s_safe_name(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+/* Applies one report: in order, checked, written, then the state advanced. */
+static void s_apply(s_sub_t *s, const report_published_t *r)
+{
+    if (r->seq <= s->last_seq)
+        return; /* already have it */
+    if (r->seq != s->last_seq + 1) {
+        /* A gap: fetch what is missing before anything newer. */
+        if (!s->catchup_pending)
+            s->next_catchup = 0;
+        return;
+    }
+    char sha[65];
+    if (!r->text || report_sha256_hex(r->text, strlen(r->text), sha) != 0 ||
+        strcmp(sha, r->sha256 ? r->sha256 : "") != 0 || !s_safe_name(r->agency_code) ||
+        r->year < 2000 || r->year > 2100 || r->month < 1 || r->month > 12) {
+        log_error("report refused: checksum or header mismatch", "seq=%llu",
+                  (unsigned long long)r->seq);
+        return;
+    }
+    const char *ext[] = {"txt", "html", "json"};
+    const char *body[] = {r->text, r->html ? r->html : "", r->json ? r->json : ""};
+    char *paths[3];
+    int rc = 0;
+    for (int i = 0; i < 3; i++) {
+        paths[i] = report_sprintf("%s/%s-%04d-%02d-v%d.%s", s->cfg->out_dir, r->agency_code,
+                                  r->year, r->month, r->version, ext[i]);
+        if (rc == 0 && s_write_file(paths[i], body[i], strlen(body[i])) != 0)
+            rc = -1;
+    }
+    if (rc == 0) {
+        s->last_seq = r->seq;
+        rc = s_save_state(s);
+    }
+    if (rc != 0) {
+        log_error("cannot write report files", "dir=%s error=%s", report_logq(s->cfg->out_dir),
+                  report_logq(strerror(errno)));
+    } else {
+        s->saved++;
+        if (!s->cfg->quiet)
+            printf("received %s %04d-%02d version=%d number=%d seq=%llu sha256=%s file=%s\n",
+                   r->agency_code, r->year, r->month, r->version, r->number,
+                   (unsigned long long)r->seq, r->sha256, paths[0]);
+        fflush(stdout);
+    }
+    for (int i = 0; i < 3; i++)
+        free(paths[i]);
+}
+
+static void s_open_catchup(s_sub_t *s)
+{
+    if (s->catchup)
+        zmq_close(s->catchup);
+    s->catchup = zmq_socket(s->ctx, ZMQ_DEALER);
+    int linger = 0;
+    zmq_setsockopt(s->catchup, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_connect(s->catchup, s->cfg->catchup_endpoint);
+}
+
+static void s_ask(s_sub_t *s)
+{
+    report_catchup_request_t req = {.agency_code = (char *)s->cfg->agency_code,
+                                    .after_seq = s->last_seq};
+    size_t size;
+    uint8_t *buf = report_catchup_request_encode(&req, &size);
+    if (zmq_send(s->catchup, buf, size, ZMQ_DONTWAIT) >= 0) {
+        s->catchup_pending = true;
+        s->catchup_sent = report_clock_ms();
+    }
+    free(buf);
+}
+
+static void s_on_catchup(s_sub_t *s)
+{
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, s->catchup, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&msg);
+        return;
+    }
+    report_catchup_reply_t reply;
+    int rc = report_catchup_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &reply);
+    zmq_msg_close(&msg);
+    if (rc != 0)
+        return;
+    if (reply.report)
+        s_apply(s, reply.report);
+    if (reply.end) {
+        s->catchup_pending = false;
+        if (reply.more || reply.last_seq > s->last_seq) {
+            s->next_catchup = report_clock_ms() + (reply.more ? 0 : 200);
+        } else {
+            s->caught_up_once = true;
+            s->next_catchup = report_clock_ms() + s->cfg->catchup_interval_ms;
+        }
+    }
+    report_catchup_reply_clear(&reply);
+}
+
+static void s_on_publish(s_sub_t *s)
+{
+    zmq_msg_t topic, body;
+    zmq_msg_init(&topic);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&topic, s->sub, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&topic) &&
+        zmq_msg_recv(&body, s->sub, ZMQ_DONTWAIT) >= 0 && !zmq_msg_more(&body)) {
+        report_published_t *r = report_published_decode(zmq_msg_data(&body), zmq_msg_size(&body));
+        if (r)
+            s_apply(s, r);
+        report_published_destroy(&r);
+    }
+    zmq_msg_close(&topic);
+    zmq_msg_close(&body);
+}
+
+int report_subscriber_run(const report_subscriber_config_t *cfg, volatile int *stop)
+{
+    if (mkdir(cfg->out_dir, 0755) != 0 && errno != EEXIST) {
+        log_error("cannot create output directory", "dir=%s error=%s", report_logq(cfg->out_dir),
+                  report_logq(strerror(errno)));
+        return -1;
+    }
+    s_sub_t s = {.cfg = cfg};
+    s_load_state(&s);
+    s.ctx = zmq_ctx_new();
+    s.sub = zmq_socket(s.ctx, ZMQ_SUB);
+    int linger = 0;
+    zmq_setsockopt(s.sub, ZMQ_LINGER, &linger, sizeof linger);
+    /* Topics are "AGENCY/YYYY-MM": subscribe to the agency's prefix (or everything). */
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s%s", cfg->agency_code, *cfg->agency_code ? "/" : "");
+    zmq_setsockopt(s.sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
+    zmq_connect(s.sub, cfg->publish_endpoint);
+    s_open_catchup(&s);
+    int64_t started = report_clock_ms();
+    int result = 0;
+    while (!*stop) {
+        int64_t now = report_clock_ms();
+        if (cfg->deadline_ms > 0 && now - started > cfg->deadline_ms) {
+            log_warn("deadline passed", "saved=%d", s.saved);
+            result = -1;
+            break;
+        }
+        if (s.catchup_pending && now - s.catchup_sent > cfg->catchup_timeout_ms) {
+            s_open_catchup(&s); /* Lazy Pirate: a fresh socket, ask again */
+            s.catchup_pending = false;
+            s.next_catchup = 0;
+        }
+        if (!s.catchup_pending && now >= s.next_catchup)
+            s_ask(&s);
+        zmq_pollitem_t items[2] = {{s.sub, 0, ZMQ_POLLIN, 0}, {s.catchup, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, 2, 100) < 0 && errno != EINTR)
+            break;
+        if (items[0].revents & ZMQ_POLLIN)
+            s_on_publish(&s);
+        if (items[1].revents & ZMQ_POLLIN)
+            s_on_catchup(&s);
+        if (cfg->max_reports > 0 && s.saved >= cfg->max_reports)
+            break;
+        if (cfg->once && s.caught_up_once && !s.catchup_pending)
+            break;
+    }
+    zmq_close(s.sub);
+    zmq_close(s.catchup);
+    zmq_ctx_term(s.ctx);
+    return result < 0 ? -1 : s.saved;
+}

@@ -1,0 +1,29 @@
+/* A leadership subscriber: receives published reports on SUB, catches up on what it missed
+ * from the catch-up endpoint (from the last sequence number it saved), checks each report's
+ * SHA-256 and keeps it as text, HTML and JSON files named by agency, period and version. */
+#ifndef REPORT_SUBSCRIBER_H
+#define REPORT_SUBSCRIBER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    const char *publish_endpoint; /* aggregator PUB, e.g. "tcp://127.0.0.1:5572" */
+    const char *catchup_endpoint; /* aggregator catch-up, e.g. "tcp://127.0.0.1:5573" */
+    const char *out_dir;          /* where files and the .last-seq state go */
+    const char *agency_code;      /* "" = every agency */
+    int64_t catchup_interval_ms;  /* ask for anything missed this often */
+    int64_t catchup_timeout_ms;   /* wait for a catch-up answer before asking again */
+    int64_t max_reports;          /* stop after receiving this many new reports; 0 = never */
+    bool once;                    /* stop after the first complete catch-up */
+    int64_t deadline_ms;          /* give up after this long (0 = never); exit code 1 */
+    bool quiet;                   /* do not print a line per report */
+} report_subscriber_config_t;
+
+void report_subscriber_config_default(report_subscriber_config_t *cfg);
+
+/* Runs until *stop, max_reports, once or the deadline. Returns the number of new reports
+ * saved, or -1 on a local error (out_dir unusable) or when the deadline passed first. */
+int report_subscriber_run(const report_subscriber_config_t *cfg, volatile int *stop);
+
+#endif
