@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Demo: build (Release), start a private PostgreSQL and the services, push the
-# sample updates, print what was stored.
+# Demo: build (Release), start a private PostgreSQL and the services (store,
+# collector, aggregator, a leadership subscriber), push the sample months
+# January-July 2018, publish the July report as number 588 dated 2018-07-19, and
+# print its text as the subscriber received it.
 #
 #   deploy/demo.sh           run the demo, then stop everything it started
 #   deploy/demo.sh --keep    leave the stack running (pids in var/demo.pids)
@@ -12,14 +14,15 @@
 # its database is reused.
 #
 # Environment: REPORT_DEMO_PGPORT (default 55432), REPORT_DEMO_COLLECTOR_PORT
-# (5570), REPORT_DEMO_STORE_PORT (5571).
+# (5570), REPORT_DEMO_STORE_PORT (5571), REPORT_DEMO_PUBLISH_PORT (5572),
+# REPORT_DEMO_CATCHUP_PORT (5573), REPORT_DEMO_CONTROL_PORT (5574).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
-    sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -42,6 +45,13 @@ BIN_DIR="$ROOT/build/bin"
 COLLECTOR_PORT="${REPORT_DEMO_COLLECTOR_PORT:-5570}"
 STORE_PORT="${REPORT_DEMO_STORE_PORT:-5571}"
 COLLECTOR_ENDPOINT="tcp://127.0.0.1:$COLLECTOR_PORT"
+PUBLISH_PORT="${REPORT_DEMO_PUBLISH_PORT:-5572}"
+CATCHUP_PORT="${REPORT_DEMO_CATCHUP_PORT:-5573}"
+CONTROL_PORT="${REPORT_DEMO_CONTROL_PORT:-5574}"
+CONTROL_ENDPOINT="tcp://127.0.0.1:$CONTROL_PORT"
+INBOX="$VAR_DIR/demo-inbox"
+LATE_INBOX="$VAR_DIR/demo-inbox-late"
+BASIS="Công văn số 2026/UBND-TH ngày 04 tháng 7 năm 2018 của Ủy ban nhân dân tỉnh về việc đổi mới, nâng cao chất lượng các báo cáo kinh tế - xã hội"
 
 if [[ $mode == stop ]]; then
     stop_services "$PIDS_FILE"
@@ -85,7 +95,7 @@ ensure_packages
 
 echo "== build (Release) in build/"
 build_project "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
-for exe in report-store report-collector reportctl; do
+for exe in report-store report-collector report-aggregator reportctl; do
     [[ -x "$BIN_DIR/$exe" ]] || die "$BIN_DIR/$exe was not built"
 done
 
@@ -99,7 +109,7 @@ if [[ -f "$PIDS_FILE" ]]; then
     stop_services "$PIDS_FILE"
     reuse=1
 fi
-for p in "$COLLECTOR_PORT" "$STORE_PORT"; do
+for p in "$COLLECTOR_PORT" "$STORE_PORT" "$PUBLISH_PORT" "$CATCHUP_PORT" "$CONTROL_PORT"; do
     if port_answers "$p"; then
         die "port $p is already in use (an old demo? try ./deploy/demo.sh --stop)"
     fi
@@ -110,6 +120,7 @@ mkdir -p "$VAR_DIR"
 if [[ $reuse -eq 0 ]]; then
     pg_wipe "$DEMO_PGDATA"
     rm -f -- "$LOG_DIR"/*.log
+    rm -rf -- "$INBOX" "$LATE_INBOX"
 fi
 pg_start "$DEMO_PGDATA" "$DEMO_PGPORT" >/dev/null # exports PGHOST PGPORT PGUSER
 DB_CONNINFO="$(pg_conninfo "$DEMO_PGDATA" "$DEMO_PGPORT" report)"
@@ -129,6 +140,15 @@ start_service report-collector "$LOG_DIR/report-collector.log" \
     "$BIN_DIR/report-collector" --endpoint "tcp://*:$COLLECTOR_PORT" \
     --store-endpoint "tcp://127.0.0.1:$STORE_PORT"
 collector_pid=$REPORT_LAST_PID
+start_service report-aggregator "$LOG_DIR/report-aggregator.log" \
+    "$BIN_DIR/report-aggregator" --db "$DB_CONNINFO" --control-endpoint "$CONTROL_ENDPOINT" \
+    --publish-endpoint "tcp://*:$PUBLISH_PORT" --catchup-endpoint "tcp://*:$CATCHUP_PORT"
+aggregator_pid=$REPORT_LAST_PID
+# A leadership subscriber, online before the publication.
+start_service subscriber "$LOG_DIR/subscriber.log" \
+    "$BIN_DIR/reportctl" subscribe --out "$INBOX" --log-level info \
+    --publish-endpoint "tcp://127.0.0.1:$PUBLISH_PORT" \
+    --catchup-endpoint "tcp://127.0.0.1:$CATCHUP_PORT"
 
 wait_for_tcp 127.0.0.1 "$COLLECTOR_PORT" 10 "$store_pid" "$collector_pid" ||
     fail "the collector does not answer on port $COLLECTOR_PORT"
@@ -142,7 +162,9 @@ for ((i = 0; i < 100; i++)); do
     sleep 0.1
 done
 [[ "${ready:-}" == t ]] || fail "the store did not create the schema within 10 s"
-echo "report-store pid $store_pid, report-collector pid $collector_pid, collector at $COLLECTOR_ENDPOINT"
+wait_for_tcp 127.0.0.1 "$CONTROL_PORT" 10 "$aggregator_pid" ||
+    fail "the aggregator does not answer on port $CONTROL_PORT"
+echo "report-store pid $store_pid, report-collector pid $collector_pid, report-aggregator pid $aggregator_pid"
 
 echo "== push the samples"
 shopt -s nullglob
@@ -177,6 +199,39 @@ GROUP BY GROUPING SETS ((u.year, u.month, u.unit_code), ())
 ORDER BY GROUPING(u.year), u.year, u.month, u.unit_code;
 SQL
 
+echo "== draft of 2018-07 (units that have not reported are listed, outside the report)"
+"$BIN_DIR/reportctl" compile 2018-07 --control-endpoint "$CONTROL_ENDPOINT" >/dev/null ||
+    fail "reportctl compile failed"
+
+echo "== publish 2018-07 as number 588 dated 2018-07-19"
+published="$(psql -X -q -A -t -c "SELECT count(*) FROM published_reports WHERE number = 588 AND doc_year = 2018")"
+if [[ "$published" == 0 ]]; then
+    "$BIN_DIR/reportctl" publish 2018-07 --control-endpoint "$CONTROL_ENDPOINT" \
+        --number 588 --date 2018-07-19 --basis "$BASIS" || fail "reportctl publish failed"
+else
+    echo "(already published by an earlier run of this --keep stack)"
+fi
+
+echo "== the subscriber's inbox"
+received="$INBOX/SKHCN-2018-07-v1.txt"
+for ((i = 0; i < 200; i++)); do
+    [[ -f "$received" ]] && break
+    sleep 0.1
+done
+[[ -f "$received" ]] || fail "the subscriber did not receive the report within 20 s"
+grep '^received' "$LOG_DIR/subscriber.log" || true
+ls -l "$INBOX"
+
+echo "== a subscriber that was offline at publication catches up"
+"$BIN_DIR/reportctl" subscribe --out "$LATE_INBOX" --once --deadline-ms 20000 \
+    --publish-endpoint "tcp://127.0.0.1:$PUBLISH_PORT" \
+    --catchup-endpoint "tcp://127.0.0.1:$CATCHUP_PORT" || fail "catch-up failed"
+
+echo
+echo "================ report as received by the subscriber: ${received#"$ROOT"/} ================"
+cat "$received"
+echo "================ end of report ================"
+
 if [[ $mode == keep ]]; then
     cleanup_done=1 # leave everything running
     pg_data_real="$(pg_socket_dir "$DEMO_PGDATA")"
@@ -185,9 +240,15 @@ if [[ $mode == keep ]]; then
 The demo stack is running (pids in ${PIDS_FILE#"$ROOT"/}):
   collector   $COLLECTOR_ENDPOINT
               push more: build/bin/reportctl push --endpoint $COLLECTOR_ENDPOINT FILE
+  aggregator  control $CONTROL_ENDPOINT, PUB tcp://127.0.0.1:$PUBLISH_PORT, catch-up tcp://127.0.0.1:$CATCHUP_PORT
+              build/bin/reportctl compile 2018-07
+              build/bin/reportctl publish 2018-07 --number N --date YYYY-MM-DD --basis TEXT
+  subscriber  files in ${INBOX#"$ROOT"/}/
   database    psql "$DB_CONNINFO"
   logs        ${LOG_DIR#"$ROOT"/}/report-store.log
               ${LOG_DIR#"$ROOT"/}/report-collector.log
+              ${LOG_DIR#"$ROOT"/}/report-aggregator.log
+              ${LOG_DIR#"$ROOT"/}/subscriber.log
               $pg_data_real/server.log (PostgreSQL)
   stop it     ./deploy/demo.sh --stop
 INFO

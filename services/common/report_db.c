@@ -46,6 +46,16 @@ static void s_keep_error(report_db_t *self, const PGresult *res)
             *p = (p[1] ? ' ' : '\0');
 }
 
+/* Server notices ("relation already exists, skipping") go to the log, not raw to stderr. */
+static void s_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[512];
+    snprintf(line, sizeof line, "%s", message);
+    line[strcspn(line, "\n")] = '\0';
+    log_debug("database notice", "notice=%s", report_logq(line));
+}
+
 int report_db_connect(report_db_t *self)
 {
     report_db_disconnect(self);
@@ -56,6 +66,7 @@ int report_db_connect(report_db_t *self)
         report_db_disconnect(self);
         return -1;
     }
+    PQsetNoticeProcessor(self->conn, s_notice, NULL);
     /* Messages are UTF-8 end to end; NFC is guaranteed by the validator. */
     PQsetClientEncoding(self->conn, "UTF8");
     self->sqlstate[0] = '\0';
