@@ -544,8 +544,8 @@ static char *s_read_file(const char *path)
     return text;
 }
 
-/* The golden file: $REPORT_GOLDEN, else ../shared/reference/ beside $REPORT_ROOT (the repo
- * root), else the absolute path of the shared reference folder. */
+/* The golden file: $REPORT_GOLDEN, else the copy in tests/golden/ under $REPORT_ROOT (the
+ * repo root). */
 static char *s_read_golden(void)
 {
     const char *golden = getenv("REPORT_GOLDEN");
@@ -558,11 +558,9 @@ static char *s_read_golden(void)
     const char *root = getenv("REPORT_ROOT");
     if (root && *root) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/../shared/reference/%s", root, S_GOLDEN_NAME);
+        snprintf(path, sizeof path, "%s/tests/golden/%s", root, S_GOLDEN_NAME);
         text = s_read_file(path);
     }
-    if (text == NULL)
-        text = s_read_file("/work/shared/reference/" S_GOLDEN_NAME);
     cr_assert_not_null(text, "cannot find the golden file %s; set REPORT_GOLDEN", S_GOLDEN_NAME);
     return text;
 }

@@ -38,6 +38,13 @@ static void expect_refused(report_update_t *u, const char *reason)
     report_update_destroy(&u);
 }
 
+static void drop_indicators(report_update_t *u)
+{
+    for (size_t i = 0; i < u->indicator_count; i++)
+        free(u->indicators[i].code);
+    u->indicator_count = 0;
+}
+
 static report_update_t *accept_ok(report_update_t *u)
 {
     size_t size;
@@ -222,7 +229,7 @@ Test(validate, missing_text)
 {
     report_update_t *u = test_update_new("k");
     u->text[0] = '\0';
-    u->indicator_count = 0;
+    drop_indicators(u);
     expect_refused(u, "missing_field");
 }
 
@@ -234,7 +241,7 @@ Test(validate, numbers_only_and_withdrawn_items_need_no_text)
     report_update_destroy(&out);
     u = test_update_new("k");
     u->text[0] = '\0';
-    u->indicator_count = 0;
+    drop_indicators(u);
     u->withdrawn = true;
     out = accept_ok(u);
     report_update_destroy(&out);
