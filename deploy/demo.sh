@@ -49,6 +49,7 @@ PUBLISH_PORT="${REPORT_DEMO_PUBLISH_PORT:-5572}"
 CATCHUP_PORT="${REPORT_DEMO_CATCHUP_PORT:-5573}"
 CONTROL_PORT="${REPORT_DEMO_CONTROL_PORT:-5574}"
 CONTROL_ENDPOINT="tcp://127.0.0.1:$CONTROL_PORT"
+KEYS_DIR="$VAR_DIR/demo-keys"
 INBOX="$VAR_DIR/demo-inbox"
 LATE_INBOX="$VAR_DIR/demo-inbox-late"
 BASIS="Công văn số 2026/UBND-TH ngày 04 tháng 7 năm 2018 của Ủy ban nhân dân tỉnh về việc đổi mới, nâng cao chất lượng các báo cáo kinh tế - xã hội"
@@ -127,6 +128,35 @@ DB_CONNINFO="$(pg_conninfo "$DEMO_PGDATA" "$DEMO_PGPORT" report)"
 echo "$DB_CONNINFO"
 export PGDATABASE=report
 
+# CURVE keys, made on the first run: the servers' pair, one pair per subdivision (its public
+# key enrolled as that unit), the store, an operator of the office and a leadership recipient.
+# The secret keys of the clients stay in $KEYS_DIR/clients/ (in real life: on their machines).
+make_keys() {
+    local k="$1" who kind
+    mkdir -p "$k/clients"
+    chmod 700 "$k" "$k/clients"
+    "$BIN_DIR/reportctl" keygen --out "$k/server" >/dev/null
+    local units
+    units="$(sed -n "s/^ *('\([A-Z0-9_]*\)', 'SKHCN',.*/\1/p" "$ROOT/db/migrations/002_seed_caobang.sql")"
+    for who in $units store office leader; do
+        case "$who" in
+        store) kind=store ;;
+        office) kind=operator ;;
+        leader) kind=recipient ;;
+        *) kind=unit ;;
+        esac
+        "$BIN_DIR/reportctl" keygen --out "$k/clients/$who" >/dev/null
+        "$BIN_DIR/reportctl" enrol "$kind" "$who" --public "$k/clients/$who.pub" \
+            --keys-dir "$k" >/dev/null
+    done
+}
+if [[ ! -f "$KEYS_DIR/server.key" ]]; then
+    echo "== CURVE keys (first run): $KEYS_DIR"
+    make_keys "$KEYS_DIR"
+fi
+ls "$KEYS_DIR"/units "$KEYS_DIR"/recipients "$KEYS_DIR"/operators "$KEYS_DIR"/stores | sed 's/^/   /'
+SERVER_PUB="$KEYS_DIR/server.pub"
+
 echo "== services (logs in var/demo-logs/)"
 mkdir -p "$LOG_DIR"
 if [[ $mode == keep ]]; then
@@ -134,19 +164,22 @@ if [[ $mode == keep ]]; then
     : >"$PIDS_FILE"
 fi
 start_service report-store "$LOG_DIR/report-store.log" \
-    "$BIN_DIR/report-store" --db "$DB_CONNINFO" --collectors "tcp://127.0.0.1:$STORE_PORT"
+    "$BIN_DIR/report-store" --db "$DB_CONNINFO" --collectors "tcp://127.0.0.1:$STORE_PORT" \
+    --key "$KEYS_DIR/clients/store.key" --collector-key "$SERVER_PUB"
 store_pid=$REPORT_LAST_PID
 start_service report-collector "$LOG_DIR/report-collector.log" \
     "$BIN_DIR/report-collector" --endpoint "tcp://*:$COLLECTOR_PORT" \
-    --store-endpoint "tcp://127.0.0.1:$STORE_PORT"
+    --store-endpoint "tcp://127.0.0.1:$STORE_PORT" --keys-dir "$KEYS_DIR"
 collector_pid=$REPORT_LAST_PID
 start_service report-aggregator "$LOG_DIR/report-aggregator.log" \
     "$BIN_DIR/report-aggregator" --db "$DB_CONNINFO" --control-endpoint "$CONTROL_ENDPOINT" \
-    --publish-endpoint "tcp://*:$PUBLISH_PORT" --catchup-endpoint "tcp://*:$CATCHUP_PORT"
+    --publish-endpoint "tcp://*:$PUBLISH_PORT" --catchup-endpoint "tcp://*:$CATCHUP_PORT" \
+    --keys-dir "$KEYS_DIR"
 aggregator_pid=$REPORT_LAST_PID
 # A leadership subscriber, online before the publication.
 start_service subscriber "$LOG_DIR/subscriber.log" \
     "$BIN_DIR/reportctl" subscribe --out "$INBOX" --log-level info \
+    --key "$KEYS_DIR/clients/leader.key" --server-key "$SERVER_PUB" \
     --publish-endpoint "tcp://127.0.0.1:$PUBLISH_PORT" \
     --catchup-endpoint "tcp://127.0.0.1:$CATCHUP_PORT"
 
@@ -173,7 +206,9 @@ shopt -u nullglob
 [[ ${#samples[@]} -gt 0 ]] || die "no deploy/sample/2018-0[1-7].json"
 for f in "${samples[@]}"; do
     echo "-- ${f#"$ROOT"/}"
-    "$BIN_DIR/reportctl" push --endpoint "$COLLECTOR_ENDPOINT" "$f" ||
+    # each subdivision's updates go with its own key: a unit may push only for itself
+    "$BIN_DIR/reportctl" push --endpoint "$COLLECTOR_ENDPOINT" --server-key "$SERVER_PUB" \
+        --unit-keys "$KEYS_DIR/clients" "$f" ||
         fail "reportctl push $f failed"
 done
 
@@ -200,13 +235,14 @@ ORDER BY GROUPING(u.year), u.year, u.month, u.unit_code;
 SQL
 
 echo "== draft of 2018-07 (units that have not reported are listed, outside the report)"
-"$BIN_DIR/reportctl" compile 2018-07 --control-endpoint "$CONTROL_ENDPOINT" >/dev/null ||
+OFFICE=(--key "$KEYS_DIR/clients/office.key" --server-key "$SERVER_PUB")
+"$BIN_DIR/reportctl" compile 2018-07 --control-endpoint "$CONTROL_ENDPOINT" "${OFFICE[@]}" >/dev/null ||
     fail "reportctl compile failed"
 
 echo "== publish 2018-07 as number 588 dated 2018-07-19"
 published="$(psql -X -q -A -t -c "SELECT count(*) FROM published_reports WHERE number = 588 AND doc_year = 2018")"
 if [[ "$published" == 0 ]]; then
-    "$BIN_DIR/reportctl" publish 2018-07 --control-endpoint "$CONTROL_ENDPOINT" \
+    "$BIN_DIR/reportctl" publish 2018-07 --control-endpoint "$CONTROL_ENDPOINT" "${OFFICE[@]}" \
         --number 588 --date 2018-07-19 --basis "$BASIS" || fail "reportctl publish failed"
 else
     echo "(already published by an earlier run of this --keep stack)"
@@ -224,6 +260,7 @@ ls -l "$INBOX"
 
 echo "== a subscriber that was offline at publication catches up"
 "$BIN_DIR/reportctl" subscribe --out "$LATE_INBOX" --once --deadline-ms 20000 \
+    --key "$KEYS_DIR/clients/leader.key" --server-key "$SERVER_PUB" \
     --publish-endpoint "tcp://127.0.0.1:$PUBLISH_PORT" \
     --catchup-endpoint "tcp://127.0.0.1:$CATCHUP_PORT" || fail "catch-up failed"
 
@@ -239,10 +276,11 @@ if [[ $mode == keep ]]; then
 
 The demo stack is running (pids in ${PIDS_FILE#"$ROOT"/}):
   collector   $COLLECTOR_ENDPOINT
-              push more: build/bin/reportctl push --endpoint $COLLECTOR_ENDPOINT FILE
+              push more: build/bin/reportctl push --endpoint $COLLECTOR_ENDPOINT --server-key $SERVER_PUB --key $KEYS_DIR/clients/UNIT.key FILE
+  keys        $KEYS_DIR (enrol: build/bin/reportctl enrol unit CODE --public FILE --keys-dir $KEYS_DIR)
   aggregator  control $CONTROL_ENDPOINT, PUB tcp://127.0.0.1:$PUBLISH_PORT, catch-up tcp://127.0.0.1:$CATCHUP_PORT
-              build/bin/reportctl compile 2018-07
-              build/bin/reportctl publish 2018-07 --number N --date YYYY-MM-DD --basis TEXT
+              build/bin/reportctl compile 2018-07 ${OFFICE[*]}
+              build/bin/reportctl publish 2018-07 --number N --date YYYY-MM-DD --basis TEXT ${OFFICE[*]}
   subscriber  files in ${INBOX#"$ROOT"/}/
   database    psql "$DB_CONNINFO"
   logs        ${LOG_DIR#"$ROOT"/}/report-store.log

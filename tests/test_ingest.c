@@ -26,7 +26,7 @@ TestSuite(ingest, .fini = teardown, .timeout = 120);
 static report_reply_t push_one(report_update_t *u)
 {
     test_peer_t peer;
-    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    test_peer_open_as(&peer, report_collector_endpoint(stack.collector), u->unit_code);
     test_peer_send_update(&peer, u);
     report_reply_t reply;
     cr_assert_eq(test_peer_recv(&peer, &reply, 10000), 0, "no reply");
@@ -164,6 +164,8 @@ Test(ingest, invalid_text_is_refused_and_nothing_is_stored)
 Test(ingest, unknown_codes_are_refused_by_the_catalogue)
 {
     test_stack_start(&stack, NULL, 1);
+    /* a key enrolled for a unit the database does not have */
+    test_enrol("unit", "NO_SUCH_UNIT");
     report_update_t *u = test_update_new("unknown-unit");
     free(u->unit_code);
     u->unit_code = report_strdup("NO_SUCH_UNIT");
@@ -215,8 +217,8 @@ Test(ingest, one_bad_update_does_not_hold_back_its_batch)
         snprintf(key, sizeof key, "b-%d", i);
         list[i] = test_update_new(key);
     }
-    free(list[3]->unit_code);
-    list[3]->unit_code = report_strdup("GHOST");
+    free(list[3]->area_code);
+    list[3]->area_code = report_strdup("GHOST");
     for (int i = 0; i < 6; i++)
         test_peer_send_update(&peer, list[i]);
     int stored = 0, rejected = 0;
@@ -261,6 +263,7 @@ Test(ingest, busy_past_the_inflight_bound)
     cfg.store_endpoint = "tcp://127.0.0.1:*";
     cfg.max_inflight = 3;
     cfg.max_inflight_per_client = 2;
+    cfg.keys_dir = (char *)test_keys_dir();
     test_stack_start(&stack, &cfg, 0);
     test_peer_t a, b;
     test_peer_open(&a, report_collector_endpoint(stack.collector));
@@ -373,6 +376,7 @@ Test(ingest, several_stores_share_the_load_and_nothing_is_doubled)
     report_client_config_t cc;
     report_client_config_default(&cc);
     cc.endpoint = report_collector_endpoint(stack.collector);
+    cc.keys = test_client_keys("THANH_TRA");
     report_client_t *client = report_client_new(&cc);
     report_reply_t *replies = report_calloc(N, sizeof *replies);
     cr_assert_eq(report_client_push(client, list, N, replies), 0);

@@ -50,6 +50,7 @@ static void start(void)
     cfg.control_endpoint = "tcp://127.0.0.1:*";
     cfg.publish_endpoint = "tcp://127.0.0.1:*";
     cfg.catchup_endpoint = "tcp://127.0.0.1:*";
+    cfg.keys_dir = (char *)test_keys_dir();
     agg = report_aggregator_start(&cfg);
     cr_assert(agg);
     snprintf(inbox, sizeof inbox, "/tmp/report-test-inbox-%d-%u", (int)getpid(),
@@ -58,19 +59,14 @@ static void start(void)
 
 static void push_list(report_update_t **list, size_t n)
 {
-    report_client_config_t cc;
-    report_client_config_default(&cc);
-    cc.endpoint = report_collector_endpoint(stack.collector);
-    report_client_t *client = report_client_new(&cc);
     report_reply_t *replies = report_calloc(n ? n : 1, sizeof *replies);
-    int rc = report_client_push(client, list, n, replies);
+    int rc = test_push(&stack, list, n, replies);
     for (size_t i = 0; i < n; i++)
         cr_assert(replies[i].outcome == REPORT_OUTCOME_STORED ||
                       replies[i].outcome == REPORT_OUTCOME_DUPLICATE,
                   "%s: %s %s", list[i]->item_key, replies[i].reason, replies[i].message);
     cr_assert_eq(rc, 0);
     free(replies);
-    report_client_destroy(&client);
 }
 
 static void push_json(const char *json)
@@ -115,8 +111,10 @@ static report_control_reply_t control(report_control_kind_t kind, int year, int 
     req.date = (char *)date;
     req.basis = (char *)basis;
     report_control_reply_t reply;
-    cr_assert_eq(report_control_call(report_aggregator_control_endpoint(agg), &req, &reply, 30000),
-                 0, "no answer from the aggregator");
+    report_client_keys_t keys = test_client_keys("office");
+    cr_assert_eq(
+        report_control_call(report_aggregator_control_endpoint(agg), &keys, &req, &reply, 30000), 0,
+        "no answer from the aggregator");
     return reply;
 }
 
@@ -179,6 +177,7 @@ static int run_subscriber(bool once, int count, int deadline_ms)
     cfg.max_reports = count;
     cfg.deadline_ms = deadline_ms;
     cfg.quiet = true;
+    cfg.keys = test_client_keys("leader");
     volatile int stop = 0;
     return report_subscriber_run(&cfg, &stop);
 }

@@ -34,6 +34,12 @@ static const report_setting_t s_settings[] = {
      "ZeroMQ high-water mark per peer, messages"},
     {"migrate", REPORT_SETTING_BOOL, "true", F(agg.migrate), 0, 0,
      "apply database migrations at start"},
+    {"keys-dir", REPORT_SETTING_STRING, "keys", F(agg.keys_dir), 0, 0,
+     "server.key, recipients/NAME.pub, operators/NAME.pub (changes apply without restart)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(agg.insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE, no authentication"},
+    {"handshake-ms", REPORT_SETTING_INT, "5000", F(agg.handshake_ms), 100, 600000,
+     "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
     {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 

@@ -48,6 +48,12 @@ static const report_setting_t s_settings[] = {
      "earliest period year accepted"},
     {"year-max", REPORT_SETTING_INT, "2100", F(collector.year_max), 1900, 3000,
      "latest period year accepted"},
+    {"keys-dir", REPORT_SETTING_STRING, "keys", F(collector.keys_dir), 0, 0,
+     "server.key, units/CODE.pub, stores/NAME.pub (changes apply without restart)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(collector.insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE, no authentication"},
+    {"handshake-ms", REPORT_SETTING_INT, "5000", F(collector.handshake_ms), 100, 600000,
+     "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
     {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 

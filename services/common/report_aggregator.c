@@ -13,6 +13,7 @@
 #include "report_period.h"
 #include "report_sha256.h"
 #include "report_util.h"
+#include "report_zap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +33,8 @@ void report_aggregator_config_default(report_aggregator_config_t *cfg)
     cfg->max_request_bytes = 64 * 1024;
     cfg->hwm = 1000;
     cfg->migrate = true;
+    cfg->keys_dir = "keys";
+    cfg->handshake_ms = 5000;
 }
 
 struct report_aggregator_t {
@@ -48,7 +51,21 @@ struct report_aggregator_t {
     report_db_t *db;
     int64_t next_connect;
     int64_t backoff_ms;
+    report_keypair_t server_key;
+    report_keyring_t *recipients;
+    report_keyring_t *operators;
+    report_zap_t *zap;
 };
+
+/* The identity of the peer that sent msg in keyring, or "" when CURVE is off; NULL if its
+ * key is not (or no longer) enrolled. */
+static const char *s_peer(report_keyring_t *keyring, zmq_msg_t *msg)
+{
+    if (!keyring)
+        return "";
+    report_keyring_refresh(keyring);
+    return report_keyring_identity(keyring, report_curve_peer(msg));
+}
 
 /* --- database --- */
 
@@ -426,8 +443,11 @@ static void s_handle_control(report_aggregator_t *self)
     zmq_msg_t id, body;
     if (s_recv_request(self->control, &id, &body) == 0) {
         report_control_request_t req;
-        if (zmq_msg_size(&body) > (size_t)self->cfg.max_request_bytes ||
-            report_control_request_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) != 0) {
+        if (!s_peer(self->operators, &body)) {
+            s_error(self, &id, "unauthorized", "this key is no longer enrolled as an operator");
+        } else if (zmq_msg_size(&body) > (size_t)self->cfg.max_request_bytes ||
+                   report_control_request_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) !=
+                       0) {
             s_error(self, &id, "malformed", "not a ControlRequest");
         } else if (s_db_ensure(self) != 0) {
             s_error(self, &id, "db_unavailable", "the database cannot be reached; retry later");
@@ -447,16 +467,22 @@ static void s_handle_control(report_aggregator_t *self)
 static void s_handle_catchup(report_aggregator_t *self)
 {
     zmq_msg_t id, body;
-    if (s_recv_request(self->catchup, &id, &body) == 0 && s_db_ensure(self) == 0)
+    if (s_recv_request(self->catchup, &id, &body) == 0 && s_peer(self->recipients, &body) &&
+        s_db_ensure(self) == 0)
         s_catchup(self, &id, zmq_msg_data(&body), zmq_msg_size(&body));
     zmq_msg_close(&id);
     zmq_msg_close(&body);
 }
 
-static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, char *bound,
-                    size_t size)
+static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, const char *domain,
+                    char *bound, size_t size)
 {
     void *sock = zmq_socket(self->zctx, type);
+    if (self->zap &&
+        report_curve_server(sock, &self->server_key, domain, (int)self->cfg.handshake_ms) != 0) {
+        zmq_close(sock);
+        return NULL;
+    }
     int linger = 0, one = 1, hwm = (int)self->cfg.hwm;
     int64_t maxmsg = self->cfg.max_request_bytes;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
@@ -483,30 +509,76 @@ static void s_signal(report_aggregator_t *self, int state)
     pthread_mutex_unlock(&self->lock);
 }
 
+/* CURVE on every socket, the ZAP handler bound first so that it is never missing. */
+static int s_security(report_aggregator_t *self)
+{
+    if (self->cfg.insecure_plain) {
+        log_error("INSECURE: CURVE is off, anyone can subscribe and publish",
+                  "insecure_plain=true hint=%s", report_logq("development only"));
+        return 0;
+    }
+    char *key_path = report_sprintf("%s/server.key", self->cfg.keys_dir);
+    char *rec_dir = report_sprintf("%s/recipients", self->cfg.keys_dir);
+    char *ops_dir = report_sprintf("%s/operators", self->cfg.keys_dir);
+    int rc = report_keys_load_pair(key_path, &self->server_key);
+    if (rc != 0)
+        log_error("cannot read the server key pair", "path=%s", report_logq(key_path));
+    if (rc == 0) {
+        self->recipients = report_keyring_new(rec_dir);
+        self->operators = report_keyring_new(ops_dir);
+        self->zap = report_zap_new(self->zctx);
+        rc = self->zap ? 0 : -1;
+    }
+    if (self->zap) {
+        report_zap_add_domain(self->zap, "recipients", self->recipients);
+        report_zap_add_domain(self->zap, "operators", self->operators);
+    }
+    free(key_path);
+    free(rec_dir);
+    free(ops_dir);
+    return rc;
+}
+
 static void *s_thread(void *arg)
 {
     report_aggregator_t *self = arg;
-    self->control = s_bind(self, ZMQ_ROUTER, self->cfg.control_endpoint, self->control_endpoint,
-                           sizeof self->control_endpoint);
-    self->pub = self->control ? s_bind(self, ZMQ_PUB, self->cfg.publish_endpoint,
+    if (s_security(self) != 0) {
+        s_signal(self, -1);
+        return NULL;
+    }
+    self->control = s_bind(self, ZMQ_ROUTER, self->cfg.control_endpoint, "operators",
+                           self->control_endpoint, sizeof self->control_endpoint);
+    self->pub = self->control ? s_bind(self, ZMQ_PUB, self->cfg.publish_endpoint, "recipients",
                                        self->publish_endpoint, sizeof self->publish_endpoint)
                               : NULL;
-    self->catchup = self->pub ? s_bind(self, ZMQ_ROUTER, self->cfg.catchup_endpoint,
+    self->catchup = self->pub ? s_bind(self, ZMQ_ROUTER, self->cfg.catchup_endpoint, "recipients",
                                        self->catchup_endpoint, sizeof self->catchup_endpoint)
                               : NULL;
     if (!self->catchup) {
         s_signal(self, -1);
         return NULL;
     }
-    log_info("aggregator listening", "control=%s publish=%s catchup=%s", self->control_endpoint,
-             self->publish_endpoint, self->catchup_endpoint);
+    log_info("aggregator listening", "control=%s publish=%s catchup=%s curve=%s",
+             self->control_endpoint, self->publish_endpoint, self->catchup_endpoint,
+             self->zap ? "on" : "OFF");
     s_db_ensure(self);
     s_signal(self, 1);
-    zmq_pollitem_t items[2] = {{self->control, 0, ZMQ_POLLIN, 0},
-                               {self->catchup, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {
+        {self->control, 0, ZMQ_POLLIN, 0},
+        {self->catchup, 0, ZMQ_POLLIN, 0},
+        {self->zap ? report_zap_socket(self->zap) : NULL, 0, self->zap ? ZMQ_POLLIN : 0, 0}};
     while (!self->stop) {
-        if (zmq_poll(items, 2, 100) < 0 && errno != EINTR)
+        if (zmq_poll(items, self->zap ? 3 : 2, 100) < 0 && errno != EINTR)
             break;
+        while (self->zap && (items[2].revents & ZMQ_POLLIN)) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt(report_zap_socket(self->zap), ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            report_zap_handle(self->zap);
+            self->stats.handshakes_refused = report_zap_refused(self->zap);
+        }
         if (items[0].revents & ZMQ_POLLIN)
             s_handle_control(self);
         if (items[1].revents & ZMQ_POLLIN)
@@ -526,6 +598,7 @@ static void s_free(report_aggregator_t *self)
         zmq_close(self->pub);
     if (self->catchup)
         zmq_close(self->catchup);
+    report_zap_destroy(&self->zap);
     if (self->zctx)
         zmq_ctx_term(self->zctx);
     report_db_destroy(&self->db);
@@ -533,6 +606,10 @@ static void s_free(report_aggregator_t *self)
     free(self->cfg.control_endpoint);
     free(self->cfg.publish_endpoint);
     free(self->cfg.catchup_endpoint);
+    free(self->cfg.keys_dir);
+    report_keyring_destroy(&self->recipients);
+    report_keyring_destroy(&self->operators);
+    memset(&self->server_key, 0, sizeof self->server_key);
     pthread_mutex_destroy(&self->lock);
     pthread_cond_destroy(&self->ready_cond);
     free(self);
@@ -546,6 +623,7 @@ report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *c
     self->cfg.control_endpoint = report_strdup(cfg->control_endpoint);
     self->cfg.publish_endpoint = report_strdup(cfg->publish_endpoint);
     self->cfg.catchup_endpoint = report_strdup(cfg->catchup_endpoint);
+    self->cfg.keys_dir = report_strdup(cfg->keys_dir ? cfg->keys_dir : "keys");
     self->db = report_db_new(cfg->db);
     self->zctx = zmq_ctx_new();
     pthread_mutex_init(&self->lock, NULL);

@@ -16,6 +16,9 @@ typedef struct {
     int64_t max_request_bytes;
     int64_t hwm;
     bool migrate;
+    char *keys_dir;      /* server.key, recipients/NAME.pub, operators/NAME.pub */
+    bool insecure_plain; /* development only: no CURVE */
+    int64_t handshake_ms;
 } report_aggregator_config_t;
 
 typedef struct {
@@ -24,6 +27,7 @@ typedef struct {
     uint64_t last_seq;
     uint64_t catchup_requests;
     uint64_t refused_requests;
+    uint64_t handshakes_refused;
     bool db_up;
 } report_aggregator_stats_t;
 

@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "report_client.h"
 #include "report_codec.h"
+#include "report_keys.h"
 #include "report_log.h"
 #include "report_util.h"
+#include "report_zap.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -20,6 +22,7 @@ void report_client_config_default(report_client_config_t *cfg)
     cfg->retries = 3;
     cfg->busy_retries = 50;
     cfg->window = 500;
+    memset(&cfg->keys, 0, sizeof cfg->keys);
 }
 
 struct report_client_t {
@@ -39,6 +42,8 @@ static void s_open(report_client_t *self)
     int hwm = (int)(self->cfg.window * 2 + 10);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (!self->cfg.keys.plain)
+        report_curve_client(self->sock, self->cfg.keys.server_public, &self->cfg.keys.client);
     zmq_connect(self->sock, self->endpoint);
 }
 
@@ -216,8 +221,59 @@ int report_client_push(report_client_t *self, report_update_t *const *updates, s
     return result;
 }
 
-int report_control_call(const char *endpoint, const report_control_request_t *req,
-                        report_control_reply_t *reply, int64_t timeout_ms)
+int report_client_push_by_unit(const report_client_config_t *cfg, const char *unit_keys_dir,
+                               report_update_t *const *updates, size_t count,
+                               report_reply_t *replies)
+{
+    int result = 0;
+    size_t n = count ? count : 1;
+    bool *done = report_calloc(n, sizeof(bool));
+    report_update_t **group = report_calloc(n, sizeof *group);
+    size_t *index = report_calloc(n, sizeof *index);
+    report_reply_t *group_replies = report_calloc(n, sizeof *group_replies);
+    for (size_t i = 0; i < count; i++) {
+        if (done[i])
+            continue;
+        size_t members = 0;
+        for (size_t j = i; j < count; j++) {
+            if (!done[j] && strcmp(updates[j]->unit_code, updates[i]->unit_code) == 0) {
+                group[members] = updates[j];
+                index[members++] = j;
+                done[j] = true;
+            }
+        }
+        report_client_config_t unit_cfg = *cfg;
+        char *path = report_sprintf("%s/%s.key", unit_keys_dir, updates[i]->unit_code);
+        bool keyed = unit_cfg.keys.plain || report_keys_load_pair(path, &unit_cfg.keys.client) == 0;
+        free(path);
+        report_client_t *client = keyed ? report_client_new(&unit_cfg) : NULL;
+        if (client && report_client_push(client, group, members, group_replies) == 0) {
+            for (size_t k = 0; k < members; k++)
+                replies[index[k]] = group_replies[k];
+        } else {
+            result = 1;
+            for (size_t k = 0; k < members; k++) {
+                if (client)
+                    replies[index[k]] = group_replies[k];
+                else
+                    report_reply_set(&replies[index[k]], group[k]->update_id, REPORT_OUTCOME_NONE,
+                                     "no_key", "no key pair %s/%s.key for this unit", unit_keys_dir,
+                                     group[k]->unit_code);
+            }
+        }
+        report_client_destroy(&client);
+        memset(&unit_cfg.keys, 0, sizeof unit_cfg.keys);
+    }
+    free(done);
+    free(group);
+    free(index);
+    free(group_replies);
+    return result;
+}
+
+int report_control_call(const char *endpoint, const report_client_keys_t *keys,
+                        const report_control_request_t *req, report_control_reply_t *reply,
+                        int64_t timeout_ms)
 {
     memset(reply, 0, sizeof *reply);
     void *ctx = zmq_ctx_new();
@@ -227,6 +283,8 @@ int report_control_call(const char *endpoint, const report_control_request_t *re
     int rc = -1;
     size_t size;
     uint8_t *buf = report_control_request_encode(req, &size);
+    if (!keys->plain)
+        report_curve_client(sock, keys->server_public, &keys->client);
     if (zmq_connect(sock, endpoint) == 0 && zmq_send(sock, buf, size, 0) >= 0) {
         zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&pi, 1, (long)timeout_ms) > 0) {

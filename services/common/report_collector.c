@@ -10,6 +10,7 @@
 #include "report_log.h"
 #include "report_util.h"
 #include "report_validate.h"
+#include "report_zap.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -52,6 +53,9 @@ void report_collector_config_default(report_collector_config_t *cfg)
     cfg->dead_letter_payload_bytes = 4096;
     cfg->year_min = 2000;
     cfg->year_max = 2100;
+    cfg->keys_dir = "keys";
+    cfg->insecure_plain = false;
+    cfg->handshake_ms = 5000;
 }
 
 #define S_ID_MAX 256
@@ -119,6 +123,10 @@ struct report_collector_t {
     size_t client_cap;
     report_ratelimit_t refusal_log;
     int64_t next_sweep;
+    report_keypair_t server_key;
+    report_keyring_t *unit_keys;  /* enrolled subdivisions: key -> unit code */
+    report_keyring_t *store_keys; /* enrolled stores */
+    report_zap_t *zap;
 };
 
 /* --- per-client counts --- */
@@ -312,13 +320,22 @@ static void s_refuse(report_collector_t *self, const s_peer_id_t *client, bool r
 /* --- receiving from clients --- */
 
 static void s_handle_update(report_collector_t *self, const s_peer_id_t *client, bool req_envelope,
-                            const uint8_t *data, size_t size)
+                            const char *peer_unit, const uint8_t *data, size_t size)
 {
     report_update_t *u = NULL;
     report_refusal_t why;
     char id[64], unit[64];
     if (report_update_accept(&self->limits, data, size, &u, &why, id, unit) != 0) {
         s_refuse(self, client, req_envelope, &why, unit, id, data, size);
+        return;
+    }
+    /* A subdivision reports only for itself: the unit is the one its key is enrolled as. */
+    if (peer_unit && strcmp(peer_unit, u->unit_code) != 0) {
+        snprintf(why.reason, sizeof why.reason, "unit_mismatch");
+        snprintf(why.message, sizeof why.message, "this key belongs to %s, not to %s", peer_unit,
+                 u->unit_code);
+        s_refuse(self, client, req_envelope, &why, peer_unit, u->update_id, data, size);
+        report_update_destroy(&u);
         return;
     }
     report_reply_t reply;
@@ -391,7 +408,20 @@ static void s_receive_client(report_collector_t *self)
     } else {
         bool req = count == 3;
         zmq_msg_t *payload = &frames[req ? 2 : 1];
-        s_handle_update(self, &client, req, zmq_msg_data(payload), zmq_msg_size(payload));
+        const char *peer_unit = NULL;
+        if (self->unit_keys) {
+            /* The key was enrolled at the handshake; it may have been revoked since. */
+            report_keyring_refresh(self->unit_keys);
+            peer_unit = report_keyring_identity(self->unit_keys, report_curve_peer(payload));
+        }
+        if (self->unit_keys && !peer_unit) {
+            snprintf(why.reason, sizeof why.reason, "unauthorized");
+            snprintf(why.message, sizeof why.message, "this key is no longer enrolled");
+            s_refuse(self, &client, req, &why, "", "", NULL, 0);
+        } else {
+            s_handle_update(self, &client, req, peer_unit, zmq_msg_data(payload),
+                            zmq_msg_size(payload));
+        }
     }
     for (size_t i = 0; i < count; i++)
         zmq_msg_close(&frames[i]);
@@ -437,6 +467,13 @@ static void s_receive_store(report_collector_t *self)
         zmq_msg_close(&extra);
         if (!more)
             goto done;
+    }
+    if (self->store_keys) {
+        report_keyring_refresh(self->store_keys);
+        if (!report_keyring_identity(self->store_keys, report_curve_peer(&body))) {
+            log_warn("frame from a store whose key is no longer enrolled", "%s", "");
+            goto done;
+        }
     }
     s_peer_id_t id;
     id.id_len = zmq_msg_size(&id_msg) < S_ID_MAX ? zmq_msg_size(&id_msg) : S_ID_MAX;
@@ -531,10 +568,17 @@ static void s_sweep(report_collector_t *self)
 
 /* --- lifecycle --- */
 
-static void *s_bind(report_collector_t *self, int type, const char *endpoint, char *bound,
-                    size_t bound_size)
+static void *s_bind(report_collector_t *self, int type, const char *endpoint, const char *domain,
+                    char *bound, size_t bound_size)
 {
     void *sock = zmq_socket(self->zctx, type);
+    if (self->zap &&
+        report_curve_server(sock, &self->server_key, domain, (int)self->cfg.handshake_ms) != 0) {
+        log_error("cannot make a CURVE server socket", "error=%s",
+                  report_logq(zmq_strerror(errno)));
+        zmq_close(sock);
+        return NULL;
+    }
     int linger = 0, one = 1, hwm = (int)self->cfg.hwm;
     int64_t maxmsg = self->cfg.max_message_bytes + 1024;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
@@ -561,12 +605,47 @@ static void s_signal_ready(report_collector_t *self, int state)
     pthread_mutex_unlock(&self->lock);
 }
 
+/* CURVE on both sockets: the ZAP handler is bound before them, so it is never missing. */
+static int s_security(report_collector_t *self)
+{
+    if (self->cfg.insecure_plain) {
+        log_error("INSECURE: CURVE is off, any peer can push for any unit",
+                  "insecure_plain=true hint=%s", report_logq("development only"));
+        return 0;
+    }
+    char *key_path = report_sprintf("%s/server.key", self->cfg.keys_dir);
+    char *units_dir = report_sprintf("%s/units", self->cfg.keys_dir);
+    char *stores_dir = report_sprintf("%s/stores", self->cfg.keys_dir);
+    int rc = report_keys_load_pair(key_path, &self->server_key);
+    if (rc != 0)
+        log_error("cannot read the server key pair", "path=%s hint=%s", report_logq(key_path),
+                  report_logq("reportctl keygen --out KEYS/server"));
+    if (rc == 0) {
+        self->unit_keys = report_keyring_new(units_dir);
+        self->store_keys = report_keyring_new(stores_dir);
+        self->zap = report_zap_new(self->zctx);
+        rc = self->zap ? 0 : -1;
+    }
+    if (self->zap) {
+        report_zap_add_domain(self->zap, "units", self->unit_keys);
+        report_zap_add_domain(self->zap, "stores", self->store_keys);
+    }
+    free(key_path);
+    free(units_dir);
+    free(stores_dir);
+    return rc;
+}
+
 static void *s_thread(void *arg)
 {
     report_collector_t *self = arg;
-    self->front =
-        s_bind(self, ZMQ_ROUTER, self->cfg.endpoint, self->endpoint, sizeof self->endpoint);
-    self->back = self->front ? s_bind(self, ZMQ_ROUTER, self->cfg.store_endpoint,
+    if (s_security(self) != 0) {
+        s_signal_ready(self, -1);
+        return NULL;
+    }
+    self->front = s_bind(self, ZMQ_ROUTER, self->cfg.endpoint, "units", self->endpoint,
+                         sizeof self->endpoint);
+    self->back = self->front ? s_bind(self, ZMQ_ROUTER, self->cfg.store_endpoint, "stores",
                                       self->store_endpoint, sizeof self->store_endpoint)
                              : NULL;
     if (!self->front || !self->back) {
@@ -576,11 +655,24 @@ static void *s_thread(void *arg)
     log_info("collector listening", "endpoint=%s store_endpoint=%s max_inflight=%lld",
              self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight);
     s_signal_ready(self, 1);
-    zmq_pollitem_t items[2] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {
+        {self->front, 0, ZMQ_POLLIN, 0},
+        {self->back, 0, ZMQ_POLLIN, 0},
+        {self->zap ? report_zap_socket(self->zap) : NULL, 0, self->zap ? ZMQ_POLLIN : 0, 0}};
     while (!self->stop) {
-        int n = zmq_poll(items, 2, 100);
+        int n = zmq_poll(items, self->zap ? 3 : 2, 100);
         if (n < 0 && errno != EINTR)
             break;
+        /* Handshakes first: a peer waits on them. */
+        while (self->zap && (items[2].revents & ZMQ_POLLIN)) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt(report_zap_socket(self->zap), ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            report_zap_handle(self->zap);
+            self->stats.handshakes_refused = report_zap_refused(self->zap);
+        }
         /* Drain stores first: their answers free the slots new updates need. */
         for (int budget = 1000; budget > 0 && (items[1].revents & ZMQ_POLLIN); budget--) {
             int events = 0;
@@ -613,6 +705,7 @@ static void s_free(report_collector_t *self)
         zmq_close(self->front);
     if (self->back)
         zmq_close(self->back);
+    report_zap_destroy(&self->zap);
     if (self->zctx)
         zmq_ctx_term(self->zctx);
     for (int64_t i = 0; self->flights && i < self->cfg.max_inflight; i++)
@@ -622,8 +715,12 @@ static void s_free(report_collector_t *self)
     free(self->queue);
     free(self->stores);
     free(self->clients);
+    report_keyring_destroy(&self->unit_keys);
+    report_keyring_destroy(&self->store_keys);
+    memset(&self->server_key, 0, sizeof self->server_key);
     free(self->cfg.endpoint);
     free(self->cfg.store_endpoint);
+    free(self->cfg.keys_dir);
     pthread_mutex_destroy(&self->lock);
     pthread_cond_destroy(&self->ready_cond);
     free(self);
@@ -635,6 +732,7 @@ report_collector_t *report_collector_start(const report_collector_config_t *cfg)
     self->cfg = *cfg;
     self->cfg.endpoint = report_strdup(cfg->endpoint);
     self->cfg.store_endpoint = report_strdup(cfg->store_endpoint);
+    self->cfg.keys_dir = report_strdup(cfg->keys_dir ? cfg->keys_dir : "keys");
     report_limits_default(&self->limits);
     self->limits.max_message_bytes = (size_t)cfg->max_message_bytes;
     self->limits.max_text_bytes = (size_t)cfg->max_text_bytes;

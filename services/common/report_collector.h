@@ -22,6 +22,9 @@ typedef struct {
     int64_t inflight_expiry_ms; /* an update no store answered in this long is dropped */
     int64_t dead_letter_payload_bytes; /* bytes of refused input kept as dead letter */
     int64_t year_min, year_max;
+    char *keys_dir;       /* server.key, units/, stores/ (see report_keys.h) */
+    bool insecure_plain;  /* development only: no CURVE, no authentication */
+    int64_t handshake_ms; /* ZMQ_HANDSHAKE_IVL: half-open handshakes are dropped */
 } report_collector_config_t;
 
 /* Refusal reasons counted by the collector (index into stats.refused). */
@@ -31,7 +34,7 @@ typedef struct {
     X(bad_section) X(bad_period) X(out_of_range) X(too_many_items) X(too_many_indicators)          \
     X(duplicate_indicator) X(invalid_utf8) X(control_char) X(text_too_long) X(unit_mismatch)       \
     X(unknown_unit) X(unknown_area) X(unknown_indicator) X(bad_placeholder) X(store_refused)       \
-    X(other)
+    X(unauthorized) X(other)
 // clang-format on
 #define REPORT_REASON_ENUM(name) REPORT_REASON_##name,
 typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_reason_t;
@@ -54,6 +57,7 @@ typedef struct {
     uint64_t dead_letters_dropped;
     uint64_t inflight;
     uint64_t stores;
+    uint64_t handshakes_refused; /* peers refused by ZAP (unknown key, no CURVE) */
 } report_collector_stats_t;
 
 typedef struct report_collector_t report_collector_t;

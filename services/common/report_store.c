@@ -13,6 +13,7 @@
 #include "report_log.h"
 #include "report_util.h"
 #include "report_validate.h"
+#include "report_zap.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -39,6 +40,9 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->dead_letter_queue = 1000;
     cfg->catalog_refresh_ms = 10000;
     cfg->migrate = true;
+    cfg->key = "keys/store.key";
+    cfg->collector_key = "keys/server.pub";
+    cfg->insecure_plain = false;
 }
 
 typedef struct {
@@ -763,7 +767,17 @@ static int s_run(s_run_t *run)
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;
-    char *endpoints = report_strdup(cfg->collectors);
+    report_client_keys_t keys;
+    char err[256];
+    if (report_client_keys_load(cfg->key, cfg->collector_key, cfg->insecure_plain, &keys, err,
+                                sizeof err) != 0) {
+        log_error("cannot load CURVE keys", "error=%s", report_logq(err));
+        run->fatal = true;
+    }
+    if (cfg->insecure_plain)
+        log_error("INSECURE: CURVE is off on the collector link", "insecure_plain=true hint=%s",
+                  report_logq("development only"));
+    char *endpoints = report_strdup(run->fatal ? "" : cfg->collectors);
     char *save = NULL;
     for (char *ep = strtok_r(endpoints, ", ", &save); ep; ep = strtok_r(NULL, ", ", &save)) {
         void *sock = zmq_socket(run->zctx, ZMQ_DEALER);
@@ -773,6 +787,8 @@ static int s_run(s_run_t *run)
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         int ivl_max = 2000;
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+        if (!keys.plain)
+            report_curve_client(sock, keys.server_public, &keys.client);
         if (zmq_connect(sock, ep) != 0) {
             log_error("cannot connect to collector", "endpoint=%s error=%s", report_logq(ep),
                       report_logq(zmq_strerror(errno)));
@@ -783,6 +799,7 @@ static int s_run(s_run_t *run)
         run->links[run->link_count++] = sock;
     }
     free(endpoints);
+    memset(&keys, 0, sizeof keys);
     if (run->link_count == 0)
         run->fatal = true;
     log_info("store starting", "store_id=%s collectors=%s batch_max=%lld batch_wait_ms=%lld",
@@ -894,11 +911,15 @@ report_store_t *report_store_start(const report_store_config_t *cfg)
     self->cfg.db = report_strdup(cfg->db);
     self->cfg.collectors = report_strdup(cfg->collectors);
     self->cfg.store_id = report_strdup(cfg->store_id ? cfg->store_id : "");
+    self->cfg.key = report_strdup(cfg->key ? cfg->key : "");
+    self->cfg.collector_key = report_strdup(cfg->collector_key ? cfg->collector_key : "");
     pthread_mutex_init(&self->lock, NULL);
     if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
         free(self->cfg.db);
         free(self->cfg.collectors);
         free(self->cfg.store_id);
+        free(self->cfg.key);
+        free(self->cfg.collector_key);
         free(self);
         return NULL;
     }
@@ -916,6 +937,8 @@ void report_store_stop(report_store_t **self_p)
     free(self->cfg.db);
     free(self->cfg.collectors);
     free(self->cfg.store_id);
+    free(self->cfg.key);
+    free(self->cfg.collector_key);
     free(self);
     *self_p = NULL;
 }

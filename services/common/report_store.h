@@ -22,6 +22,9 @@ typedef struct {
     int64_t catalog_refresh_ms;
     bool migrate;                 /* apply migrations at start */
     bool allow_unsafe_durability; /* development only: run even with fsync/synchronous_commit off */
+    char *key;           /* the store's CURVE key pair (.key file), enrolled in KEYS/stores */
+    char *collector_key; /* the collectors' public key (.pub file or Z85) */
+    bool insecure_plain; /* development only: no CURVE on the collector link */
 } report_store_config_t;
 
 /* Counters, read by tests and metrics; updated only by the store's thread. */

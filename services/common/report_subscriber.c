@@ -6,6 +6,7 @@
 #include "report_log.h"
 #include "report_sha256.h"
 #include "report_util.h"
+#include "report_zap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -153,6 +154,8 @@ static void s_open_catchup(s_sub_t *s)
     s->catchup = zmq_socket(s->ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(s->catchup, ZMQ_LINGER, &linger, sizeof linger);
+    if (!s->cfg->keys.plain)
+        report_curve_client(s->catchup, s->cfg->keys.server_public, &s->cfg->keys.client);
     zmq_connect(s->catchup, s->cfg->catchup_endpoint);
 }
 
@@ -229,6 +232,8 @@ int report_subscriber_run(const report_subscriber_config_t *cfg, volatile int *s
     char prefix[64];
     snprintf(prefix, sizeof prefix, "%s%s", cfg->agency_code, *cfg->agency_code ? "/" : "");
     zmq_setsockopt(s.sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
+    if (!cfg->keys.plain)
+        report_curve_client(s.sub, cfg->keys.server_public, &cfg->keys.client);
     zmq_connect(s.sub, cfg->publish_endpoint);
     s_open_catchup(&s);
     int64_t started = report_clock_ms();

@@ -4,6 +4,8 @@
 #ifndef REPORT_SUBSCRIBER_H
 #define REPORT_SUBSCRIBER_H
 
+#include "report_keys.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,6 +20,7 @@ typedef struct {
     bool once;                    /* stop after the first complete catch-up */
     int64_t deadline_ms;          /* give up after this long (0 = never); exit code 1 */
     bool quiet;                   /* do not print a line per report */
+    report_client_keys_t keys;    /* CURVE: the aggregator's public key and the recipient's pair */
 } report_subscriber_config_t;
 
 void report_subscriber_config_default(report_subscriber_config_t *cfg);

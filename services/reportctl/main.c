@@ -6,14 +6,17 @@
 #include "report_client.h"
 #include "report_config.h"
 #include "report_json.h"
+#include "report_keys.h"
 #include "report_log.h"
 #include "report_period.h"
 #include "report_service.h"
 #include "report_subscriber.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 typedef struct {
@@ -22,7 +25,11 @@ typedef struct {
     int64_t retries;
     int64_t busy_retries;
     int64_t window;
+    char *key;
+    char *server_key;
+    bool insecure_plain;
     char *log_level;
+    char *unit_keys;
 } s_push_config_t;
 
 #define F(field) offsetof(s_push_config_t, field)
@@ -36,6 +43,13 @@ static const report_setting_t s_push_settings[] = {
      "resends after BUSY answers"},
     {"window", REPORT_SETTING_INT, "500", F(window), 1, 100000,
      "updates sent and not yet answered, at most"},
+    {"unit-keys", REPORT_SETTING_STRING, "", F(unit_keys), 0, 0,
+     "push each unit's updates with DIR/UNIT.key (an office relaying several units)"},
+    {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
+    {"server-key", REPORT_SETTING_STRING, "keys/server.pub", F(server_key), 0, 0,
+     "the server's CURVE public key (.pub file or Z85)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE"},
     {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 #undef F
@@ -48,6 +62,9 @@ typedef struct {
     char *date;
     char *basis;
     int64_t timeout_ms;
+    char *key;
+    char *server_key;
+    bool insecure_plain;
     char *log_level;
 } s_report_config_t;
 
@@ -66,6 +83,11 @@ static const report_setting_t s_report_settings[] = {
      "requesting document cited in the legal-basis paragraph"},
     {"timeout-ms", REPORT_SETTING_INT, "30000", F(timeout_ms), 100, 3600000,
      "wait for the aggregator's answer"},
+    {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
+    {"server-key", REPORT_SETTING_STRING, "keys/server.pub", F(server_key), 0, 0,
+     "the server's CURVE public key (.pub file or Z85)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE"},
     {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 #undef F
@@ -79,6 +101,9 @@ typedef struct {
     bool once;
     int64_t deadline_ms;
     int64_t catchup_interval_ms;
+    char *key;
+    char *server_key;
+    bool insecure_plain;
     char *log_level;
 } s_subscribe_config_t;
 
@@ -97,7 +122,28 @@ static const report_setting_t s_subscribe_settings[] = {
      "give up (exit 1) after this long; 0: never"},
     {"catchup-interval-ms", REPORT_SETTING_INT, "30000", F(catchup_interval_ms), 100, 86400000,
      "ask for missed reports this often"},
+    {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
+    {"server-key", REPORT_SETTING_STRING, "keys/server.pub", F(server_key), 0, 0,
+     "the server's CURVE public key (.pub file or Z85)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE"},
     {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORT_SETTINGS_END};
+#undef F
+
+typedef struct {
+    char *out;
+    char *keys_dir;
+    char *public_key;
+} s_keys_config_t;
+
+#define F(field) offsetof(s_keys_config_t, field)
+static const report_setting_t s_keys_settings[] = {
+    {"out", REPORT_SETTING_STRING, "", F(out), 0, 0, "keygen: write OUT.key and OUT.pub"},
+    {"keys-dir", REPORT_SETTING_STRING, "keys", F(keys_dir), 0, 0,
+     "enrol/revoke: the services' keys directory"},
+    {"public", REPORT_SETTING_STRING, "", F(public_key), 0, 0,
+     "enrol: the public key (.pub file or Z85)"},
     REPORT_SETTINGS_END};
 #undef F
 
@@ -112,12 +158,66 @@ static void s_usage(FILE *out)
                  "  publish YYYY-MM --number N --date YYYY-MM-DD [--basis TEXT]\n"
                  "                      freeze the report as a new version and send it\n"
                  "  subscribe --out DIR receive published reports (catching up first)\n"
+                 "  keygen --out PATH   make a CURVE key pair: PATH.key (secret), PATH.pub\n"
+                 "  enrol KIND NAME --public FILE   enrol a unit (NAME = unit code), recipient,\n"
+                 "                      operator or store in --keys-dir (no restart needed)\n"
+                 "  revoke KIND NAME    revoke it (moved to KEYS/revoked/)\n"
                  "push options:\n");
     report_settings_usage(s_push_settings, out);
     fprintf(out, "compile and publish options:\n");
     report_settings_usage(s_report_settings, out);
     fprintf(out, "subscribe options:\n");
     report_settings_usage(s_subscribe_settings, out);
+    fprintf(out, "keygen, enrol and revoke options:\n");
+    report_settings_usage(s_keys_settings, out);
+}
+
+/* keygen --out PATH | enrol KIND NAME --public FILE | revoke KIND NAME */
+static int s_keys(int argc, char **argv)
+{
+    s_keys_config_t cfg = {0};
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(s_keys_settings, &cfg, argc, argv, &args, &nargs);
+    int exit_code = 2;
+    char err[512] = "";
+    if (rc == 0 && strcmp(argv[0], "keygen") == 0 && *cfg.out && nargs == 0) {
+        report_keypair_t pair;
+        exit_code = report_keys_generate(cfg.out, &pair) == 0 ? 0 : 1;
+        if (exit_code == 0)
+            printf("%s.key (secret, mode 0600) and %s.pub written; public key %s\n", cfg.out,
+                   cfg.out, pair.public_key);
+        else
+            snprintf(err, sizeof err, "cannot write %s.key: %s", cfg.out, strerror(errno));
+        memset(&pair, 0, sizeof pair);
+    } else if (rc == 0 && strcmp(argv[0], "enrol") == 0 && nargs == 2) {
+        char key[REPORT_Z85_KEY_LEN + 1] = "";
+        if (report_keys_valid(cfg.public_key))
+            memcpy(key, cfg.public_key, sizeof key);
+        else if (report_keys_load_public(cfg.public_key, key) != 0)
+            snprintf(err, sizeof err, "cannot read a public key from '%s'", cfg.public_key);
+        exit_code = 1;
+        if (!err[0] &&
+            report_keys_enrol(cfg.keys_dir, args[0], args[1], key, err, sizeof err) == 0) {
+            printf("enrolled %s %s with key %s in %s\n", args[0], args[1], key, cfg.keys_dir);
+            exit_code = 0;
+        }
+    } else if (rc == 0 && strcmp(argv[0], "revoke") == 0 && nargs == 2) {
+        exit_code =
+            report_keys_revoke(cfg.keys_dir, args[0], args[1], err, sizeof err) == 0 ? 0 : 1;
+        if (exit_code == 0)
+            printf("revoked %s %s (key moved to %s/revoked/)\n", args[0], args[1], cfg.keys_dir);
+    } else if (rc != 1) {
+        snprintf(err, sizeof err,
+                 "usage: reportctl keygen --out PATH | enrol KIND NAME "
+                 "--public FILE [--keys-dir DIR] | revoke KIND NAME "
+                 "[--keys-dir DIR]");
+    }
+    if (err[0])
+        fprintf(stderr, "reportctl %s: %s\n", argv[0], err);
+    free(args);
+    report_settings_free(s_keys_settings, &cfg);
+    return rc == 1 ? 0 : exit_code;
 }
 
 static int s_report(int argc, char **argv, bool publish)
@@ -149,7 +249,15 @@ static int s_report(int argc, char **argv, bool publish)
     req.basis = cfg.basis;
     report_control_reply_t reply;
     int exit_code = 0;
-    if (report_control_call(cfg.control_endpoint, &req, &reply, cfg.timeout_ms) != 0) {
+    report_client_keys_t keys;
+    char err[512];
+    if (report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &keys, err,
+                                sizeof err) != 0) {
+        fprintf(stderr, "reportctl %s: %s\n", argv[0], err);
+        report_settings_free(s_report_settings, &cfg);
+        return 2;
+    }
+    if (report_control_call(cfg.control_endpoint, &keys, &req, &reply, cfg.timeout_ms) != 0) {
         fprintf(stderr, "error: no answer from the aggregator at %s%s\n", cfg.control_endpoint,
                 publish ? " (the report may or may not be published: check with "
                           "reportctl subscribe --once)"
@@ -207,6 +315,13 @@ static int s_subscribe(int argc, char **argv)
     scfg.once = cfg.once;
     scfg.deadline_ms = cfg.deadline_ms;
     scfg.catchup_interval_ms = cfg.catchup_interval_ms;
+    char err[512];
+    if (report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &scfg.keys, err,
+                                sizeof err) != 0) {
+        fprintf(stderr, "reportctl subscribe: %s\n", err);
+        report_settings_free(s_subscribe_settings, &cfg);
+        return 2;
+    }
     int saved = report_subscriber_run(&scfg, &report_service_stop);
     report_settings_free(s_subscribe_settings, &cfg);
     return saved < 0 ? 1 : 0;
@@ -232,20 +347,40 @@ static int s_push(int argc, char **argv)
     ccfg.retries = cfg.retries;
     ccfg.busy_retries = cfg.busy_retries;
     ccfg.window = cfg.window;
-    report_client_t *client = report_client_new(&ccfg);
-    int exit_code = client ? 0 : 1;
+    char err[512];
+    bool by_unit = *cfg.unit_keys != '\0';
+    if (by_unit && !cfg.insecure_plain &&
+        report_keys_load_public(cfg.server_key, ccfg.keys.server_public) != 0 &&
+        !report_keys_valid(cfg.server_key)) {
+        fprintf(stderr, "reportctl push: cannot read the server public key '%s'\n", cfg.server_key);
+        free(files);
+        report_settings_free(s_push_settings, &cfg);
+        return 2;
+    }
+    if (by_unit && report_keys_valid(cfg.server_key))
+        memcpy(ccfg.keys.server_public, cfg.server_key, sizeof ccfg.keys.server_public);
+    ccfg.keys.plain = cfg.insecure_plain;
+    if (!by_unit && report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &ccfg.keys,
+                                            err, sizeof err) != 0) {
+        fprintf(stderr, "reportctl push: %s\n", err);
+        free(files);
+        report_settings_free(s_push_settings, &cfg);
+        return 2;
+    }
+    report_client_t *client = by_unit ? NULL : report_client_new(&ccfg);
+    int exit_code = client || by_unit ? 0 : 1;
     size_t totals[5] = {0};
-    for (int f = 0; client && f < nfiles; f++) {
+    for (int f = 0; (client || by_unit) && f < nfiles; f++) {
         report_update_t **updates = NULL;
         size_t count = 0;
-        char err[512];
         if (report_json_load_updates(files[f], &updates, &count, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s\n", files[f], err);
             exit_code = 1;
             continue;
         }
         report_reply_t *replies = calloc(count ? count : 1, sizeof(report_reply_t));
-        if (report_client_push(client, updates, count, replies) != 0)
+        if ((by_unit ? report_client_push_by_unit(&ccfg, cfg.unit_keys, updates, count, replies)
+                     : report_client_push(client, updates, count, replies)) != 0)
             exit_code = 1;
         for (size_t i = 0; i < count; i++) {
             const report_update_t *u = updates[i];
@@ -287,6 +422,8 @@ int main(int argc, char **argv)
         return s_report(argc - 1, argv + 1, argv[1][0] == 'p');
     if (strcmp(argv[1], "subscribe") == 0)
         return s_subscribe(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "keygen") || !strcmp(argv[1], "enrol") || !strcmp(argv[1], "revoke"))
+        return s_keys(argc - 1, argv + 1);
     fprintf(stderr, "reportctl: unknown command '%s'\n", argv[1]);
     s_usage(stderr);
     return 2;

@@ -43,6 +43,12 @@ static const report_setting_t s_settings[] = {
      "apply database migrations at start"},
     {"allow-unsafe-durability", REPORT_SETTING_BOOL, "false", F(store.allow_unsafe_durability), 0,
      0, "DEVELOPMENT ONLY: run against a server with fsync or synchronous_commit off"},
+    {"key", REPORT_SETTING_STRING, "keys/store.key", F(store.key), 0, 0,
+     "the store's CURVE key pair (public key enrolled in KEYS/stores/)"},
+    {"collector-key", REPORT_SETTING_STRING, "keys/server.pub", F(store.collector_key), 0, 0,
+     "the collectors' CURVE public key (.pub file or Z85)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(store.insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE on the collector link"},
     {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 

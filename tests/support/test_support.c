@@ -3,11 +3,13 @@
 #include "test_support.h"
 #include "report_codec.h"
 #include "report_util.h"
+#include "report_zap.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 #include <zmq.h>
@@ -89,16 +91,106 @@ bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expect
     return false;
 }
 
+static char s_keys_dir[256];
+
+static void s_remove_keys(void)
+{
+    if (!s_keys_dir[0])
+        return;
+    char *cmd = report_sprintf("rm -rf '%s'", s_keys_dir);
+    int rc = system(cmd);
+    (void)rc;
+    free(cmd);
+}
+
+const char *test_keys_dir(void)
+{
+    if (s_keys_dir[0])
+        return s_keys_dir;
+    snprintf(s_keys_dir, sizeof s_keys_dir, "/tmp/report-test-keys-%d-%u", (int)getpid(),
+             report_random(1000000));
+    cr_assert_eq(mkdir(s_keys_dir, 0700), 0);
+    char *clients = report_sprintf("%s/clients", s_keys_dir);
+    cr_assert_eq(mkdir(clients, 0700), 0);
+    char *server = report_sprintf("%s/server", s_keys_dir);
+    cr_assert_eq(report_keys_generate(server, NULL), 0);
+    static const char *who[][2] = {
+        {"VAN_PHONG", "unit"}, {"THANH_TRA", "unit"},  {"CHI_CUC_TDC", "unit"},
+        {"QLKH", "unit"},      {"QLCN", "unit"},       {"TT_TTUD", "unit"},
+        {"store", "store"},    {"office", "operator"}, {"leader", "recipient"}};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+        char *stem = report_sprintf("%s/%s", clients, who[i][0]);
+        report_keypair_t pair;
+        cr_assert_eq(report_keys_generate(stem, &pair), 0);
+        char err[256];
+        cr_assert_eq(
+            report_keys_enrol(s_keys_dir, who[i][1], who[i][0], pair.public_key, err, sizeof err),
+            0, "%s", err);
+        free(stem);
+    }
+    free(server);
+    free(clients);
+    atexit(s_remove_keys);
+    return s_keys_dir;
+}
+
+void test_enrol(const char *kind, const char *who)
+{
+    char *stem = report_sprintf("%s/clients/%s", test_keys_dir(), who);
+    report_keypair_t pair;
+    cr_assert_eq(report_keys_generate(stem, &pair), 0);
+    char err[256];
+    cr_assert_eq(report_keys_enrol(s_keys_dir, kind, who, pair.public_key, err, sizeof err), 0,
+                 "%s", err);
+    free(stem);
+}
+
+char *test_key_path(const char *who)
+{
+    return report_sprintf("%s/clients/%s.key", test_keys_dir(), who);
+}
+
+report_client_keys_t test_client_keys(const char *who)
+{
+    report_client_keys_t keys;
+    char *key = test_key_path(who);
+    char *server = report_sprintf("%s/server.pub", test_keys_dir());
+    char err[256];
+    cr_assert_eq(report_client_keys_load(key, server, false, &keys, err, sizeof err), 0, "%s", err);
+    free(key);
+    free(server);
+    return keys;
+}
+
+int test_push(test_stack_t *stack, report_update_t *const *updates, size_t count,
+              report_reply_t *replies)
+{
+    report_client_config_t cc;
+    report_client_config_default(&cc);
+    cc.endpoint = report_collector_endpoint(stack->collector);
+    cc.keys = test_client_keys("THANH_TRA"); /* the server key; the pair is per unit */
+    char *dir = report_sprintf("%s/clients", test_keys_dir());
+    int rc = report_client_push_by_unit(&cc, dir, updates, count, replies);
+    free(dir);
+    return rc;
+}
+
 report_store_t *test_store_start(test_stack_t *stack)
 {
     report_store_config_t cfg;
     report_store_config_default(&cfg);
+    char *key = test_key_path("store");
+    char *server = report_sprintf("%s/server.pub", test_keys_dir());
+    cfg.key = key;
+    cfg.collector_key = server;
     cfg.db = stack->db.conninfo;
     cfg.collectors = (char *)report_collector_store_endpoint(stack->collector);
     cfg.heartbeat_ms = 100;
     cfg.reconnect_max_ms = 500;
     report_store_t *store = report_store_start(&cfg);
     cr_assert(store);
+    free(key);
+    free(server);
     return store;
 }
 
@@ -111,6 +203,7 @@ void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg,
     defaults.endpoint = "tcp://127.0.0.1:*";
     defaults.store_endpoint = "tcp://127.0.0.1:*";
     defaults.store_timeout_ms = 2000;
+    defaults.keys_dir = (char *)test_keys_dir();
     stack->collector = report_collector_start(cfg ? cfg : &defaults);
     cr_assert(stack->collector, "collector did not start");
     for (size_t i = 0; i < store_count; i++)
@@ -160,10 +253,23 @@ report_update_t *test_update_new(const char *item_key)
 
 void test_peer_open(test_peer_t *peer, const char *endpoint)
 {
+    test_peer_open_as(peer, endpoint, "THANH_TRA");
+}
+
+void test_peer_open_as(test_peer_t *peer, const char *endpoint, const char *who)
+{
     peer->ctx = zmq_ctx_new();
     peer->sock = zmq_socket(peer->ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(peer->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (who && *who) {
+        report_client_keys_t keys = test_client_keys(who);
+        cr_assert_eq(report_curve_client(peer->sock, keys.server_public, &keys.client), 0);
+    } else if (who) {
+        report_client_keys_t keys = test_client_keys("THANH_TRA");
+        cr_assert_eq(zmq_curve_keypair(keys.client.public_key, keys.client.secret_key), 0);
+        cr_assert_eq(report_curve_client(peer->sock, keys.server_public, &keys.client), 0);
+    }
     cr_assert_eq(zmq_connect(peer->sock, endpoint), 0);
 }
 

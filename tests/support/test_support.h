@@ -3,7 +3,9 @@
 #ifndef TEST_SUPPORT_H
 #define TEST_SUPPORT_H
 
+#include "report_client.h"
 #include "report_collector.h"
+#include "report_keys.h"
 #include "report_db.h"
 #include "report_store.h"
 #include "report_update.h"
@@ -43,6 +45,22 @@ void test_stack_stop(test_stack_t *stack);
 /* Starts one more store against the stack's collector and database. */
 report_store_t *test_store_start(test_stack_t *stack);
 
+/* The test keys directory (made on first use, removed at exit): server.key/.pub, a key pair
+ * per unit of the seed (units/CODE.pub, secret in DIR/clients/CODE.key), a store
+ * (stores/store.pub, DIR/clients/store.key), an operator "office" and a recipient "leader". */
+const char *test_keys_dir(void);
+/* Client keys of who (a unit code, "store", "office", "leader") for the test server. */
+report_client_keys_t test_client_keys(const char *who);
+/* Makes a key pair for who and enrols it as KIND (e.g. a unit the database does not know). */
+void test_enrol(const char *kind, const char *who);
+/* Path of who's secret key file. Caller frees. */
+char *test_key_path(const char *who);
+
+/* Pushes updates through the stack's collector, each with its own unit's key (a unit may
+ * push only for itself); replies in the order of updates. Returns 0 if all STORED/DUPLICATE. */
+int test_push(test_stack_t *stack, report_update_t *const *updates, size_t count,
+              report_reply_t *replies);
+
 /* A valid update for THANH_TRA, 2018-07, with a fresh random id and the given item key. */
 report_update_t *test_update_new(const char *item_key);
 
@@ -52,7 +70,10 @@ typedef struct {
     void *sock;
 } test_peer_t;
 
+/* Opens a peer with THANH_TRA's key; test_peer_open_as with who = NULL opens one without
+ * CURVE, with who = "" opens one with a fresh key nobody enrolled. */
 void test_peer_open(test_peer_t *peer, const char *endpoint);
+void test_peer_open_as(test_peer_t *peer, const char *endpoint, const char *who);
 void test_peer_close(test_peer_t *peer);
 void test_peer_send(test_peer_t *peer, const void *data, size_t size);
 void test_peer_send_update(test_peer_t *peer, const report_update_t *update);

@@ -1,0 +1,39 @@
+/* Authentication of CURVE peers (ZeroMQ's ZAP, RFC 27), and helpers to make a socket a CURVE
+ * server or client.
+ *
+ * The handler answers on inproc://zeromq.zap.01 in the service's context. It is bound before
+ * any server socket, and every server socket sets ZMQ_ZAP_ENFORCE_DOMAIN, so a handler that
+ * is missing fails closed. A peer is accepted only if its long-term public key is enrolled in
+ * the keyring of the socket's ZAP domain; the ZAP user id is the peer's Z85 public key, which
+ * the service maps to the unit or recipient on every message (a revocation also stops a
+ * connection that was already open). */
+#ifndef REPORT_ZAP_H
+#define REPORT_ZAP_H
+
+#include "report_keys.h"
+
+#include <stdint.h>
+
+typedef struct report_zap_t report_zap_t;
+
+/* Binds the ZAP handler socket in zctx. NULL if it cannot be bound. */
+report_zap_t *report_zap_new(void *zctx);
+void report_zap_destroy(report_zap_t **self_p);
+/* Accepts peers of `domain` whose key is in keyring (borrowed; must outlive the handler). */
+void report_zap_add_domain(report_zap_t *self, const char *domain, report_keyring_t *keyring);
+/* The socket to poll for ZMQ_POLLIN, and the handler of one request when it is readable. */
+void *report_zap_socket(report_zap_t *self);
+void report_zap_handle(report_zap_t *self);
+uint64_t report_zap_accepted(report_zap_t *self);
+uint64_t report_zap_refused(report_zap_t *self);
+
+/* Makes sock a CURVE server with the given key pair in ZAP domain `domain` (enforced).
+ * handshake_ms bounds half-open handshakes. 0 or -1. */
+int report_curve_server(void *sock, const report_keypair_t *server, const char *domain,
+                        int handshake_ms);
+/* Makes sock a CURVE client of server_public (Z85) with the client's key pair. 0 or -1. */
+int report_curve_client(void *sock, const char *server_public, const report_keypair_t *client);
+/* The CURVE user id (the peer's Z85 public key) of a received message, or NULL. */
+const char *report_curve_peer(void *msg);
+
+#endif
