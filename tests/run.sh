@@ -7,7 +7,7 @@
 #   --sanitize   also build build-asan/ (-DREPORT_SANITIZE=ON) and run its tests
 #                (implied by CI=true)
 #   --no-asan    skip the sanitizer pass even when CI=true
-#   --fast       only the normal build and its tests (no format check, no ASan)
+#   --fast       only the normal build and its tests (no format check, fuzz or ASan)
 #   -- ARGS      extra arguments for every ctest run (e.g. -- -R store)
 #
 # Exported to the tests:
@@ -170,6 +170,34 @@ fi
 if [[ $fast -eq 0 ]]; then
     section "format check"
     check_format
+fi
+
+# Fuzz smoke run: libFuzzer on the decode-and-validate entry point for a bounded time
+# (REPORT_FUZZ_SECONDS, default 30), from the committed seeds in tests/fuzz/corpus into a
+# scratch corpus. Counts as one test. See the README to run it for hours.
+if [[ $fast -eq 0 && $build_ok -eq 1 ]]; then
+    section "fuzz smoke run (build-fuzz/, ${REPORT_FUZZ_SECONDS:-30} s)"
+    if cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DREPORT_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null &&
+        cmake --build "$ROOT/build-fuzz" -j "${REPORT_BUILD_JOBS:-2}" --target fuzz_update; then
+        scratch="$ROOT/var/fuzz-corpus"
+        mkdir -p "$scratch"
+        if "$ROOT/build-fuzz/bin/fuzz_update" -max_total_time="${REPORT_FUZZ_SECONDS:-30}" \
+            -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$ROOT/var/fuzz-" \
+            "$scratch" "$ROOT/tests/fuzz/corpus" >"$ROOT/build-fuzz/fuzz.log" 2>&1; then
+            grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' \
+                "$ROOT/build-fuzz/fuzz.log" || true
+            echo "fuzz: no crash, leak or sanitizer report"
+            passed=$((passed + 1))
+        else
+            log "error: the fuzzer found a problem (artifact in var/fuzz-*):"
+            grep -v '^ts=' "$ROOT/build-fuzz/fuzz.log" | tail -n 40 >&2 || true
+            failed=$((failed + 1))
+        fi
+    else
+        log "error: fuzz build failed"
+        failed=$((failed + 1))
+    fi
 fi
 
 if [[ $sanitize -eq 1 && $build_ok -eq 1 ]]; then

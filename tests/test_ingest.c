@@ -23,6 +23,19 @@ static void teardown(void)
 
 TestSuite(ingest, .fini = teardown, .timeout = 120);
 
+/* The collector publishes its counters after it answers: read them until cond holds (or 3 s
+ * pass, and the assertion that follows reports the values). */
+#define WAIT_STATS(st, cond)                                                                       \
+    do {                                                                                           \
+        int64_t end_ = report_clock_ms() + 3000;                                                   \
+        do {                                                                                       \
+            report_collector_stats(stack.collector, &(st));                                        \
+            if (cond)                                                                              \
+                break;                                                                             \
+            usleep(10 * 1000);                                                                     \
+        } while (report_clock_ms() < end_);                                                        \
+    } while (0)
+
 static report_reply_t push_one(report_update_t *u)
 {
     test_peer_t peer;
@@ -140,7 +153,7 @@ Test(ingest, malformed_bytes_are_refused_and_the_next_update_is_served)
         &stack.db, "SELECT reason || ':' || payload_size FROM dead_letters", "malformed:7", 5000));
     assert_value("SELECT count(*) FROM updates", "1");
     report_collector_stats_t st;
-    report_collector_stats(stack.collector, &st);
+    WAIT_STATS(st, st.refused[REPORT_REASON_malformed] == 1);
     cr_assert_eq(st.refused[REPORT_REASON_malformed], 1);
     report_update_destroy(&u);
 }
@@ -289,7 +302,7 @@ Test(ingest, busy_past_the_inflight_bound)
     cr_assert_eq(r.outcome, REPORT_OUTCOME_BUSY);
     cr_assert_str_eq(r.reason, "inflight_full");
     report_collector_stats_t st;
-    report_collector_stats(stack.collector, &st);
+    WAIT_STATS(st, st.inflight == 3 && st.busy == 2);
     cr_assert_eq(st.inflight, 3);
     cr_assert_eq(st.busy, 2);
 
@@ -333,7 +346,10 @@ Test(ingest, postgres_stopped_during_a_push_then_back)
     cr_assert_eq(stored, 20);
     assert_value("SELECT count(*) FROM updates", "20");
     report_store_stats_t st;
-    report_store_stats(stack.stores[0], &st);
+    int64_t end = report_clock_ms() + 3000;
+    do {
+        report_store_stats(stack.stores[0], &st);
+    } while (st.reconnects < 1 && report_clock_ms() < end && usleep(10000) == 0);
     cr_assert_geq(st.reconnects, 1);
     for (int i = 0; i < 20; i++)
         report_update_destroy(&u[i]);
@@ -411,7 +427,7 @@ Test(ingest, a_dead_store_hands_its_updates_to_another)
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
     assert_value("SELECT count(*) FROM updates", "1");
     report_collector_stats_t st;
-    report_collector_stats(stack.collector, &st);
+    WAIT_STATS(st, st.redispatched == 1);
     cr_assert_eq(st.redispatched, 1);
     report_update_destroy(&u);
     test_peer_close(&peer);
