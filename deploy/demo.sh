@@ -157,6 +157,11 @@ fi
 ls "$KEYS_DIR"/units "$KEYS_DIR"/recipients "$KEYS_DIR"/operators "$KEYS_DIR"/stores | sed 's/^/   /'
 SERVER_PUB="$KEYS_DIR/server.pub"
 
+echo "== migrations (as the owner), then each service connects as its own role"
+"$BIN_DIR/reportctl" migrate --db "$DB_CONNINFO" --log-level warn || fail "migrations failed"
+INGEST_DB="$DB_CONNINFO user=report_ingest"
+REPORTER_DB="$DB_CONNINFO user=report_reporter"
+
 echo "== services (logs in var/demo-logs/)"
 mkdir -p "$LOG_DIR"
 if [[ $mode == keep ]]; then
@@ -164,7 +169,7 @@ if [[ $mode == keep ]]; then
     : >"$PIDS_FILE"
 fi
 start_service report-store "$LOG_DIR/report-store.log" \
-    "$BIN_DIR/report-store" --db "$DB_CONNINFO" --collectors "tcp://127.0.0.1:$STORE_PORT" \
+    "$BIN_DIR/report-store" --db "$INGEST_DB" --collectors "tcp://127.0.0.1:$STORE_PORT" \
     --key "$KEYS_DIR/clients/store.key" --collector-key "$SERVER_PUB"
 store_pid=$REPORT_LAST_PID
 start_service report-collector "$LOG_DIR/report-collector.log" \
@@ -172,7 +177,7 @@ start_service report-collector "$LOG_DIR/report-collector.log" \
     --store-endpoint "tcp://127.0.0.1:$STORE_PORT" --keys-dir "$KEYS_DIR"
 collector_pid=$REPORT_LAST_PID
 start_service report-aggregator "$LOG_DIR/report-aggregator.log" \
-    "$BIN_DIR/report-aggregator" --db "$DB_CONNINFO" --control-endpoint "$CONTROL_ENDPOINT" \
+    "$BIN_DIR/report-aggregator" --db "$REPORTER_DB" --control-endpoint "$CONTROL_ENDPOINT" \
     --publish-endpoint "tcp://*:$PUBLISH_PORT" --catchup-endpoint "tcp://*:$CATCHUP_PORT" \
     --keys-dir "$KEYS_DIR"
 aggregator_pid=$REPORT_LAST_PID
@@ -187,7 +192,7 @@ wait_for_tcp 127.0.0.1 "$COLLECTOR_PORT" 10 "$store_pid" "$collector_pid" ||
     fail "the collector does not answer on port $COLLECTOR_PORT"
 wait_for_tcp 127.0.0.1 "$STORE_PORT" 10 "$store_pid" "$collector_pid" ||
     fail "nothing answers on port $STORE_PORT"
-# the store applies the migrations at start: wait for the schema
+# the store checks the migrations at start: wait for the schema
 for ((i = 0; i < 100; i++)); do
     ready="$(psql -X -q -A -t -c "SELECT to_regclass('updates') IS NOT NULL" 2>/dev/null || true)"
     [[ "$ready" == t ]] && break

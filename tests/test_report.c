@@ -46,7 +46,7 @@ static void start(void)
     test_stack_start(&stack, NULL, 1);
     report_aggregator_config_t cfg;
     report_aggregator_config_default(&cfg);
-    cfg.db = stack.db.conninfo;
+    cfg.db = stack.db.reporter_conninfo;
     cfg.control_endpoint = "tcp://127.0.0.1:*";
     cfg.publish_endpoint = "tcp://127.0.0.1:*";
     cfg.catchup_endpoint = "tcp://127.0.0.1:*";

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "report_aggregator.h"
 #include "report_codec.h"
+#include "report_db.h"
 #include "report_subscriber.h"
 #include "report_util.h"
 #include "test_support.h"
@@ -210,7 +211,7 @@ Test(security, an_unknown_subscriber_gets_nothing)
     test_stack_start(&stack, NULL, 1);
     report_aggregator_config_t cfg;
     report_aggregator_config_default(&cfg);
-    cfg.db = stack.db.conninfo;
+    cfg.db = stack.db.reporter_conninfo;
     cfg.control_endpoint = "tcp://127.0.0.1:*";
     cfg.publish_endpoint = "tcp://127.0.0.1:*";
     cfg.catchup_endpoint = "tcp://127.0.0.1:*";
@@ -270,4 +271,48 @@ Test(security, an_unknown_subscriber_gets_nothing)
     report_aggregator_stats(agg, &ast);
     cr_assert_geq(ast.handshakes_refused, 2);
     report_aggregator_stop(&agg);
+}
+
+static const char *as_ingest(const char *sql)
+{
+    report_db_t *db = report_db_new(stack.db.ingest_conninfo);
+    cr_assert_eq(report_db_connect(db), 0, "%s", report_db_error(db));
+    static char state[8];
+    state[0] = '\0';
+    if (report_db_exec(db, sql) != 0)
+        snprintf(state, sizeof state, "%s", report_db_sqlstate(db));
+    report_db_destroy(&db);
+    return state;
+}
+
+Test(security, the_ingest_role_may_insert_but_not_update_delete_or_alter)
+{
+    test_stack_start(&stack, NULL, 1);
+    assert_served(); /* the store, connected as report_ingest, stores */
+    const char *denied[] = {
+        "UPDATE updates SET text = 'rewritten'",
+        "DELETE FROM updates",
+        "DELETE FROM dead_letters",
+        "UPDATE plan_targets SET target = 1",
+        "TRUNCATE indicator_values",
+        "DROP TABLE updates",
+        "ALTER TABLE updates ADD COLUMN evil text",
+        "CREATE TABLE evil (x int)",
+        "INSERT INTO published_reports (agency_code, year, month, version, number, doc_date,"
+        " doc_year, text_body, html_body, json_body, markdown_body, sha256) VALUES ('SKHCN',"
+        " 2018, 7, 9, 9, '2018-07-01', 2018, '', '', '', '', '')",
+        "SELECT text FROM updates",
+    };
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+        cr_assert_str_eq(as_ingest(denied[i]), "42501", "not denied: %s", denied[i]);
+    /* what the store needs still works */
+    cr_assert_str_eq(as_ingest("SELECT prune_dead_letters(100)"), "");
+    cr_assert_str_eq(as_ingest("SELECT count(*) FROM units"), "");
+    char *n = test_db_value(&stack.db, "SELECT count(*) FROM updates");
+    cr_assert_str_eq(n, "1");
+    free(n);
+    char *owner = test_db_value(&stack.db, "SELECT tableowner FROM pg_tables WHERE tablename = "
+                                           "'updates'");
+    cr_assert_str_eq(owner, "report_owner");
+    free(owner);
 }

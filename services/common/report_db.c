@@ -215,25 +215,42 @@ static int s_row_exists(void *arg, const PGresult *res, int row)
     return 0;
 }
 
+static int s_applied(report_db_t *self, const char *name, bool *applied)
+{
+    const char *params[] = {name};
+    *applied = false;
+    return report_db_query(self, "SELECT 1 FROM schema_migrations WHERE name = $1", 1, params,
+                           s_row_exists, applied);
+}
+
 int report_db_migrate(report_db_t *self)
 {
-    if (report_db_exec(self, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                             " name text PRIMARY KEY,"
-                             " applied_at timestamptz NOT NULL DEFAULT now())") != 0) {
+    /* Look before touching anything: a service connected as a role without DDL rights
+     * (report_ingest, say) finds every migration applied and does nothing. */
+    bool exists = false;
+    if (report_db_query(self, "SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL", 0,
+                        NULL, s_row_exists, &exists) != 0)
+        return -1;
+    if (!exists && report_db_exec(self, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                        " name text PRIMARY KEY,"
+                                        " applied_at timestamptz NOT NULL DEFAULT now())") != 0) {
         /* Two processes creating it at once: one wins, the other sees a unique violation. */
         if (strcmp(self->sqlstate, "23505") != 0 && strcmp(self->sqlstate, "42P07") != 0)
             return -1;
     }
     for (size_t i = 0; i < report_migration_count; i++) {
         const char *name = report_migrations[i].name;
+        bool applied = false;
+        if (s_applied(self, name, &applied) != 0)
+            return -1;
+        if (applied)
+            continue;
         if (report_db_exec(self, "BEGIN") != 0)
             return -1;
-        bool applied = false;
         const char *params[] = {name};
         int rc = report_db_exec(self, "SELECT pg_advisory_xact_lock(5570)");
         if (rc == 0)
-            rc = report_db_query(self, "SELECT 1 FROM schema_migrations WHERE name = $1", 1, params,
-                                 s_row_exists, &applied);
+            rc = s_applied(self, name, &applied); /* someone else may have just done it */
         if (rc == 0 && !applied) {
             rc = report_db_exec(self, report_migrations[i].sql);
             if (rc == 0)
@@ -243,8 +260,9 @@ int report_db_migrate(report_db_t *self)
                 log_info("migration applied", "name=%s", name);
         }
         if (rc != 0) {
-            log_error("migration failed", "name=%s sqlstate=%s error=%s", name, self->sqlstate,
-                      report_logq(self->error));
+            log_error("migration failed", "name=%s sqlstate=%s error=%s hint=%s", name,
+                      self->sqlstate, report_logq(self->error),
+                      report_logq("apply migrations as the owner: reportctl migrate --db ..."));
             char state[6];
             memcpy(state, self->sqlstate, sizeof state);
             report_db_exec(self, "ROLLBACK");

@@ -277,8 +277,8 @@ static const char *S_DEAD_SQL =
     " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[],"
     "                      $6::bigint[])";
 
-static const char *S_DEAD_PRUNE_SQL =
-    "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - $1::bigint";
+/* A SECURITY DEFINER function (005_roles.sql): the ingest role may not DELETE. */
+static const char *S_DEAD_PRUNE_SQL = "SELECT prune_dead_letters($1::bigint)";
 
 typedef struct {
     s_run_t *run;

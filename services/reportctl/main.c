@@ -5,6 +5,7 @@
  *   reportctl subscribe --out DIR      receive published reports, catching up first */
 #include "report_client.h"
 #include "report_config.h"
+#include "report_db.h"
 #include "report_json.h"
 #include "report_keys.h"
 #include "report_log.h"
@@ -158,6 +159,7 @@ static void s_usage(FILE *out)
                  "  publish YYYY-MM --number N --date YYYY-MM-DD [--basis TEXT]\n"
                  "                      freeze the report as a new version and send it\n"
                  "  subscribe --out DIR receive published reports (catching up first)\n"
+                 "  migrate --db CONNINFO  apply pending database migrations (as the owner)\n"
                  "  keygen --out PATH   make a CURVE key pair: PATH.key (secret), PATH.pub\n"
                  "  enrol KIND NAME --public FILE   enrol a unit (NAME = unit code), recipient,\n"
                  "                      operator or store in --keys-dir (no restart needed)\n"
@@ -218,6 +220,47 @@ static int s_keys(int argc, char **argv)
     free(args);
     report_settings_free(s_keys_settings, &cfg);
     return rc == 1 ? 0 : exit_code;
+}
+
+typedef struct {
+    char *db;
+    char *log_level;
+} s_migrate_config_t;
+
+#define F(field) offsetof(s_migrate_config_t, field)
+static const report_setting_t s_migrate_settings[] = {
+    {"db", REPORT_SETTING_STRING, "dbname=report", F(db), 0, 0,
+     "connection string of a superuser or the schema owner"},
+    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORT_SETTINGS_END};
+#undef F
+
+/* migrate --db CONNINFO: applies the pending migrations (the services, connected as roles
+ * without DDL rights, only check that none is pending). */
+static int s_migrate(int argc, char **argv)
+{
+    s_migrate_config_t cfg = {0};
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(s_migrate_settings, &cfg, argc, argv, &args, &nargs);
+    free(args);
+    if (rc != 0 || nargs != 0) {
+        report_settings_usage(s_migrate_settings, rc == 1 ? stdout : stderr);
+        report_settings_free(s_migrate_settings, &cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    report_service_logging("reportctl", cfg.log_level);
+    report_db_t *db = report_db_new(cfg.db);
+    int exit_code = 1;
+    if (report_db_connect(db) != 0)
+        fprintf(stderr, "reportctl migrate: %s\n", report_db_error(db));
+    else if (report_db_migrate(db) != 0)
+        fprintf(stderr, "reportctl migrate: %s\n", report_db_error(db));
+    else
+        exit_code = 0;
+    report_db_destroy(&db);
+    report_settings_free(s_migrate_settings, &cfg);
+    return exit_code;
 }
 
 static int s_report(int argc, char **argv, bool publish)
@@ -422,6 +465,8 @@ int main(int argc, char **argv)
         return s_report(argc - 1, argv + 1, argv[1][0] == 'p');
     if (strcmp(argv[1], "subscribe") == 0)
         return s_subscribe(argc - 1, argv + 1);
+    if (strcmp(argv[1], "migrate") == 0)
+        return s_migrate(argc - 1, argv + 1);
     if (!strcmp(argv[1], "keygen") || !strcmp(argv[1], "enrol") || !strcmp(argv[1], "revoke"))
         return s_keys(argc - 1, argv + 1);
     fprintf(stderr, "reportctl: unknown command '%s'\n", argv[1]);

@@ -39,6 +39,18 @@ void test_db_create(test_db_t *db)
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", db->name);
     s_admin_exec(sql);
     snprintf(db->conninfo, sizeof db->conninfo, "%s dbname=%s", s_admin(), db->name);
+    snprintf(db->ingest_conninfo, sizeof db->ingest_conninfo, "%s user=report_ingest",
+             db->conninfo);
+    snprintf(db->reporter_conninfo, sizeof db->reporter_conninfo, "%s user=report_reporter",
+             db->conninfo);
+}
+
+void test_db_migrate(const test_db_t *db)
+{
+    report_db_t *conn = report_db_new(db->conninfo);
+    cr_assert_eq(report_db_connect(conn), 0, "connect: %s", report_db_error(conn));
+    cr_assert_eq(report_db_migrate(conn), 0, "migrate: %s", report_db_error(conn));
+    report_db_destroy(&conn);
 }
 
 void test_db_drop(test_db_t *db)
@@ -183,7 +195,7 @@ report_store_t *test_store_start(test_stack_t *stack)
     char *server = report_sprintf("%s/server.pub", test_keys_dir());
     cfg.key = key;
     cfg.collector_key = server;
-    cfg.db = stack->db.conninfo;
+    cfg.db = stack->db.ingest_conninfo;
     cfg.collectors = (char *)report_collector_store_endpoint(stack->collector);
     cfg.heartbeat_ms = 100;
     cfg.reconnect_max_ms = 500;
@@ -198,6 +210,7 @@ void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg,
 {
     memset(stack, 0, sizeof *stack);
     test_db_create(&stack->db);
+    test_db_migrate(&stack->db);
     report_collector_config_t defaults;
     report_collector_config_default(&defaults);
     defaults.endpoint = "tcp://127.0.0.1:*";

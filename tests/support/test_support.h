@@ -17,7 +17,9 @@
 /* A fresh database (migrations not applied) on the server named by REPORT_TEST_PG. */
 typedef struct {
     char name[64];
-    char conninfo[512];
+    char conninfo[512];          /* as the test server's superuser */
+    char ingest_conninfo[600];   /* as report_ingest (the store's role) */
+    char reporter_conninfo[600]; /* as report_reporter (the aggregator's role) */
 } test_db_t;
 
 void test_db_create(test_db_t *db);
@@ -28,6 +30,9 @@ char *test_db_value(const test_db_t *db, const char *sql);
 void test_db_exec(const test_db_t *db, const char *sql);
 /* Polls until test_db_value(sql) equals expected or timeout_ms passes; true if it did. */
 bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected, int timeout_ms);
+
+/* Applies the migrations as the superuser (what reportctl migrate does). */
+void test_db_migrate(const test_db_t *db);
 
 /* Collector and store(s) running in this process against db. */
 typedef struct {
