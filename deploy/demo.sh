@@ -7,6 +7,8 @@
 #   deploy/demo.sh           run the demo, then stop everything it started
 #   deploy/demo.sh --keep    leave the stack running (pids in var/demo.pids)
 #   deploy/demo.sh --stop    stop a stack left running by --keep
+#   deploy/demo.sh --valgrind  run every service and reportctl under valgrind and
+#                            fail if any of them has "definitely lost" blocks
 #
 # Layout: PostgreSQL data in var/demo-pg (port 55432, unix socket only),
 # service logs in var/demo-logs/*.log. Each run starts from an empty database,
@@ -22,7 +24,7 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 usage() {
-    sed -n '2,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '2,21s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -31,6 +33,7 @@ case "${1:-}" in
 "") ;;
 --keep) mode=keep ;;
 --stop) mode=stop ;;
+--valgrind) mode=run VALGRIND_MODE=1 ;;
 -h | --help) usage ;;
 *) log "unknown option: $1"; usage ;;
 esac
@@ -93,6 +96,15 @@ port_answers() {
 echo "== packages"
 # shellcheck disable=SC2119  # no extra packages
 ensure_packages
+
+VALGRIND=()
+if [[ ${VALGRIND_MODE:-0} -eq 1 ]]; then
+    ensure_packages valgrind
+    mkdir -p "$ROOT/var/demo-logs"
+    rm -f "$ROOT"/var/demo-logs/valgrind-*.log
+    VALGRIND=(valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite
+        --log-file="$ROOT/var/demo-logs/valgrind-%p.log")
+fi
 
 echo "== build (Release) in build/"
 build_project "$ROOT/build" -DCMAKE_BUILD_TYPE=Release
@@ -169,21 +181,21 @@ if [[ $mode == keep ]]; then
     : >"$PIDS_FILE"
 fi
 start_service report-store "$LOG_DIR/report-store.log" \
-    "$BIN_DIR/report-store" --db "$INGEST_DB" --collectors "tcp://127.0.0.1:$STORE_PORT" \
+    "${VALGRIND[@]}" "$BIN_DIR/report-store" --db "$INGEST_DB" --collectors "tcp://127.0.0.1:$STORE_PORT" \
     --key "$KEYS_DIR/clients/store.key" --collector-key "$SERVER_PUB"
 store_pid=$REPORT_LAST_PID
 start_service report-collector "$LOG_DIR/report-collector.log" \
-    "$BIN_DIR/report-collector" --endpoint "tcp://*:$COLLECTOR_PORT" \
+    "${VALGRIND[@]}" "$BIN_DIR/report-collector" --endpoint "tcp://*:$COLLECTOR_PORT" \
     --store-endpoint "tcp://127.0.0.1:$STORE_PORT" --keys-dir "$KEYS_DIR"
 collector_pid=$REPORT_LAST_PID
 start_service report-aggregator "$LOG_DIR/report-aggregator.log" \
-    "$BIN_DIR/report-aggregator" --db "$REPORTER_DB" --control-endpoint "$CONTROL_ENDPOINT" \
+    "${VALGRIND[@]}" "$BIN_DIR/report-aggregator" --db "$REPORTER_DB" --control-endpoint "$CONTROL_ENDPOINT" \
     --publish-endpoint "tcp://*:$PUBLISH_PORT" --catchup-endpoint "tcp://*:$CATCHUP_PORT" \
     --keys-dir "$KEYS_DIR"
 aggregator_pid=$REPORT_LAST_PID
 # A leadership subscriber, online before the publication.
 start_service subscriber "$LOG_DIR/subscriber.log" \
-    "$BIN_DIR/reportctl" subscribe --out "$INBOX" --log-level info \
+    "${VALGRIND[@]}" "$BIN_DIR/reportctl" subscribe --out "$INBOX" --log-level info \
     --key "$KEYS_DIR/clients/leader.key" --server-key "$SERVER_PUB" \
     --publish-endpoint "tcp://127.0.0.1:$PUBLISH_PORT" \
     --catchup-endpoint "tcp://127.0.0.1:$CATCHUP_PORT"
@@ -212,7 +224,7 @@ shopt -u nullglob
 for f in "${samples[@]}"; do
     echo "-- ${f#"$ROOT"/}"
     # each subdivision's updates go with its own key: a unit may push only for itself
-    "$BIN_DIR/reportctl" push --endpoint "$COLLECTOR_ENDPOINT" --server-key "$SERVER_PUB" \
+    "${VALGRIND[@]}" "$BIN_DIR/reportctl" push --endpoint "$COLLECTOR_ENDPOINT" --server-key "$SERVER_PUB" \
         --unit-keys "$KEYS_DIR/clients" "$f" ||
         fail "reportctl push $f failed"
 done
@@ -247,7 +259,7 @@ OFFICE=(--key "$KEYS_DIR/clients/office.key" --server-key "$SERVER_PUB")
 echo "== publish 2018-07 as number 588 dated 2018-07-19"
 published="$(psql -X -q -A -t -c "SELECT count(*) FROM published_reports WHERE number = 588 AND doc_year = 2018")"
 if [[ "$published" == 0 ]]; then
-    "$BIN_DIR/reportctl" publish 2018-07 --control-endpoint "$CONTROL_ENDPOINT" "${OFFICE[@]}" \
+    "${VALGRIND[@]}" "$BIN_DIR/reportctl" publish 2018-07 --control-endpoint "$CONTROL_ENDPOINT" "${OFFICE[@]}" \
         --number 588 --date 2018-07-19 --basis "$BASIS" || fail "reportctl publish failed"
 else
     echo "(already published by an earlier run of this --keep stack)"
@@ -264,7 +276,7 @@ grep '^received' "$LOG_DIR/subscriber.log" || true
 ls -l "$INBOX"
 
 echo "== a subscriber that was offline at publication catches up"
-"$BIN_DIR/reportctl" subscribe --out "$LATE_INBOX" --once --deadline-ms 20000 \
+"${VALGRIND[@]}" "$BIN_DIR/reportctl" subscribe --out "$LATE_INBOX" --once --deadline-ms 20000 \
     --key "$KEYS_DIR/clients/leader.key" --server-key "$SERVER_PUB" \
     --publish-endpoint "tcp://127.0.0.1:$PUBLISH_PORT" \
     --catchup-endpoint "tcp://127.0.0.1:$CATCHUP_PORT" || fail "catch-up failed"
@@ -295,4 +307,22 @@ The demo stack is running (pids in ${PIDS_FILE#"$ROOT"/}):
               $pg_data_real/server.log (PostgreSQL)
   stop it     ./deploy/demo.sh --stop
 INFO
+fi
+
+if [[ ${VALGRIND_MODE:-0} -eq 1 ]]; then
+    cleanup # stop the services so that valgrind writes their leak summaries
+    echo "== valgrind: definitely lost blocks per process"
+    bad=0
+    for f in "$ROOT"/var/demo-logs/valgrind-*.log; do
+        cmd="$(sed -n 's/^==[0-9]*== Command: //p' "$f" | head -n 1)"
+        lost="$(sed -n 's/^==[0-9]*==    definitely lost: \([0-9,]*\) bytes.*/\1/p' "$f" | head -n 1)"
+        [[ -n "$lost" ]] || lost=0
+        args="${cmd#* }"
+        cmd="${cmd%% *}"
+        printf '  %-18s definitely lost: %s bytes   (%s)\n' "${cmd##*/} ${args%% *}" "$lost" \
+            "${f#"$ROOT"/}"
+        [[ "$lost" == 0 ]] || bad=1
+    done
+    [[ $bad -eq 0 ]] || die "valgrind found definitely lost blocks"
+    echo "valgrind: no definitely lost blocks"
 fi

@@ -48,6 +48,8 @@ static const report_setting_t s_settings[] = {
      "earliest period year accepted"},
     {"year-max", REPORT_SETTING_INT, "2100", F(collector.year_max), 1900, 3000,
      "latest period year accepted"},
+    {"value-max", REPORT_SETTING_INT, "1000000000000", F(collector.value_max), 0,
+     1000000000000000LL, "largest indicator value accepted (values are >= 0)"},
     {"keys-dir", REPORT_SETTING_STRING, "keys", F(collector.keys_dir), 0, 0,
      "server.key, units/CODE.pub, stores/NAME.pub (changes apply without restart)"},
     {"insecure-plain", REPORT_SETTING_BOOL, "false", F(collector.insecure_plain), 0, 0,

@@ -53,6 +53,7 @@ void report_collector_config_default(report_collector_config_t *cfg)
     cfg->dead_letter_payload_bytes = 4096;
     cfg->year_min = 2000;
     cfg->year_max = 2100;
+    cfg->value_max = 1000000000000LL;
     cfg->keys_dir = "keys";
     cfg->insecure_plain = false;
     cfg->handshake_ms = 5000;
@@ -740,6 +741,7 @@ report_collector_t *report_collector_start(const report_collector_config_t *cfg)
     self->limits.max_indicators = (size_t)cfg->max_indicators;
     self->limits.year_min = (int)cfg->year_min;
     self->limits.year_max = (int)cfg->year_max;
+    self->limits.value_max = (double)cfg->value_max;
     size_t n = (size_t)cfg->max_inflight;
     self->flights = report_calloc(n, sizeof(s_flight_t));
     self->free_slots = report_calloc(n, sizeof(uint32_t));

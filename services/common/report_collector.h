@@ -22,6 +22,7 @@ typedef struct {
     int64_t inflight_expiry_ms; /* an update no store answered in this long is dropped */
     int64_t dead_letter_payload_bytes; /* bytes of refused input kept as dead letter */
     int64_t year_min, year_max;
+    int64_t value_max;    /* indicator values must be in [0, value_max] */
     char *keys_dir;       /* server.key, units/, stores/ (see report_keys.h) */
     bool insecure_plain;  /* development only: no CURVE, no authentication */
     int64_t handshake_ms; /* ZMQ_HANDSHAKE_IVL: half-open handshakes are dropped */
