@@ -52,6 +52,9 @@ PUBLISH_PORT="${REPORT_DEMO_PUBLISH_PORT:-5572}"
 CATCHUP_PORT="${REPORT_DEMO_CATCHUP_PORT:-5573}"
 CONTROL_PORT="${REPORT_DEMO_CONTROL_PORT:-5574}"
 CONTROL_ENDPOINT="tcp://127.0.0.1:$CONTROL_PORT"
+METRICS_PORTS=("${REPORT_DEMO_COLLECTOR_METRICS_PORT:-9570}" "${REPORT_DEMO_STORE_METRICS_PORT:-9571}"
+    "${REPORT_DEMO_AGGREGATOR_METRICS_PORT:-9572}")
+PEERS="http://127.0.0.1:${METRICS_PORTS[0]},http://127.0.0.1:${METRICS_PORTS[1]},http://127.0.0.1:${METRICS_PORTS[2]}"
 KEYS_DIR="$VAR_DIR/demo-keys"
 INBOX="$VAR_DIR/demo-inbox"
 LATE_INBOX="$VAR_DIR/demo-inbox-late"
@@ -122,7 +125,8 @@ if [[ -f "$PIDS_FILE" ]]; then
     stop_services "$PIDS_FILE"
     reuse=1
 fi
-for p in "$COLLECTOR_PORT" "$STORE_PORT" "$PUBLISH_PORT" "$CATCHUP_PORT" "$CONTROL_PORT"; do
+for p in "$COLLECTOR_PORT" "$STORE_PORT" "$PUBLISH_PORT" "$CATCHUP_PORT" "$CONTROL_PORT" \
+    "${METRICS_PORTS[@]}"; do
     if port_answers "$p"; then
         die "port $p is already in use (an old demo? try ./deploy/demo.sh --stop)"
     fi
@@ -182,16 +186,19 @@ if [[ $mode == keep ]]; then
 fi
 start_service report-store "$LOG_DIR/report-store.log" \
     "${VALGRIND[@]}" "$BIN_DIR/report-store" --db "$INGEST_DB" --collectors "tcp://127.0.0.1:$STORE_PORT" \
-    --key "$KEYS_DIR/clients/store.key" --collector-key "$SERVER_PUB"
+    --key "$KEYS_DIR/clients/store.key" --collector-key "$SERVER_PUB" \
+    --metrics-address "0.0.0.0:${METRICS_PORTS[1]}" --status-peers "$PEERS"
 store_pid=$REPORT_LAST_PID
 start_service report-collector "$LOG_DIR/report-collector.log" \
     "${VALGRIND[@]}" "$BIN_DIR/report-collector" --endpoint "tcp://*:$COLLECTOR_PORT" \
-    --store-endpoint "tcp://127.0.0.1:$STORE_PORT" --keys-dir "$KEYS_DIR"
+    --store-endpoint "tcp://127.0.0.1:$STORE_PORT" --keys-dir "$KEYS_DIR" \
+    --metrics-address "0.0.0.0:${METRICS_PORTS[0]}" --status-peers "$PEERS"
 collector_pid=$REPORT_LAST_PID
 start_service report-aggregator "$LOG_DIR/report-aggregator.log" \
     "${VALGRIND[@]}" "$BIN_DIR/report-aggregator" --db "$REPORTER_DB" --control-endpoint "$CONTROL_ENDPOINT" \
     --publish-endpoint "tcp://*:$PUBLISH_PORT" --catchup-endpoint "tcp://*:$CATCHUP_PORT" \
-    --keys-dir "$KEYS_DIR"
+    --keys-dir "$KEYS_DIR" --status-period 2018-07 \
+    --metrics-address "0.0.0.0:${METRICS_PORTS[2]}" --status-peers "$PEERS"
 aggregator_pid=$REPORT_LAST_PID
 # A leadership subscriber, online before the publication.
 start_service subscriber "$LOG_DIR/subscriber.log" \
@@ -281,6 +288,9 @@ echo "== a subscriber that was offline at publication catches up"
     --publish-endpoint "tcp://127.0.0.1:$PUBLISH_PORT" \
     --catchup-endpoint "tcp://127.0.0.1:$CATCHUP_PORT" || fail "catch-up failed"
 
+echo "== the pipeline as ops see it (reportctl status, from the services' metrics endpoints)"
+"$BIN_DIR/reportctl" status --services "$PEERS" || fail "reportctl status reports a service down"
+
 echo
 echo "================ report as received by the subscriber: ${received#"$ROOT"/} ================"
 cat "$received"
@@ -299,6 +309,10 @@ The demo stack is running (pids in ${PIDS_FILE#"$ROOT"/}):
               build/bin/reportctl compile 2018-07 ${OFFICE[*]}
               build/bin/reportctl publish 2018-07 --number N --date YYYY-MM-DD --basis TEXT ${OFFICE[*]}
   subscriber  files in ${INBOX#"$ROOT"/}/
+  ops         metrics: curl http://127.0.0.1:${METRICS_PORTS[0]}/metrics (collector), :${METRICS_PORTS[1]} (store), :${METRICS_PORTS[2]} (aggregator)
+              status page: http://127.0.0.1:${METRICS_PORTS[0]}/status   health: /healthz, /readyz
+              build/bin/reportctl status --watch --services $PEERS
+              Prometheus: deploy/prometheus/prometheus.yml and rules.yml
   database    psql "$DB_CONNINFO"
   logs        ${LOG_DIR#"$ROOT"/}/report-store.log
               ${LOG_DIR#"$ROOT"/}/report-collector.log

@@ -153,8 +153,8 @@ check_format() {
 }
 
 section "packages"
-# shellcheck disable=SC2119  # no extra packages
-ensure_packages
+# promtool (tests/prometheus, promtool check metrics) and headless Chromium (the status page)
+ensure_packages prometheus chromium
 
 section "build (Debug) in build/"
 if build_project "$ROOT/build" -DCMAKE_BUILD_TYPE=Debug -DREPORT_WERROR=ON; then

@@ -4,6 +4,7 @@
 #include "report_collector.h"
 #include "report_config.h"
 #include "report_log.h"
+#include "report_ops.h"
 #include "report_service.h"
 
 #include <stddef.h>
@@ -14,6 +15,8 @@
 typedef struct {
     report_collector_config_t collector;
     char *log_level;
+    char *http_address;
+    char *status_peers;
 } s_config_t;
 
 #define F(field) offsetof(s_config_t, field)
@@ -56,6 +59,11 @@ static const report_setting_t s_settings[] = {
      "DEVELOPMENT ONLY: no CURVE, no authentication"},
     {"handshake-ms", REPORT_SETTING_INT, "5000", F(collector.handshake_ms), 100, 600000,
      "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
+    {"metrics-address", REPORT_SETTING_STRING, "0.0.0.0:9570", F(http_address), 0, 0,
+     "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},
+    {"status-peers", REPORT_SETTING_STRING,
+     "http://127.0.0.1:9570,http://127.0.0.1:9571,http://127.0.0.1:9572", F(status_peers), 0, 0,
+     "base URLs of the services the status page shows"},
     {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
 
@@ -82,8 +90,14 @@ int main(int argc, char **argv)
         report_settings_free(s_settings, &cfg);
         return 1;
     }
-    while (!report_service_stop)
+    report_http_config_t hcfg;
+    report_http_config_default(&hcfg);
+    hcfg.address = cfg.http_address;
+    hcfg.peers = cfg.status_peers;
+    report_http_t *http = report_ops_collector(collector, &hcfg);
+    while (http && !report_service_stop)
         usleep(100 * 1000);
+    report_http_stop(&http);
     report_collector_stop(&collector);
     log_info("stopped", "%s", "");
     report_settings_free(s_settings, &cfg);

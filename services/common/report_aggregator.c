@@ -10,6 +10,7 @@
 #include "report_compile.h"
 #include "report_db.h"
 #include "report_log.h"
+#include "report_monitor.h"
 #include "report_period.h"
 #include "report_sha256.h"
 #include "report_util.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 void report_aggregator_config_default(report_aggregator_config_t *cfg)
@@ -35,6 +37,8 @@ void report_aggregator_config_default(report_aggregator_config_t *cfg)
     cfg->migrate = true;
     cfg->keys_dir = "keys";
     cfg->handshake_ms = 5000;
+    cfg->status_period = "";
+    cfg->late_refresh_ms = 30000;
 }
 
 struct report_aggregator_t {
@@ -55,6 +59,8 @@ struct report_aggregator_t {
     report_keyring_t *recipients;
     report_keyring_t *operators;
     report_zap_t *zap;
+    report_monitor_t monitor; /* subscribers on PUB */
+    int64_t next_late_check;
 };
 
 /* The identity of the peer that sent msg in keyring, or "" when CURVE is off; NULL if its
@@ -179,6 +185,8 @@ static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_con
     s_take_lists(&reply, &compiled);
     s_control_reply(self, id, &reply);
     self->stats.compiled++;
+    report_histogram_observe(&self->stats.compile_seconds,
+                             (double)(report_clock_ms() - t0) / 1000.0);
     log_info("report compiled", "agency=%s period=%04d-%02d format=%s missing_units=%zu ms=%lld",
              compiled.doc->agency_code, req->year, req->month, *f ? f : "text", reply.missing_count,
              (long long)(report_clock_ms() - t0));
@@ -307,6 +315,13 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
     free(buf);
     self->stats.published++;
     self->stats.last_seq = r->seq;
+    snprintf(self->stats.last_agency, sizeof self->stats.last_agency, "%s", r->agency_code);
+    self->stats.last_year = r->year;
+    self->stats.last_month = r->month;
+    self->stats.last_version = r->version;
+    self->stats.last_number = r->number;
+    self->stats.last_published_ms = r->published_at_ms;
+    self->next_late_check = 0;
     log_info("report published",
              "agency=%s period=%04d-%02d version=%d number=%d seq=%llu "
              "sha256=%s",
@@ -412,6 +427,95 @@ static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const uint8_t *d
     }
     free(last);
     report_catchup_request_clear(&req);
+}
+
+/* --- who is late --- */
+
+static int s_late_row(void *arg, const PGresult *res, int row)
+{
+    report_aggregator_stats_t *st = arg;
+    if (st->unit_count >= REPORT_MAX_WATCHED_UNITS)
+        return 0;
+    report_watched_unit_t *u = &st->units[st->unit_count++];
+    snprintf(u->code, sizeof u->code, "%s", PQgetvalue(res, row, 0));
+    snprintf(u->name, sizeof u->name, "%s", PQgetvalue(res, row, 1));
+    u->reported = PQgetvalue(res, row, 2)[0] == 't';
+    return 0;
+}
+
+static int s_rule_row(void *arg, const PGresult *res, int row)
+{
+    int *v = arg;
+    v[0] = strcmp(PQgetvalue(res, row, 0), "cutoff") == 0;
+    v[1] = atoi(PQgetvalue(res, row, 1));
+    v[2] = atoi(PQgetvalue(res, row, 2));
+    return 0;
+}
+
+static int s_last_row(void *arg, const PGresult *res, int row)
+{
+    report_aggregator_stats_t *st = arg;
+    st->last_seq = strtoull(PQgetvalue(res, row, 0), NULL, 10);
+    snprintf(st->last_agency, sizeof st->last_agency, "%s", PQgetvalue(res, row, 1));
+    st->last_year = atoi(PQgetvalue(res, row, 2));
+    st->last_month = atoi(PQgetvalue(res, row, 3));
+    st->last_version = atoi(PQgetvalue(res, row, 4));
+    st->last_number = atoi(PQgetvalue(res, row, 5));
+    st->last_published_ms = strtoll(PQgetvalue(res, row, 6), NULL, 10);
+    return 0;
+}
+
+/* Looks up, for the watched period (the current one by the agency's rule, or the setting),
+ * which units have pushed anything, and the period's deadline; and the last publication. */
+static void s_check_late(report_aggregator_t *self)
+{
+    self->next_late_check = report_clock_ms() + self->cfg.late_refresh_ms;
+    if (s_db_ensure(self) != 0)
+        return;
+    int rule[3] = {0, 14, 15}; /* cutoff?, cutoff day, deadline day */
+    if (report_db_query(self->db,
+                        "SELECT period_rule, cutoff_day, deadline_day FROM report_templates"
+                        " ORDER BY agency_code LIMIT 1",
+                        0, NULL, s_rule_row, rule) != 0) {
+        s_db_failed(self);
+        return;
+    }
+    int y, m;
+    if (report_period_parse(self->cfg.status_period, &y, &m) != 0) {
+        time_t now = (time_t)(report_wall_ms() / 1000);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        report_period_rule_t r = {rule[0] != 0, rule[1]};
+        report_period_of_date(&r, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, &y, &m);
+    }
+    report_aggregator_stats_t *st = &self->stats;
+    snprintf(st->period, sizeof st->period, "%04d-%02d", y % 10000, m % 100);
+    int day = rule[2] < report_days_in_month(y, m) ? rule[2] : report_days_in_month(y, m);
+    snprintf(st->deadline, sizeof st->deadline, "%04d-%02d-%02d", y % 10000, m % 100, day % 100);
+    struct tm dl = {.tm_year = y - 1900,
+                    .tm_mon = m - 1,
+                    .tm_mday = day,
+                    .tm_hour = 23,
+                    .tm_min = 59,
+                    .tm_sec = 59,
+                    .tm_isdst = -1};
+    st->deadline_ms = (int64_t)mktime(&dl) * 1000;
+    char ys[16], ms[16];
+    snprintf(ys, sizeof ys, "%d", y);
+    snprintf(ms, sizeof ms, "%d", m);
+    const char *p[] = {ys, ms};
+    st->unit_count = 0;
+    if (report_db_query(self->db,
+                        "SELECT u.code, u.name, EXISTS (SELECT 1 FROM updates x WHERE"
+                        " x.unit_code = u.code AND x.year = $1::int AND x.month = $2::int)"
+                        " FROM units u WHERE u.active ORDER BY u.position, u.code",
+                        2, p, s_late_row, st) != 0 ||
+        report_db_query(self->db,
+                        "SELECT seq, agency_code, year, month, version, number,"
+                        " (extract(epoch FROM published_at) * 1000)::bigint"
+                        " FROM published_reports ORDER BY seq DESC LIMIT 1",
+                        0, NULL, s_last_row, st) != 0)
+        s_db_failed(self);
 }
 
 /* --- sockets --- */
@@ -563,14 +667,22 @@ static void *s_thread(void *arg)
              self->zap ? "on" : "OFF");
     s_db_ensure(self);
     s_signal(self, 1);
-    zmq_pollitem_t items[3] = {
-        {self->control, 0, ZMQ_POLLIN, 0},
-        {self->catchup, 0, ZMQ_POLLIN, 0},
-        {self->zap ? report_zap_socket(self->zap) : NULL, 0, self->zap ? ZMQ_POLLIN : 0, 0}};
+    report_monitor_start(&self->monitor, self->zctx, self->pub);
+    zmq_pollitem_t items[4] = {{self->control, 0, ZMQ_POLLIN, 0},
+                               {self->catchup, 0, ZMQ_POLLIN, 0}};
+    int nitems = 2, monitor_at = -1, zap_at = -1;
+    if (self->monitor.pair) {
+        monitor_at = nitems;
+        items[nitems++] = (zmq_pollitem_t){self->monitor.pair, 0, ZMQ_POLLIN, 0};
+    }
+    if (self->zap) {
+        zap_at = nitems;
+        items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
+    }
     while (!self->stop) {
-        if (zmq_poll(items, self->zap ? 3 : 2, 100) < 0 && errno != EINTR)
+        if (zmq_poll(items, nitems, 100) < 0 && errno != EINTR)
             break;
-        while (self->zap && (items[2].revents & ZMQ_POLLIN)) {
+        while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
             int events = 0;
             size_t len = sizeof events;
             zmq_getsockopt(report_zap_socket(self->zap), ZMQ_EVENTS, &events, &len);
@@ -579,10 +691,21 @@ static void *s_thread(void *arg)
             report_zap_handle(self->zap);
             self->stats.handshakes_refused = report_zap_refused(self->zap);
         }
+        while (monitor_at >= 0 && (items[monitor_at].revents & ZMQ_POLLIN)) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt(self->monitor.pair, ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            report_monitor_handle(&self->monitor);
+            self->stats.subscribers = self->monitor.connected;
+        }
         if (items[0].revents & ZMQ_POLLIN)
             s_handle_control(self);
         if (items[1].revents & ZMQ_POLLIN)
             s_handle_catchup(self);
+        if (report_clock_ms() >= self->next_late_check)
+            s_check_late(self);
         pthread_mutex_lock(&self->lock);
         self->shared_stats = self->stats;
         pthread_mutex_unlock(&self->lock);
@@ -592,6 +715,7 @@ static void *s_thread(void *arg)
 
 static void s_free(report_aggregator_t *self)
 {
+    report_monitor_close(&self->monitor);
     if (self->control)
         zmq_close(self->control);
     if (self->pub)
@@ -607,6 +731,7 @@ static void s_free(report_aggregator_t *self)
     free(self->cfg.publish_endpoint);
     free(self->cfg.catchup_endpoint);
     free(self->cfg.keys_dir);
+    free(self->cfg.status_period);
     report_keyring_destroy(&self->recipients);
     report_keyring_destroy(&self->operators);
     memset(&self->server_key, 0, sizeof self->server_key);
@@ -624,6 +749,9 @@ report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *c
     self->cfg.publish_endpoint = report_strdup(cfg->publish_endpoint);
     self->cfg.catchup_endpoint = report_strdup(cfg->catchup_endpoint);
     self->cfg.keys_dir = report_strdup(cfg->keys_dir ? cfg->keys_dir : "keys");
+    self->cfg.status_period = report_strdup(cfg->status_period ? cfg->status_period : "");
+    report_histogram_init_seconds(&self->stats.compile_seconds);
+    self->shared_stats = self->stats;
     self->db = report_db_new(cfg->db);
     self->zctx = zmq_ctx_new();
     pthread_mutex_init(&self->lock, NULL);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "report_metrics.h"
+
 typedef struct {
     char *db;
     char *control_endpoint; /* reportctl compile/publish, e.g. "tcp://127.0.0.1:5574" */
@@ -19,7 +21,17 @@ typedef struct {
     char *keys_dir;      /* server.key, recipients/NAME.pub, operators/NAME.pub */
     bool insecure_plain; /* development only: no CURVE */
     int64_t handshake_ms;
+    char *status_period;     /* "YYYY-MM" whose late units are watched; "" = the current one */
+    int64_t late_refresh_ms; /* how often late units are looked up */
 } report_aggregator_config_t;
+
+#define REPORT_MAX_WATCHED_UNITS 64
+
+typedef struct {
+    char code[40];
+    char name[160];
+    bool reported;
+} report_watched_unit_t;
 
 typedef struct {
     uint64_t compiled;
@@ -29,6 +41,18 @@ typedef struct {
     uint64_t refused_requests;
     uint64_t handshakes_refused;
     bool db_up;
+    uint64_t subscribers; /* PUB peers connected (socket monitor) */
+    report_histogram_t compile_seconds;
+    /* the last publication */
+    char last_agency[40];
+    int last_year, last_month, last_version, last_number;
+    int64_t last_published_ms;
+    /* who is late for the watched period */
+    char period[16];     /* "YYYY-MM" */
+    char deadline[16];   /* "YYYY-MM-DD" */
+    int64_t deadline_ms; /* end of the deadline day, wall clock */
+    report_watched_unit_t units[REPORT_MAX_WATCHED_UNITS];
+    size_t unit_count;
 } report_aggregator_stats_t;
 
 typedef struct report_aggregator_t report_aggregator_t;

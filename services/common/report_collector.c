@@ -8,6 +8,7 @@
 #include "report_collector.h"
 #include "report_codec.h"
 #include "report_log.h"
+#include "report_monitor.h"
 #include "report_util.h"
 #include "report_validate.h"
 #include "report_zap.h"
@@ -128,6 +129,7 @@ struct report_collector_t {
     report_keyring_t *unit_keys;  /* enrolled subdivisions: key -> unit code */
     report_keyring_t *store_keys; /* enrolled stores */
     report_zap_t *zap;
+    report_monitor_t monitor; /* connected clients */
 };
 
 /* --- per-client counts --- */
@@ -185,9 +187,33 @@ static void s_client_release(report_collector_t *self, const s_peer_id_t *id)
 
 /* --- sending --- */
 
-static void s_reply(report_collector_t *self, const s_peer_id_t *client, bool req_envelope,
-                    const report_reply_t *reply)
+static report_unit_counters_t *s_unit(report_collector_t *self, const char *unit)
 {
+    const char *label = unit && *unit ? unit : "unknown";
+    report_collector_stats_t *st = &self->stats;
+    for (size_t i = 0; i < st->unit_count; i++)
+        if (strcmp(st->units[i].unit, label) == 0)
+            return &st->units[i];
+    if (st->unit_count == REPORT_MAX_UNIT_LABELS - 1) {
+        label = "other";
+        for (size_t i = 0; i < st->unit_count; i++)
+            if (strcmp(st->units[i].unit, label) == 0)
+                return &st->units[i];
+    }
+    report_unit_counters_t *c = &st->units[st->unit_count++];
+    snprintf(c->unit, sizeof c->unit, "%s", label);
+    return c;
+}
+
+static void s_reply(report_collector_t *self, const s_peer_id_t *client, bool req_envelope,
+                    const char *unit, int64_t received_ms, const report_reply_t *reply)
+{
+    report_unit_counters_t *uc = s_unit(self, unit);
+    uc->answered[reply->outcome <= REPORT_OUTCOME_BUSY ? reply->outcome : 0]++;
+    if (reply->outcome == REPORT_OUTCOME_REJECTED)
+        uc->refused[report_reason_parse(reply->reason)]++;
+    report_histogram_observe(&self->stats.reply_seconds,
+                             (double)(report_clock_ms() - received_ms) / 1000.0);
     switch (reply->outcome) {
     case REPORT_OUTCOME_STORED:
         self->stats.stored++;
@@ -314,7 +340,8 @@ static void s_refuse(report_collector_t *self, const s_peer_id_t *client, bool r
                  (unsigned long long)suppressed);
     report_reply_t reply;
     report_reply_set(&reply, update_id, REPORT_OUTCOME_REJECTED, why->reason, "%s", why->message);
-    s_reply(self, client, req_envelope, &reply);
+    s_unit(self, unit)->received++;
+    s_reply(self, client, req_envelope, unit, report_clock_ms(), &reply);
     s_dead_letter(self, why, unit, update_id, data, size);
 }
 
@@ -340,6 +367,7 @@ static void s_handle_update(report_collector_t *self, const s_peer_id_t *client,
         return;
     }
     report_reply_t reply;
+    s_unit(self, u->unit_code)->received++;
     s_client_t *c = s_client_find(self, client, false);
     bool client_full = c && c->count >= (uint32_t)self->cfg.max_inflight_per_client;
     if (self->free_count == 0 || client_full) {
@@ -347,7 +375,7 @@ static void s_handle_update(report_collector_t *self, const s_peer_id_t *client,
                          client_full ? "client_inflight_full" : "inflight_full",
                          "%s updates in flight; retry later",
                          client_full ? "too many of this client's" : "too many");
-        s_reply(self, client, req_envelope, &reply);
+        s_reply(self, client, req_envelope, u->unit_code, report_clock_ms(), &reply);
         report_update_destroy(&u);
         return;
     }
@@ -516,7 +544,7 @@ static void s_receive_store(report_collector_t *self)
                              f->unit, f->update_id, frame.reply.reason,
                              report_logq(frame.reply.message), (unsigned long long)suppressed);
             }
-            s_reply(self, &f->client, f->req_envelope, &frame.reply);
+            s_reply(self, &f->client, f->req_envelope, f->unit, f->received_ms, &frame.reply);
             s_flight_free(self, slot);
         }
         /* else: an answer for an update already answered (re-dispatched) or expired. */
@@ -653,19 +681,36 @@ static void *s_thread(void *arg)
         s_signal_ready(self, -1);
         return NULL;
     }
+    report_monitor_start(&self->monitor, self->zctx, self->front);
     log_info("collector listening", "endpoint=%s store_endpoint=%s max_inflight=%lld",
              self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight);
     s_signal_ready(self, 1);
-    zmq_pollitem_t items[3] = {
-        {self->front, 0, ZMQ_POLLIN, 0},
-        {self->back, 0, ZMQ_POLLIN, 0},
-        {self->zap ? report_zap_socket(self->zap) : NULL, 0, self->zap ? ZMQ_POLLIN : 0, 0}};
+    /* The monitor and ZAP sockets are optional: poll them only when they exist. */
+    zmq_pollitem_t items[4] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
+    int nitems = 2, monitor_at = -1, zap_at = -1;
+    if (self->monitor.pair) {
+        monitor_at = nitems;
+        items[nitems++] = (zmq_pollitem_t){self->monitor.pair, 0, ZMQ_POLLIN, 0};
+    }
+    if (self->zap) {
+        zap_at = nitems;
+        items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
+    }
     while (!self->stop) {
-        int n = zmq_poll(items, self->zap ? 3 : 2, 100);
+        int n = zmq_poll(items, nitems, 100);
         if (n < 0 && errno != EINTR)
             break;
+        while (monitor_at >= 0 && (items[monitor_at].revents & ZMQ_POLLIN)) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt(self->monitor.pair, ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            report_monitor_handle(&self->monitor);
+            self->stats.connected_clients = self->monitor.connected;
+        }
         /* Handshakes first: a peer waits on them. */
-        while (self->zap && (items[2].revents & ZMQ_POLLIN)) {
+        while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
             int events = 0;
             size_t len = sizeof events;
             zmq_getsockopt(report_zap_socket(self->zap), ZMQ_EVENTS, &events, &len);
@@ -702,6 +747,7 @@ static void *s_thread(void *arg)
 
 static void s_free(report_collector_t *self)
 {
+    report_monitor_close(&self->monitor);
     if (self->front)
         zmq_close(self->front);
     if (self->back)
@@ -753,6 +799,9 @@ report_collector_t *report_collector_start(const report_collector_config_t *cfg)
         self->client_cap *= 2;
     self->clients = report_calloc(self->client_cap, sizeof(s_client_t));
     report_ratelimit_init(&self->refusal_log, 20, 1000);
+    report_histogram_init_seconds(&self->stats.reply_seconds);
+    self->stats.inflight_limit = (uint64_t)cfg->max_inflight;
+    self->shared_stats = self->stats;
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->ready_cond, NULL);
     self->zctx = zmq_ctx_new();

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "report_metrics.h"
+
 typedef struct {
     char *endpoint;                  /* clients, e.g. "tcp://0.0.0.0:5570" */
     char *store_endpoint;            /* stores connect here, e.g. "tcp://127.0.0.1:5571" */
@@ -44,6 +46,17 @@ typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_r
 report_reason_t report_reason_parse(const char *name);
 const char *report_reason_name(report_reason_t reason);
 
+#define REPORT_MAX_UNIT_LABELS 64
+
+/* Counters of one unit (the label "unknown" when the unit could not be read, "other" past
+ * REPORT_MAX_UNIT_LABELS distinct units: label sets stay bounded). */
+typedef struct {
+    char unit[40];
+    uint64_t received;
+    uint64_t answered[5]; /* by report_outcome_t: stored, duplicate, rejected, busy */
+    uint64_t refused[REPORT_REASON_COUNT];
+} report_unit_counters_t;
+
 typedef struct {
     uint64_t received;
     uint64_t bytes_received;
@@ -59,6 +72,11 @@ typedef struct {
     uint64_t inflight;
     uint64_t stores;
     uint64_t handshakes_refused; /* peers refused by ZAP (unknown key, no CURVE) */
+    uint64_t connected_clients;  /* from the socket monitor: handshakes done, not disconnected */
+    uint64_t inflight_limit;
+    report_unit_counters_t units[REPORT_MAX_UNIT_LABELS];
+    size_t unit_count;
+    report_histogram_t reply_seconds; /* from receipt to reply */
 } report_collector_stats_t;
 
 typedef struct report_collector_t report_collector_t;

@@ -94,6 +94,7 @@ typedef struct {
     report_store_stats_t *shared_stats;
     volatile int *stop;
     bool fatal;
+    report_ratelimit_t refusal_log; /* a flood of bad updates cannot fill the disk */
 } s_run_t;
 
 /* --- catalogue --- */
@@ -566,8 +567,11 @@ static void s_check_catalog(s_run_t *run)
         report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason, "%s: %s", reason,
                          bad);
         w->answered = true;
-        log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s", u->unit_code,
-                 u->update_id, reason, report_logq(bad));
+        uint64_t suppressed;
+        if (report_ratelimit_allow(&run->refusal_log, &suppressed))
+            log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
+                     u->unit_code, u->update_id, reason, report_logq(bad),
+                     (unsigned long long)suppressed);
         s_dead_push(run, reason, w->reply.message, u->unit_code, u->update_id, w->payload,
                     w->payload_size, w->payload_size);
     }
@@ -629,8 +633,11 @@ static void s_flush(s_run_t *run)
         run->stats.dead_letters += run->dead_count;
         s_dead_clear(run);
         run->stats.batches++;
-        log_debug("batch committed", "updates=%zu ms=%lld", count,
-                  (long long)(report_clock_ms() - t0));
+        int64_t took = report_clock_ms() - t0;
+        report_histogram_observe(&run->stats.batch_size, (double)count);
+        report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
+        run->stats.last_commit_ms = report_wall_ms();
+        log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
     } else if (report_db_connection_lost(run->db)) {
         s_connection_lost(run);
         free(members);
@@ -668,6 +675,7 @@ static void s_flush(s_run_t *run)
             run->stats.dead_letters_dropped += run->dead_count;
         s_dead_clear(run);
         run->stats.batches++;
+        run->stats.last_commit_ms = report_wall_ms();
     }
     free(members);
     s_answer_all(run);
@@ -767,6 +775,11 @@ static int s_run(s_run_t *run)
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;
+    run->stats.capacity = (uint64_t)cfg->capacity;
+    report_ratelimit_init(&run->refusal_log, 20, 1000);
+    report_histogram_init_sizes(&run->stats.batch_size);
+    report_histogram_init_seconds(&run->stats.commit_seconds);
+    s_publish_stats(run);
     report_client_keys_t keys;
     char err[256];
     if (report_client_keys_load(cfg->key, cfg->collector_key, cfg->insecure_plain, &keys, err,
@@ -888,6 +901,7 @@ struct report_store_t {
     pthread_mutex_t lock;
     report_store_stats_t stats;
     volatile int stop;
+    volatile int done;
     int rc;
 };
 
@@ -901,6 +915,7 @@ static void *s_thread(void *arg)
     run.lock = &self->lock;
     run.shared_stats = &self->stats;
     self->rc = s_run(&run);
+    __atomic_store_n(&self->done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -941,6 +956,11 @@ void report_store_stop(report_store_t **self_p)
     free(self->cfg.collector_key);
     free(self);
     *self_p = NULL;
+}
+
+bool report_store_running(report_store_t *self)
+{
+    return !__atomic_load_n(&self->done, __ATOMIC_ACQUIRE);
 }
 
 void report_store_stats(report_store_t *self, report_store_stats_t *out)

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "report_metrics.h"
+
 typedef struct {
     char *db;              /* libpq conninfo */
     char *collectors;      /* comma-separated endpoints of collectors' store links */
@@ -40,6 +42,10 @@ typedef struct {
     uint64_t pending;
     bool db_up;
     bool refused_durability; /* the server has fsync or synchronous_commit off */
+    int64_t last_commit_ms;  /* wall clock of the last commit, 0 before the first */
+    uint64_t capacity;
+    report_histogram_t batch_size;
+    report_histogram_t commit_seconds;
 } report_store_stats_t;
 
 typedef struct report_store_t report_store_t;
@@ -53,6 +59,9 @@ report_store_t *report_store_start(const report_store_config_t *cfg);
  * Updates not yet committed are not answered (the collector re-dispatches or the client
  * retries: nothing unacknowledged is lost). */
 void report_store_stop(report_store_t **self_p);
+/* False once the store's thread has ended by itself (a fatal error such as a server without
+ * durable commits); then report_store_stop returns its result. */
+bool report_store_running(report_store_t *self);
 /* A snapshot of the counters (thread-safe). */
 void report_store_stats(report_store_t *self, report_store_stats_t *out);
 /* Runs the store in the calling thread until *stop becomes true or a fatal error; 0 when

@@ -1,0 +1,63 @@
+/* The ops endpoint every service runs beside its sockets: a small HTTP/1.0 server in its own
+ * thread serving /metrics (Prometheus), /healthz, /readyz, /status.json (the service's status
+ * with rates and the last hour of history) and /status (the status page). It reads the
+ * service only through the callbacks below, which take thread-safe snapshots. */
+#ifndef REPORT_HTTP_H
+#define REPORT_HTTP_H
+
+#include "report_util.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define REPORT_SAMPLE_MAX_COUNTERS 6
+
+/* One point of a service's history: its queue depth and cumulative counters. */
+typedef struct {
+    const char *queue_name;
+    double depth;
+    double limit;
+    size_t counter_count;
+    const char *counter_names[REPORT_SAMPLE_MAX_COUNTERS];
+    double counters[REPORT_SAMPLE_MAX_COUNTERS];
+} report_sample_t;
+
+typedef struct {
+    const char *service; /* "collector", "store", "aggregator" */
+    /* Appends the service's own metric families (Prometheus text). */
+    void (*metrics)(void *arg, report_buf_t *out);
+    /* Fills the current sample. */
+    void (*sample)(void *arg, report_sample_t *sample);
+    /* Adds service-specific members to the status object (may be NULL). */
+    void (*status)(void *arg, json_t *status);
+    /* True if ready; otherwise writes why. */
+    bool (*ready)(void *arg, char *why, size_t size);
+    void *arg;
+} report_http_handlers_t;
+
+typedef struct {
+    const char *address;       /* "0.0.0.0:9570", "127.0.0.1:0" (0 = any free port) */
+    const char *peers;         /* comma-separated base URLs of the services the page shows */
+    int64_t sample_ms;         /* history sampling interval (10000) */
+    int64_t history;           /* points kept (360 = one hour at 10 s) */
+    int64_t max_request_bytes; /* bound of a request (8192) */
+} report_http_config_t;
+
+typedef struct report_http_t report_http_t;
+
+void report_http_config_default(report_http_config_t *cfg);
+/* Binds and starts the server thread. handlers are copied; arg must outlive the server.
+ * NULL if the address cannot be bound. */
+report_http_t *report_http_start(const report_http_config_t *cfg,
+                                 const report_http_handlers_t *handlers);
+void report_http_stop(report_http_t **self_p);
+/* The TCP port bound. */
+int report_http_port(report_http_t *self);
+
+/* A plain HTTP GET of http://host:port/path (no TLS, no redirects); returns the body (caller
+ * frees) and the status in *status, or NULL on failure or timeout. For reportctl status and
+ * tests. */
+char *report_http_get(const char *url, int timeout_ms, int *status);
+
+#endif
