@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -160,6 +163,22 @@ Test(ops, metrics_health_and_readiness_on_every_service)
         cr_assert_eq(status, 404);
         free(missing);
     }
+    /* A client that connects and says nothing (a browser's spare connection, a scan) holds
+     * one of the endpoint's connections for 2 s; it must not delay anyone else. */
+    int idle = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(report_http_port(http[0]))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    cr_assert_eq(connect(idle, (struct sockaddr *)&sa, sizeof sa), 0);
+    usleep(50 * 1000);
+    char *url = report_sprintf("%s/healthz", base[0]);
+    int status = 0;
+    char *body = report_http_get(url, 1000, &status);
+    cr_assert_not_null(body, "an idle connection blocked the metrics endpoint");
+    cr_assert_eq(status, 200);
+    free(body);
+    free(url);
+    close(idle);
+
     /* promtool check metrics on all three */
     char *script = test_repo_path("tests/prometheus/check.sh");
     char *cmd =

@@ -179,31 +179,16 @@ static void s_respond(int fd, int status, const char *reason, const char *type, 
     }
 }
 
-static void s_serve(report_http_t *self, int fd)
+/* Answers one complete request held in req (NUL-terminated). */
+static void s_serve(report_http_t *self, int fd, const char *req)
 {
     struct timeval tv = {2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    size_t cap = (size_t)self->cfg.max_request_bytes;
-    char *req = report_malloc(cap + 1);
-    size_t len = 0;
-    while (len < cap) {
-        ssize_t n = recv(fd, req + len, cap - len, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        req[len] = '\0';
-        if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-            break;
-    }
-    req[len] = '\0';
     char method[8] = "", path[256] = "";
     if (sscanf(req, "%7s %255s", method, path) != 2) {
         s_respond(fd, 400, "Bad Request", "text/plain", "bad request\n", 12);
-        free(req);
         return;
     }
-    free(req);
     char *q = strchr(path, '?');
     if (q)
         *q = '\0';
@@ -244,25 +229,91 @@ static void s_serve(report_http_t *self, int fd)
     }
 }
 
+#define S_MAX_CONNECTIONS 16
+
+typedef struct {
+    int fd;
+    char *buf;
+    size_t len;
+    int64_t deadline;
+} s_conn_t;
+
+static void s_conn_close(s_conn_t *c)
+{
+    close(c->fd);
+    free(c->buf);
+    c->fd = -1;
+    c->buf = NULL;
+}
+
+/* Several connections at once, each with 2 s to send its request: a client that connects
+ * and stays silent (a browser's spare connection, a port scan) delays nobody else. */
 static void *s_thread(void *arg)
 {
     report_http_t *self = arg;
+    s_conn_t conns[S_MAX_CONNECTIONS];
+    for (int i = 0; i < S_MAX_CONNECTIONS; i++)
+        conns[i].fd = -1;
+    size_t cap = (size_t)self->cfg.max_request_bytes;
     while (!self->stop) {
         int64_t now = report_clock_ms();
         if (now >= self->next_sample) {
             s_take_sample(self);
             self->next_sample = now + self->cfg.sample_ms;
         }
-        struct pollfd pfd = {self->fd, POLLIN, 0};
-        int n = poll(&pfd, 1, 200);
-        if (n > 0 && (pfd.revents & POLLIN)) {
-            int c = accept(self->fd, NULL, NULL);
-            if (c >= 0) {
-                s_serve(self, c);
-                close(c);
+        struct pollfd pfd[S_MAX_CONNECTIONS + 1];
+        int map[S_MAX_CONNECTIONS + 1];
+        int n = 0, open_count = 0;
+        for (int i = 0; i < S_MAX_CONNECTIONS; i++) {
+            if (conns[i].fd < 0)
+                continue;
+            if (now > conns[i].deadline) {
+                s_conn_close(&conns[i]);
+                continue;
+            }
+            pfd[n] = (struct pollfd){conns[i].fd, POLLIN, 0};
+            map[n++] = i;
+            open_count++;
+        }
+        if (open_count < S_MAX_CONNECTIONS) {
+            pfd[n] = (struct pollfd){self->fd, POLLIN, 0};
+            map[n++] = -1;
+        }
+        if (poll(pfd, (nfds_t)n, 200) <= 0)
+            continue;
+        for (int k = 0; k < n; k++) {
+            if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (map[k] < 0) {
+                int c = accept(self->fd, NULL, NULL);
+                for (int i = 0; c >= 0 && i < S_MAX_CONNECTIONS; i++) {
+                    if (conns[i].fd < 0) {
+                        conns[i] =
+                            (s_conn_t){c, report_malloc(cap + 1), 0, report_clock_ms() + 2000};
+                        c = -1;
+                    }
+                }
+                if (c >= 0)
+                    close(c);
+                continue;
+            }
+            s_conn_t *c = &conns[map[k]];
+            ssize_t got = recv(c->fd, c->buf + c->len, cap - c->len, MSG_DONTWAIT);
+            if (got <= 0) {
+                s_conn_close(c);
+                continue;
+            }
+            c->len += (size_t)got;
+            c->buf[c->len] = '\0';
+            if (strstr(c->buf, "\r\n\r\n") || strstr(c->buf, "\n\n") || c->len >= cap) {
+                s_serve(self, c->fd, c->buf);
+                s_conn_close(c);
             }
         }
     }
+    for (int i = 0; i < S_MAX_CONNECTIONS; i++)
+        if (conns[i].fd >= 0)
+            s_conn_close(&conns[i]);
     return NULL;
 }
 
