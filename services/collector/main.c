@@ -1,26 +1,19 @@
 /* report-collector: receives updates from subdivisions, validates them and hands them to
  * stores; answers each only when a store reports the commit. */
-#define _DEFAULT_SOURCE
 #include "report_collector.h"
-#include "report_config.h"
-#include "report_log.h"
 #include "report_ops.h"
 #include "report_service.h"
 
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 typedef struct {
+    report_service_common_t common;
     report_collector_config_t collector;
-    char *log_level;
-    char *http_address;
-    char *status_peers;
 } s_config_t;
 
 #define F(field) offsetof(s_config_t, field)
 static const report_setting_t s_settings[] = {
+    REPORT_SERVICE_SETTINGS(s_config_t, common, "9570"),
     {"endpoint", REPORT_SETTING_STRING, "tcp://*:5570", F(collector.endpoint), 0, 0,
      "where subdivisions connect"},
     {"store-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5571", F(collector.store_endpoint),
@@ -59,47 +52,21 @@ static const report_setting_t s_settings[] = {
      "DEVELOPMENT ONLY: no CURVE, no authentication"},
     {"handshake-ms", REPORT_SETTING_INT, "5000", F(collector.handshake_ms), 100, 600000,
      "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
-    {"metrics-address", REPORT_SETTING_STRING, "0.0.0.0:9570", F(http_address), 0, 0,
-     "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},
-    {"status-peers", REPORT_SETTING_STRING,
-     "http://127.0.0.1:9570,http://127.0.0.1:9571,http://127.0.0.1:9572", F(status_peers), 0, 0,
-     "base URLs of the services the status page shows"},
-    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
+#undef F
 
 int main(int argc, char **argv)
 {
     s_config_t cfg = {0};
-    char **args = NULL;
-    int nargs = 0;
-    int rc = report_settings_load(s_settings, &cfg, argc, argv, &args, &nargs);
-    if (rc != 0 || nargs != 0) {
-        fprintf(rc == 1 ? stdout : stderr, "usage: report-collector [options]\n");
-        report_settings_usage(s_settings, rc == 1 ? stdout : stderr);
-        free(args);
-        report_settings_free(s_settings, &cfg);
-        return rc == 1 ? 0 : 2;
+    int rc = report_service_begin("collector", s_settings, &cfg, &cfg.common, argc, argv);
+    if (rc < 0) {
+        report_collector_t *collector = report_collector_start(&cfg.collector);
+        report_http_config_t http;
+        report_service_http_config(&cfg.common, &http);
+        rc = report_service_serve(collector ? report_ops_collector(collector, &http) : NULL, NULL,
+                                  NULL);
+        report_collector_stop(&collector);
     }
-    free(args);
-    if (report_service_logging("collector", cfg.log_level) != 0)
-        return 2;
-    report_service_signals();
-    log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
-    report_collector_t *collector = report_collector_start(&cfg.collector);
-    if (!collector) {
-        report_settings_free(s_settings, &cfg);
-        return 1;
-    }
-    report_http_config_t hcfg;
-    report_http_config_default(&hcfg);
-    hcfg.address = cfg.http_address;
-    hcfg.peers = cfg.status_peers;
-    report_http_t *http = report_ops_collector(collector, &hcfg);
-    while (http && !report_service_stop)
-        usleep(100 * 1000);
-    report_http_stop(&http);
-    report_collector_stop(&collector);
-    log_info("stopped", "%s", "");
     report_settings_free(s_settings, &cfg);
-    return 0;
+    return rc;
 }

@@ -5,7 +5,9 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef REPORT_VERSION
 #define REPORT_VERSION "dev"
@@ -51,4 +53,42 @@ const char *report_service_version(void)
 const char *report_service_commit(void)
 {
     return REPORT_GIT_COMMIT;
+}
+
+int report_service_begin(const char *name, const report_setting_t *table, void *cfg,
+                         const report_service_common_t *common, int argc, char **argv)
+{
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(table, cfg, argc, argv, &args, &nargs);
+    free(args);
+    if (rc != 0 || nargs != 0) {
+        FILE *out = rc == 1 ? stdout : stderr;
+        fprintf(out, "usage: report-%s [options]\n", name);
+        report_settings_usage(table, out);
+        return rc == 1 ? 0 : 2;
+    }
+    if (report_service_logging(name, common->log_level) != 0)
+        return 2;
+    report_service_signals();
+    log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
+    return -1;
+}
+
+void report_service_http_config(const report_service_common_t *common, report_http_config_t *out)
+{
+    report_http_config_default(out);
+    out->address = common->metrics_address;
+    out->peers = common->status_peers;
+}
+
+int report_service_serve(report_http_t *http, bool (*alive)(void *), void *arg)
+{
+    while (http && !report_service_stop && (!alive || alive(arg)))
+        usleep(100 * 1000);
+    bool died = !http || (alive && !alive(arg));
+    report_http_stop(&http);
+    if (!died)
+        log_info("stopping", "signal=%s", "TERM");
+    return died ? 1 : 0;
 }

@@ -3,6 +3,12 @@
 #ifndef REPORT_SERVICE_H
 #define REPORT_SERVICE_H
 
+#include "report_config.h"
+#include "report_http.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Set to 1 by SIGINT or SIGTERM once report_service_signals() was called. */
 extern volatile int report_service_stop;
 
@@ -10,6 +16,44 @@ extern volatile int report_service_stop;
 void report_service_signals(void);
 /* Applies log-level and names the service in logs; -1 if the level is unknown. */
 int report_service_logging(const char *service, const char *level);
+/* Settings every service has; a service's settings struct holds one of these. */
+typedef struct {
+    char *log_level;
+    char *metrics_address;
+    char *status_peers;
+} report_service_common_t;
+
+/* The settings-table entries of report_service_common_t held in TYPE's member FIELD. */
+#define REPORT_SERVICE_SETTINGS(TYPE, FIELD, METRICS_PORT)                                         \
+    {"metrics-address",                                                                            \
+     REPORT_SETTING_STRING,                                                                        \
+     "0.0.0.0:" METRICS_PORT,                                                                      \
+     offsetof(TYPE, FIELD.metrics_address),                                                        \
+     0,                                                                                            \
+     0,                                                                                            \
+     "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},                        \
+        {"status-peers",                                                                           \
+         REPORT_SETTING_STRING,                                                                    \
+         "http://127.0.0.1:9570,http://127.0.0.1:9571,http://127.0.0.1:9572",                      \
+         offsetof(TYPE, FIELD.status_peers),                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         "base URLs of the services the status page shows"},                                       \
+    {                                                                                              \
+        "log-level", REPORT_SETTING_STRING, "info", offsetof(TYPE, FIELD.log_level), 0, 0,         \
+            "debug, info, warn or error"                                                           \
+    }
+
+/* Loads the settings of service `name` into cfg (usage printed on --help or an error), sets
+ * up logging and signals. Returns -1 to go on, or the exit code to return from main. */
+int report_service_begin(const char *name, const report_setting_t *table, void *cfg,
+                         const report_service_common_t *common, int argc, char **argv);
+/* The HTTP endpoint's configuration from the common settings. */
+void report_service_http_config(const report_service_common_t *common, report_http_config_t *out);
+/* Waits for SIGINT/SIGTERM, or until alive(arg) turns false (alive may be NULL). Returns 0
+ * when stopped by a signal, 1 if http is NULL (it could not start) or the service died. */
+int report_service_serve(report_http_t *http, bool (*alive)(void *), void *arg);
+
 /* Version and git commit the binaries were built from. */
 const char *report_service_version(void);
 const char *report_service_commit(void);

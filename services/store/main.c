@@ -1,25 +1,18 @@
 /* report-store: commits updates handed over by collectors to PostgreSQL in batches. */
-#define _DEFAULT_SOURCE
-#include "report_config.h"
-#include "report_log.h"
 #include "report_ops.h"
 #include "report_service.h"
 #include "report_store.h"
 
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 
 typedef struct {
+    report_service_common_t common;
     report_store_config_t store;
-    char *log_level;
-    char *http_address;
-    char *status_peers;
 } s_config_t;
 
 #define F(field) offsetof(s_config_t, field)
 static const report_setting_t s_settings[] = {
+    REPORT_SERVICE_SETTINGS(s_config_t, common, "9571"),
     {"db", REPORT_SETTING_STRING, "dbname=report", F(store.db), 0, 0,
      "libpq connection string of the database"},
     {"collectors", REPORT_SETTING_STRING, "tcp://127.0.0.1:5571", F(store.collectors), 0, 0,
@@ -54,43 +47,25 @@ static const report_setting_t s_settings[] = {
      "the collectors' CURVE public key (.pub file or Z85)"},
     {"insecure-plain", REPORT_SETTING_BOOL, "false", F(store.insecure_plain), 0, 0,
      "DEVELOPMENT ONLY: no CURVE on the collector link"},
-    {"metrics-address", REPORT_SETTING_STRING, "0.0.0.0:9571", F(http_address), 0, 0,
-     "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},
-    {"status-peers", REPORT_SETTING_STRING,
-     "http://127.0.0.1:9570,http://127.0.0.1:9571,http://127.0.0.1:9572", F(status_peers), 0, 0,
-     "base URLs of the services the status page shows"},
-    {"log-level", REPORT_SETTING_STRING, "info", F(log_level), 0, 0, "debug, info, warn or error"},
     REPORT_SETTINGS_END};
+#undef F
+
+static bool s_alive(void *store)
+{
+    return report_store_running(store);
+}
 
 int main(int argc, char **argv)
 {
     s_config_t cfg = {0};
-    char **args = NULL;
-    int nargs = 0;
-    int rc = report_settings_load(s_settings, &cfg, argc, argv, &args, &nargs);
-    if (rc != 0 || nargs != 0) {
-        fprintf(rc == 1 ? stdout : stderr, "usage: report-store [options]\n");
-        report_settings_usage(s_settings, rc == 1 ? stdout : stderr);
-        free(args);
-        report_settings_free(s_settings, &cfg);
-        return rc == 1 ? 0 : 2;
+    int rc = report_service_begin("store", s_settings, &cfg, &cfg.common, argc, argv);
+    if (rc < 0) {
+        report_store_t *store = report_store_start(&cfg.store);
+        report_http_config_t http;
+        report_service_http_config(&cfg.common, &http);
+        rc = report_service_serve(store ? report_ops_store(store, &http) : NULL, s_alive, store);
+        report_store_stop(&store);
     }
-    free(args);
-    if (report_service_logging("store", cfg.log_level) != 0)
-        return 2;
-    report_service_signals();
-    log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
-    report_store_t *store = report_store_start(&cfg.store);
-    report_http_config_t hcfg;
-    report_http_config_default(&hcfg);
-    hcfg.address = cfg.http_address;
-    hcfg.peers = cfg.status_peers;
-    report_http_t *http = store ? report_ops_store(store, &hcfg) : NULL;
-    while (http && !report_service_stop && report_store_running(store))
-        usleep(100 * 1000);
-    bool failed = !http || !report_store_running(store);
-    report_http_stop(&http);
-    report_store_stop(&store);
     report_settings_free(s_settings, &cfg);
-    return failed ? 1 : 0;
+    return rc;
 }
