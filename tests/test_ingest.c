@@ -447,3 +447,44 @@ Test(ingest, too_many_frames_is_refused)
     cr_assert_str_eq(r.reason, "too_many_frames");
     test_peer_close(&peer);
 }
+
+Test(ingest, a_burst_is_answered_in_full_on_the_first_attempt)
+{
+    /* Every answer of a big burst must reach its client: none dropped between store and
+     * collector (a dropped answer shows up here as a timeout, since nothing is resent). */
+    report_collector_config_t cfg;
+    report_collector_config_default(&cfg);
+    cfg.endpoint = "tcp://127.0.0.1:*";
+    cfg.store_endpoint = "tcp://127.0.0.1:*";
+    cfg.keys_dir = (char *)test_keys_dir();
+    cfg.max_inflight_per_client = 5000;
+    test_stack_start(&stack, &cfg, 1);
+    enum { N = 8000 };
+    report_update_t **list = report_calloc(N, sizeof *list);
+    for (int i = 0; i < N; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "burst-%d", i);
+        list[i] = test_update_new(key);
+    }
+    report_client_config_t cc;
+    report_client_config_default(&cc);
+    cc.endpoint = report_collector_endpoint(stack.collector);
+    cc.keys = test_client_keys("THANH_TRA");
+    cc.window = 4000;
+    cc.retries = 0;
+    cc.timeout_ms = 60000;
+    report_client_t *client = report_client_new(&cc);
+    report_reply_t *replies = report_calloc(N, sizeof *replies);
+    cr_assert_eq(report_client_push(client, list, N, replies), 0);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_STORED, "update %d: %s %s", i,
+                     replies[i].reason, replies[i].message);
+    assert_value("SELECT count(*) FROM updates", "8000");
+    report_store_stats_t st;
+    report_store_stats(stack.stores[0], &st);
+    cr_assert_leq(st.batch_size.sum / (double)st.batch_size.count, 500.0,
+                  "a transaction held more than batch-max updates");
+    report_client_destroy(&client);
+    free(replies);
+    report_updates_free(list, N);
+}

@@ -609,10 +609,18 @@ static void *s_bind(report_collector_t *self, int type, const char *endpoint, co
         return NULL;
     }
     int linger = 0, one = 1, hwm = (int)self->cfg.hwm;
+    int sndhwm = hwm;
+    /* Towards stores, everything in flight may be queued at once (work out, answers in);
+     * towards a client, all its answers may be due at once. Past these, answers would be
+     * dropped, not delayed. */
+    if (strcmp(domain, "stores") == 0 && self->cfg.max_inflight * 2 > self->cfg.hwm)
+        hwm = sndhwm = (int)self->cfg.max_inflight * 2;
+    else
+        sndhwm = hwm + (int)self->cfg.max_inflight_per_client;
     int64_t maxmsg = self->cfg.max_message_bytes + 1024;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (zmq_bind(sock, endpoint) != 0) {

@@ -413,11 +413,15 @@ static int s_insert_dead_letters(s_run_t *run)
 
 /* --- links to collectors --- */
 
+/* Results wait (up to the link's send timeout) for room rather than being dropped: an
+ * answer lost here would leave the client waiting and the collector's slot taken until it
+ * expires. Heartbeats are never worth waiting for. */
 static void s_send_frame(s_run_t *run, size_t link, const report_frame_t *frame)
 {
     size_t size;
     uint8_t *buf = report_frame_encode(frame, &size);
-    if (zmq_send(run->links[link], buf, size, ZMQ_DONTWAIT) < 0)
+    int flags = frame->type == REPORT_FRAME_READY ? ZMQ_DONTWAIT : 0;
+    if (zmq_send(run->links[link], buf, size, flags) < 0 && frame->type != REPORT_FRAME_READY)
         log_warn("cannot send to collector", "link=%zu error=%s", link,
                  report_logq(zmq_strerror(errno)));
     free(buf);
@@ -610,6 +614,62 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
     }
 }
 
+/* Commits one chunk (at most batch_max updates) in one transaction. 0, or -1 when the
+ * connection was lost (nothing of the chunk is answered then: it is retried). */
+static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
+{
+    int64_t t0 = report_clock_ms();
+    if (s_commit(run, members, count, true) == 0) {
+        s_mark_committed(run, members, count);
+        run->stats.dead_letters += run->dead_count;
+        s_dead_clear(run);
+        run->stats.batches++;
+        int64_t took = report_clock_ms() - t0;
+        report_histogram_observe(&run->stats.batch_size, (double)count);
+        report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
+        run->stats.last_commit_ms = report_wall_ms();
+        log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
+        return 0;
+    }
+    if (report_db_connection_lost(run->db)) {
+        s_connection_lost(run);
+        return -1;
+    }
+    /* A row the database refused (a catalogue change since we loaded it, say): find it by
+     * committing one by one, so one bad update cannot hold back the others. */
+    log_warn("batch refused, retrying one by one", "sqlstate=%s error=%s updates=%zu",
+             report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count);
+    if (s_catalog_load(run) != 0) {
+        s_connection_lost(run);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        s_work_t *w = &run->work[members[i]];
+        if (s_commit(run, &members[i], 1, false) == 0) {
+            s_mark_committed(run, &members[i], 1);
+        } else if (report_db_connection_lost(run->db)) {
+            s_connection_lost(run);
+            return -1;
+        } else {
+            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
+                             "store_refused", "database refused the update (SQLSTATE %s)",
+                             report_db_sqlstate(run->db));
+            w->answered = true;
+            s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
+                        w->update->update_id, w->payload, w->payload_size, w->payload_size);
+        }
+    }
+    if (s_commit(run, NULL, 0, true) == 0)
+        run->stats.dead_letters += run->dead_count;
+    else
+        run->stats.dead_letters_dropped += run->dead_count;
+    s_dead_clear(run);
+    run->stats.batches++;
+    run->stats.last_commit_ms = report_wall_ms();
+    return 0;
+}
+
+/* Commits what is held, batch_max updates per transaction, then answers every update. */
 static void s_flush(s_run_t *run)
 {
     if (run->work_count == 0 && run->dead_count == 0)
@@ -627,55 +687,15 @@ static void s_flush(s_run_t *run)
     for (size_t i = 0; i < run->work_count; i++)
         if (!run->work[i].answered)
             members[count++] = i;
-    int64_t t0 = report_clock_ms();
-    if (s_commit(run, members, count, true) == 0) {
-        s_mark_committed(run, members, count);
-        run->stats.dead_letters += run->dead_count;
-        s_dead_clear(run);
-        run->stats.batches++;
-        int64_t took = report_clock_ms() - t0;
-        report_histogram_observe(&run->stats.batch_size, (double)count);
-        report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
-        run->stats.last_commit_ms = report_wall_ms();
-        log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
-    } else if (report_db_connection_lost(run->db)) {
-        s_connection_lost(run);
-        free(members);
-        return;
-    } else {
-        /* A row the database refused (a catalogue change since we loaded it, say): find it
-         * by committing one by one, so one bad update cannot hold back the others. */
-        log_warn("batch refused, retrying one by one", "sqlstate=%s error=%s updates=%zu",
-                 report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count);
-        if (s_catalog_load(run) != 0) {
-            s_connection_lost(run);
+    size_t chunk = (size_t)run->cfg->batch_max;
+    for (size_t done = 0; done < count || (count == 0 && done == 0); done += chunk) {
+        size_t n = count - done < chunk ? count - done : chunk;
+        if (s_commit_chunk(run, members + done, n) != 0) {
             free(members);
             return;
         }
-        for (size_t i = 0; i < count; i++) {
-            s_work_t *w = &run->work[members[i]];
-            if (s_commit(run, &members[i], 1, false) == 0) {
-                s_mark_committed(run, &members[i], 1);
-            } else if (report_db_connection_lost(run->db)) {
-                s_connection_lost(run);
-                free(members);
-                return;
-            } else {
-                report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
-                                 "store_refused", "database refused the update (SQLSTATE %s)",
-                                 report_db_sqlstate(run->db));
-                w->answered = true;
-                s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
-                            w->update->update_id, w->payload, w->payload_size, w->payload_size);
-            }
-        }
-        if (s_commit(run, NULL, 0, true) == 0)
-            run->stats.dead_letters += run->dead_count;
-        else
-            run->stats.dead_letters_dropped += run->dead_count;
-        s_dead_clear(run);
-        run->stats.batches++;
-        run->stats.last_commit_ms = report_wall_ms();
+        if (count == 0)
+            break;
     }
     free(members);
     s_answer_all(run);
@@ -800,6 +820,12 @@ static int s_run(s_run_t *run)
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         int ivl_max = 2000;
         zmq_setsockopt(sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+        /* Every update held can need an answer at once: the pipes hold all of them. */
+        int hwm = (int)cfg->capacity * 2 + 100;
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        int sndtimeo = 2000;
+        zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
         if (!keys.plain)
             report_curve_client(sock, keys.server_public, &keys.client);
         if (zmq_connect(sock, ep) != 0) {
