@@ -271,12 +271,9 @@ Test(ingest, busy_past_the_inflight_bound)
 {
     /* No store: accepted updates stay in flight, so the bound is reached deterministically. */
     report_collector_config_t cfg;
-    report_collector_config_default(&cfg);
-    cfg.endpoint = "tcp://127.0.0.1:*";
-    cfg.store_endpoint = "tcp://127.0.0.1:*";
+    test_collector_config(&cfg);
     cfg.max_inflight = 3;
     cfg.max_inflight_per_client = 2;
-    cfg.keys_dir = (char *)test_keys_dir();
     test_stack_start(&stack, &cfg, 0);
     test_peer_t a, b;
     test_peer_open(&a, report_collector_endpoint(stack.collector));
@@ -453,10 +450,7 @@ Test(ingest, a_burst_is_answered_in_full_on_the_first_attempt)
     /* Every answer of a big burst must reach its client: none dropped between store and
      * collector (a dropped answer shows up here as a timeout, since nothing is resent). */
     report_collector_config_t cfg;
-    report_collector_config_default(&cfg);
-    cfg.endpoint = "tcp://127.0.0.1:*";
-    cfg.store_endpoint = "tcp://127.0.0.1:*";
-    cfg.keys_dir = (char *)test_keys_dir();
+    test_collector_config(&cfg);
     cfg.max_inflight_per_client = 5000;
     test_stack_start(&stack, &cfg, 1);
     enum { N = 8000 };

@@ -37,17 +37,7 @@ TestSuite(ops, .fini = teardown, .timeout = 180);
 static void start(void)
 {
     test_stack_start(&stack, NULL, 1);
-    report_aggregator_config_t cfg;
-    report_aggregator_config_default(&cfg);
-    cfg.db = stack.db.reporter_conninfo;
-    cfg.control_endpoint = "tcp://127.0.0.1:*";
-    cfg.publish_endpoint = "tcp://127.0.0.1:*";
-    cfg.catchup_endpoint = "tcp://127.0.0.1:*";
-    cfg.keys_dir = (char *)test_keys_dir();
-    cfg.status_period = "2018-07";
-    cfg.late_refresh_ms = 1000;
-    agg = report_aggregator_start(&cfg);
-    cr_assert(agg);
+    agg = test_aggregator_start(&stack, "2018-07");
     report_http_config_t h;
     report_http_config_default(&h);
     h.address = "127.0.0.1:0";
@@ -91,24 +81,6 @@ static char *get(int service, const char *path, int *status)
     return body;
 }
 
-static void push_samples(void)
-{
-    for (int m = 1; m <= 7; m++) {
-        char rel[64];
-        snprintf(rel, sizeof rel, "deploy/sample/2018-%02d.json", m);
-        char *path = test_repo_path(rel);
-        report_update_t **list;
-        size_t n;
-        char err[256];
-        cr_assert_eq(report_json_load_updates(path, &list, &n, err, sizeof err), 0, "%s", err);
-        report_reply_t *replies = report_calloc(n, sizeof *replies);
-        cr_assert_eq(test_push(&stack, list, n, replies), 0);
-        free(replies);
-        report_updates_free(list, n);
-        free(path);
-    }
-}
-
 static int run(const char *cmd)
 {
     int rc = system(cmd);
@@ -118,7 +90,7 @@ static int run(const char *cmd)
 Test(ops, metrics_health_and_readiness_on_every_service)
 {
     start();
-    push_samples();
+    test_push_samples(&stack, 7);
     /* a refusal, so that refusals appear with their reason and unit */
     report_update_t *bad = test_update_new("bad");
     free(bad->text);
@@ -227,7 +199,7 @@ Test(ops, readiness_follows_the_database)
 Test(ops, status_json_reportctl_status_and_the_status_page)
 {
     start();
-    push_samples();
+    test_push_samples(&stack, 7);
     restart_with_peers();
     report_control_request_t req = {.kind = REPORT_CONTROL_PUBLISH,
                                     .agency_code = "",

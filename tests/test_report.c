@@ -44,15 +44,7 @@ TestSuite(report, .fini = teardown, .timeout = 120);
 static void start(void)
 {
     test_stack_start(&stack, NULL, 1);
-    report_aggregator_config_t cfg;
-    report_aggregator_config_default(&cfg);
-    cfg.db = stack.db.reporter_conninfo;
-    cfg.control_endpoint = "tcp://127.0.0.1:*";
-    cfg.publish_endpoint = "tcp://127.0.0.1:*";
-    cfg.catchup_endpoint = "tcp://127.0.0.1:*";
-    cfg.keys_dir = (char *)test_keys_dir();
-    agg = report_aggregator_start(&cfg);
-    cr_assert(agg);
+    agg = test_aggregator_start(&stack, NULL);
     snprintf(inbox, sizeof inbox, "/tmp/report-test-inbox-%d-%u", (int)getpid(),
              report_random(1000000));
 }
@@ -78,22 +70,6 @@ static void push_json(const char *json)
                  err);
     push_list(list, n);
     report_updates_free(list, n);
-}
-
-static void push_samples(int last_month)
-{
-    for (int m = 1; m <= last_month; m++) {
-        char rel[64];
-        snprintf(rel, sizeof rel, "deploy/sample/2018-%02d.json", m);
-        char *path = test_repo_path(rel);
-        report_update_t **list;
-        size_t n;
-        char err[256];
-        cr_assert_eq(report_json_load_updates(path, &list, &n, err, sizeof err), 0, "%s", err);
-        push_list(list, n);
-        report_updates_free(list, n);
-        free(path);
-    }
 }
 
 /* Compiles a period; returns the reply (caller clears). */
@@ -193,7 +169,7 @@ static char *inbox_file(const char *name)
 Test(report, golden_july_2018_from_the_real_pipeline)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     report_control_reply_t r =
         control(REPORT_CONTROL_PUBLISH, 2018, 7, "", 588, "2018-07-19", BASIS);
     cr_assert(r.ok, "%s: %s", r.error_code, r.message);
@@ -239,7 +215,7 @@ Test(report, golden_july_2018_from_the_real_pipeline)
 Test(report, publish_then_the_subscriber_file_equals_the_compiled_text)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     report_control_reply_t draft =
         control(REPORT_CONTROL_COMPILE, 2018, 7, "text", 588, "2018-07-19", BASIS);
     cr_assert(draft.ok);
@@ -269,7 +245,7 @@ static void *s_subscriber_thread(void *arg)
 Test(report, an_online_subscriber_receives_the_publication)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     pthread_t th;
     s_sub_result_t res = {-2};
     cr_assert_eq(pthread_create(&th, NULL, s_subscriber_thread, &res), 0);
@@ -288,7 +264,7 @@ Test(report, an_online_subscriber_receives_the_publication)
 Test(report, a_subscriber_offline_for_two_publications_catches_up_from_its_last_seq)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     report_control_reply_t r = control(REPORT_CONTROL_PUBLISH, 2018, 6, "", 500, "2018-06-20", "");
     cr_assert(r.ok, "%s", r.message);
     report_control_reply_clear(&r);
@@ -309,7 +285,7 @@ Test(report, a_subscriber_offline_for_two_publications_catches_up_from_its_last_
 Test(report, amend_creates_version_2_and_version_1_stays_retrievable)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     report_control_reply_t r =
         control(REPORT_CONTROL_PUBLISH, 2018, 7, "", 588, "2018-07-19", BASIS);
     cr_assert(r.ok);
@@ -347,7 +323,7 @@ Test(report, amend_creates_version_2_and_version_1_stays_retrievable)
 Test(report, a_duplicate_number_in_the_same_year_is_refused)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     report_control_reply_t r = control(REPORT_CONTROL_PUBLISH, 2018, 6, "", 588, "2018-06-19", "");
     cr_assert(r.ok);
     report_control_reply_clear(&r);
@@ -369,7 +345,7 @@ Test(report, a_duplicate_number_in_the_same_year_is_refused)
 Test(report, a_month_with_no_updates_is_a_clear_error)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     report_control_reply_t r = control(REPORT_CONTROL_COMPILE, 2018, 9, "text", 0, "", "");
     cr_assert_not(r.ok);
     cr_assert_str_eq(r.error_code, "no_updates");
@@ -522,7 +498,7 @@ Test(report, year_to_date_and_percentage_with_gaps_in_the_history)
 Test(report, missing_units_are_listed_outside_the_report)
 {
     start();
-    push_samples(7);
+    test_push_samples(&stack, 7);
     report_control_reply_t r = control(REPORT_CONTROL_COMPILE, 2018, 7, "text", 0, "", "");
     cr_assert(r.ok);
     cr_assert_eq(r.missing_count, 1);

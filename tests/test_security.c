@@ -151,10 +151,7 @@ static long rss_kib(void)
 Test(security, an_oversized_frame_is_dropped_without_memory_growth)
 {
     report_collector_config_t cfg;
-    report_collector_config_default(&cfg);
-    cfg.endpoint = "tcp://127.0.0.1:*";
-    cfg.store_endpoint = "tcp://127.0.0.1:*";
-    cfg.keys_dir = (char *)test_keys_dir();
+    test_collector_config(&cfg);
     cfg.max_message_bytes = 64 * 1024;
     test_stack_start(&stack, &cfg, 1);
     /* 40 MiB frames: above glibc's largest mmap threshold, so a frame that was allocated
@@ -209,15 +206,7 @@ Test(security, text_that_looks_like_sql_is_stored_verbatim)
 Test(security, an_unknown_subscriber_gets_nothing)
 {
     test_stack_start(&stack, NULL, 1);
-    report_aggregator_config_t cfg;
-    report_aggregator_config_default(&cfg);
-    cfg.db = stack.db.reporter_conninfo;
-    cfg.control_endpoint = "tcp://127.0.0.1:*";
-    cfg.publish_endpoint = "tcp://127.0.0.1:*";
-    cfg.catchup_endpoint = "tcp://127.0.0.1:*";
-    cfg.keys_dir = (char *)test_keys_dir();
-    report_aggregator_t *agg = report_aggregator_start(&cfg);
-    cr_assert(agg);
+    report_aggregator_t *agg = test_aggregator_start(&stack, NULL);
     report_update_t *u = test_update_new("for-report");
     report_reply_t rr;
     cr_assert_eq(test_push(&stack, &u, 1, &rr), 0);

@@ -6,6 +6,7 @@
  * after the last sequence number it saved, so delivery never depends on PUB timing. */
 #define _GNU_SOURCE
 #include "report_aggregator.h"
+#include "report_actor.h"
 #include "report_codec.h"
 #include "report_compile.h"
 #include "report_db.h"
@@ -17,7 +18,6 @@
 #include "report_zap.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +43,7 @@ void report_aggregator_config_default(report_aggregator_config_t *cfg)
 
 struct report_aggregator_t {
     report_aggregator_config_t cfg;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t ready_cond;
-    int ready;
-    volatile int stop;
+    report_actor_t actor; /* the thread, its start-up handshake, the stats lock */
     char control_endpoint[256], publish_endpoint[256], catchup_endpoint[256];
     report_aggregator_stats_t stats, shared_stats;
     void *zctx;
@@ -605,14 +601,6 @@ static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, c
     return sock;
 }
 
-static void s_signal(report_aggregator_t *self, int state)
-{
-    pthread_mutex_lock(&self->lock);
-    self->ready = state;
-    pthread_cond_signal(&self->ready_cond);
-    pthread_mutex_unlock(&self->lock);
-}
-
 /* CURVE on every socket, the ZAP handler bound first so that it is never missing. */
 static int s_security(report_aggregator_t *self)
 {
@@ -647,7 +635,7 @@ static void *s_thread(void *arg)
 {
     report_aggregator_t *self = arg;
     if (s_security(self) != 0) {
-        s_signal(self, -1);
+        report_actor_ready(&self->actor, -1);
         return NULL;
     }
     self->control = s_bind(self, ZMQ_ROUTER, self->cfg.control_endpoint, "operators",
@@ -659,14 +647,14 @@ static void *s_thread(void *arg)
                                        self->catchup_endpoint, sizeof self->catchup_endpoint)
                               : NULL;
     if (!self->catchup) {
-        s_signal(self, -1);
+        report_actor_ready(&self->actor, -1);
         return NULL;
     }
     log_info("aggregator listening", "control=%s publish=%s catchup=%s curve=%s",
              self->control_endpoint, self->publish_endpoint, self->catchup_endpoint,
              self->zap ? "on" : "OFF");
     s_db_ensure(self);
-    s_signal(self, 1);
+    report_actor_ready(&self->actor, 1);
     report_monitor_start(&self->monitor, self->zctx, self->pub);
     zmq_pollitem_t items[4] = {{self->control, 0, ZMQ_POLLIN, 0},
                                {self->catchup, 0, ZMQ_POLLIN, 0}};
@@ -679,7 +667,7 @@ static void *s_thread(void *arg)
         zap_at = nitems;
         items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
     }
-    while (!self->stop) {
+    while (!self->actor.stop) {
         if (zmq_poll(items, nitems, 100) < 0 && errno != EINTR)
             break;
         while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
@@ -706,9 +694,7 @@ static void *s_thread(void *arg)
             s_handle_catchup(self);
         if (report_clock_ms() >= self->next_late_check)
             s_check_late(self);
-        pthread_mutex_lock(&self->lock);
-        self->shared_stats = self->stats;
-        pthread_mutex_unlock(&self->lock);
+        report_actor_copy(&self->actor, &self->shared_stats, &self->stats, sizeof self->stats);
     }
     return NULL;
 }
@@ -735,8 +721,7 @@ static void s_free(report_aggregator_t *self)
     report_keyring_destroy(&self->recipients);
     report_keyring_destroy(&self->operators);
     memset(&self->server_key, 0, sizeof self->server_key);
-    pthread_mutex_destroy(&self->lock);
-    pthread_cond_destroy(&self->ready_cond);
+    report_actor_destroy(&self->actor);
     free(self);
 }
 
@@ -754,19 +739,7 @@ report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *c
     self->shared_stats = self->stats;
     self->db = report_db_new(cfg->db);
     self->zctx = zmq_ctx_new();
-    pthread_mutex_init(&self->lock, NULL);
-    pthread_cond_init(&self->ready_cond, NULL);
-    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
-        s_free(self);
-        return NULL;
-    }
-    pthread_mutex_lock(&self->lock);
-    while (self->ready == 0)
-        pthread_cond_wait(&self->ready_cond, &self->lock);
-    int state = self->ready;
-    pthread_mutex_unlock(&self->lock);
-    if (state < 0) {
-        pthread_join(self->thread, NULL);
+    if (report_actor_start(&self->actor, s_thread, self) < 0) {
         s_free(self);
         return NULL;
     }
@@ -778,8 +751,7 @@ void report_aggregator_stop(report_aggregator_t **self_p)
     if (!self_p || !*self_p)
         return;
     report_aggregator_t *self = *self_p;
-    self->stop = 1;
-    pthread_join(self->thread, NULL);
+    report_actor_stop(&self->actor);
     s_free(self);
     *self_p = NULL;
 }
@@ -801,7 +773,5 @@ const char *report_aggregator_catchup_endpoint(report_aggregator_t *self)
 
 void report_aggregator_stats(report_aggregator_t *self, report_aggregator_stats_t *out)
 {
-    pthread_mutex_lock(&self->lock);
-    *out = self->shared_stats;
-    pthread_mutex_unlock(&self->lock);
+    report_actor_copy(&self->actor, out, &self->shared_stats, sizeof *out);
 }

@@ -6,6 +6,7 @@
  * to another store; that is safe because the update id makes a second commit a DUPLICATE. */
 #define _GNU_SOURCE
 #include "report_collector.h"
+#include "report_actor.h"
 #include "report_codec.h"
 #include "report_log.h"
 #include "report_monitor.h"
@@ -14,7 +15,6 @@
 #include "report_zap.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,11 +101,7 @@ typedef struct {
 struct report_collector_t {
     report_collector_config_t cfg;
     report_limits_t limits;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t ready_cond;
-    int ready; /* 0 starting, 1 bound, -1 failed */
-    volatile int stop;
+    report_actor_t actor; /* the thread, its start-up handshake, the stats lock */
     char endpoint[256];
     char store_endpoint[256];
     report_collector_stats_t stats;        /* owned by the thread */
@@ -634,14 +630,6 @@ static void *s_bind(report_collector_t *self, int type, const char *endpoint, co
     return sock;
 }
 
-static void s_signal_ready(report_collector_t *self, int state)
-{
-    pthread_mutex_lock(&self->lock);
-    self->ready = state;
-    pthread_cond_signal(&self->ready_cond);
-    pthread_mutex_unlock(&self->lock);
-}
-
 /* CURVE on both sockets: the ZAP handler is bound before them, so it is never missing. */
 static int s_security(report_collector_t *self)
 {
@@ -677,7 +665,7 @@ static void *s_thread(void *arg)
 {
     report_collector_t *self = arg;
     if (s_security(self) != 0) {
-        s_signal_ready(self, -1);
+        report_actor_ready(&self->actor, -1);
         return NULL;
     }
     self->front = s_bind(self, ZMQ_ROUTER, self->cfg.endpoint, "units", self->endpoint,
@@ -686,13 +674,13 @@ static void *s_thread(void *arg)
                                       self->store_endpoint, sizeof self->store_endpoint)
                              : NULL;
     if (!self->front || !self->back) {
-        s_signal_ready(self, -1);
+        report_actor_ready(&self->actor, -1);
         return NULL;
     }
     report_monitor_start(&self->monitor, self->zctx, self->front);
     log_info("collector listening", "endpoint=%s store_endpoint=%s max_inflight=%lld",
              self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight);
-    s_signal_ready(self, 1);
+    report_actor_ready(&self->actor, 1);
     /* The monitor and ZAP sockets are optional: poll them only when they exist. */
     zmq_pollitem_t items[4] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
     int nitems = 2, monitor_at = -1, zap_at = -1;
@@ -704,7 +692,7 @@ static void *s_thread(void *arg)
         zap_at = nitems;
         items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
     }
-    while (!self->stop) {
+    while (!self->actor.stop) {
         int n = zmq_poll(items, nitems, 100);
         if (n < 0 && errno != EINTR)
             break;
@@ -746,9 +734,7 @@ static void *s_thread(void *arg)
         }
         if (report_clock_ms() >= self->next_sweep)
             s_sweep(self);
-        pthread_mutex_lock(&self->lock);
-        self->shared_stats = self->stats;
-        pthread_mutex_unlock(&self->lock);
+        report_actor_copy(&self->actor, &self->shared_stats, &self->stats, sizeof self->stats);
     }
     return NULL;
 }
@@ -776,8 +762,7 @@ static void s_free(report_collector_t *self)
     free(self->cfg.endpoint);
     free(self->cfg.store_endpoint);
     free(self->cfg.keys_dir);
-    pthread_mutex_destroy(&self->lock);
-    pthread_cond_destroy(&self->ready_cond);
+    report_actor_destroy(&self->actor);
     free(self);
 }
 
@@ -810,20 +795,8 @@ report_collector_t *report_collector_start(const report_collector_config_t *cfg)
     report_histogram_init_seconds(&self->stats.reply_seconds);
     self->stats.inflight_limit = (uint64_t)cfg->max_inflight;
     self->shared_stats = self->stats;
-    pthread_mutex_init(&self->lock, NULL);
-    pthread_cond_init(&self->ready_cond, NULL);
     self->zctx = zmq_ctx_new();
-    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
-        s_free(self);
-        return NULL;
-    }
-    pthread_mutex_lock(&self->lock);
-    while (self->ready == 0)
-        pthread_cond_wait(&self->ready_cond, &self->lock);
-    int state = self->ready;
-    pthread_mutex_unlock(&self->lock);
-    if (state < 0) {
-        pthread_join(self->thread, NULL);
+    if (report_actor_start(&self->actor, s_thread, self) < 0) {
         s_free(self);
         return NULL;
     }
@@ -835,8 +808,7 @@ void report_collector_stop(report_collector_t **self_p)
     if (!self_p || !*self_p)
         return;
     report_collector_t *self = *self_p;
-    self->stop = 1;
-    pthread_join(self->thread, NULL);
+    report_actor_stop(&self->actor);
     s_free(self);
     *self_p = NULL;
 }
@@ -853,7 +825,5 @@ const char *report_collector_store_endpoint(report_collector_t *self)
 
 void report_collector_stats(report_collector_t *self, report_collector_stats_t *out)
 {
-    pthread_mutex_lock(&self->lock);
-    *out = self->shared_stats;
-    pthread_mutex_unlock(&self->lock);
+    report_actor_copy(&self->actor, out, &self->shared_stats, sizeof *out);
 }

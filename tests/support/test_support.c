@@ -1,7 +1,9 @@
 /* Test helpers: real PostgreSQL databases, real ZeroMQ sockets, the real services. */
 #define _GNU_SOURCE
 #include "test_support.h"
+#include "report_aggregator.h"
 #include "report_codec.h"
+#include "report_json.h"
 #include "report_util.h"
 #include "report_zap.h"
 
@@ -206,17 +208,58 @@ report_store_t *test_store_start(test_stack_t *stack)
     return store;
 }
 
+void test_collector_config(report_collector_config_t *cfg)
+{
+    report_collector_config_default(cfg);
+    cfg->endpoint = "tcp://127.0.0.1:*";
+    cfg->store_endpoint = "tcp://127.0.0.1:*";
+    cfg->store_timeout_ms = 2000;
+    cfg->keys_dir = (char *)test_keys_dir();
+}
+
+void test_push_samples(test_stack_t *stack, int last_month)
+{
+    for (int m = 1; m <= last_month; m++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "deploy/sample/2018-%02d.json", m);
+        char *path = test_repo_path(rel);
+        report_update_t **list;
+        size_t n;
+        char err[256];
+        cr_assert_eq(report_json_load_updates(path, &list, &n, err, sizeof err), 0, "%s", err);
+        report_reply_t *replies = report_calloc(n, sizeof *replies);
+        cr_assert_eq(test_push(stack, list, n, replies), 0, "%s: not all stored", rel);
+        free(replies);
+        report_updates_free(list, n);
+        free(path);
+    }
+}
+
+report_aggregator_t *test_aggregator_start(test_stack_t *stack, const char *status_period)
+{
+    report_aggregator_config_t cfg;
+    report_aggregator_config_default(&cfg);
+    cfg.db = stack->db.reporter_conninfo;
+    cfg.control_endpoint = "tcp://127.0.0.1:*";
+    cfg.publish_endpoint = "tcp://127.0.0.1:*";
+    cfg.catchup_endpoint = "tcp://127.0.0.1:*";
+    cfg.keys_dir = (char *)test_keys_dir();
+    if (status_period) {
+        cfg.status_period = (char *)status_period;
+        cfg.late_refresh_ms = 1000;
+    }
+    report_aggregator_t *agg = report_aggregator_start(&cfg);
+    cr_assert(agg, "aggregator did not start");
+    return agg;
+}
+
 void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg, size_t store_count)
 {
     memset(stack, 0, sizeof *stack);
     test_db_create(&stack->db);
     test_db_migrate(&stack->db);
     report_collector_config_t defaults;
-    report_collector_config_default(&defaults);
-    defaults.endpoint = "tcp://127.0.0.1:*";
-    defaults.store_endpoint = "tcp://127.0.0.1:*";
-    defaults.store_timeout_ms = 2000;
-    defaults.keys_dir = (char *)test_keys_dir();
+    test_collector_config(&defaults);
     stack->collector = report_collector_start(cfg ? cfg : &defaults);
     cr_assert(stack->collector, "collector did not start");
     for (size_t i = 0; i < store_count; i++)

@@ -42,6 +42,9 @@ typedef struct {
     size_t store_count;
 } test_stack_t;
 
+/* Test defaults of a collector: loopback ports chosen by the system, the test keys. */
+void test_collector_config(report_collector_config_t *cfg);
+
 /* Creates a database, starts a collector (cfg may be NULL for defaults) and store_count
  * stores, and waits until the stores have connected, migrated and reported in. */
 void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg,
@@ -65,6 +68,14 @@ char *test_key_path(const char *who);
  * push only for itself); replies in the order of updates. Returns 0 if all STORED/DUPLICATE. */
 int test_push(test_stack_t *stack, report_update_t *const *updates, size_t count,
               report_reply_t *replies);
+
+/* Pushes the sample months deploy/sample/2018-01.json .. 2018-MM.json; asserts each update
+ * was STORED or DUPLICATE. */
+void test_push_samples(test_stack_t *stack, int last_month);
+
+/* Starts an aggregator on the stack's database (as report_reporter) on loopback ports, with
+ * the test keys; status_period may be NULL. */
+struct report_aggregator_t *test_aggregator_start(test_stack_t *stack, const char *status_period);
 
 /* A valid update for THANH_TRA, 2018-07, with a fresh random id and the given item key. */
 report_update_t *test_update_new(const char *item_key);
