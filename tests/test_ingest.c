@@ -482,3 +482,48 @@ Test(ingest, a_burst_is_answered_in_full_on_the_first_attempt)
     free(replies);
     report_updates_free(list, N);
 }
+
+Test(ingest, one_store_serves_several_collectors)
+{
+    /* Scale is adding processes: here two collectors (think: two hosts) share one store. */
+    test_stack_start(&stack, NULL, 0);
+    report_collector_config_t cfg;
+    test_collector_config(&cfg);
+    report_collector_t *second = report_collector_start(&cfg);
+    cr_assert(second);
+    report_store_config_t scfg;
+    report_store_config_default(&scfg);
+    char *collectors = report_sprintf("%s,%s", report_collector_store_endpoint(stack.collector),
+                                      report_collector_store_endpoint(second));
+    char *key = test_key_path("store");
+    char *server = report_sprintf("%s/server.pub", test_keys_dir());
+    scfg.db = stack.db.ingest_conninfo;
+    scfg.collectors = collectors;
+    scfg.key = key;
+    scfg.collector_key = server;
+    scfg.heartbeat_ms = 100;
+    stack.stores[stack.store_count++] = report_store_start(&scfg);
+    report_collector_t *collectors_list[] = {stack.collector, second};
+    for (int c = 0; c < 2; c++) {
+        for (int i = 0; i < 50; i++) {
+            char item[32];
+            snprintf(item, sizeof item, "c%d-%d", c, i);
+            report_update_t *u = test_update_new(item);
+            test_peer_t peer;
+            test_peer_open(&peer, report_collector_endpoint(collectors_list[c]));
+            test_peer_send_update(&peer, u);
+            report_reply_t r;
+            cr_assert_eq(test_peer_recv(&peer, &r, 20000), 0, "collector %d gave no answer", c);
+            cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
+            test_peer_close(&peer);
+            report_update_destroy(&u);
+        }
+    }
+    assert_value("SELECT count(*) FROM updates", "100");
+    report_store_stop(&stack.stores[0]);
+    stack.store_count = 0;
+    report_collector_stop(&second);
+    free(collectors);
+    free(key);
+    free(server);
+}
