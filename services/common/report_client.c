@@ -77,13 +77,14 @@ void report_client_destroy(report_client_t **self_p)
     *self_p = NULL;
 }
 
-typedef enum { S_UNSENT, S_SENT, S_WAIT_BUSY, S_DONE } s_state_t;
+/* S_RESEND: sent before, to be sent again once due (after BUSY, or after a timeout). */
+typedef enum { S_UNSENT, S_SENT, S_RESEND, S_DONE } s_state_t;
 
 typedef struct {
     uint8_t *payload;
     size_t size;
     s_state_t state;
-    int64_t due; /* SENT: answer deadline; WAIT_BUSY: when to resend */
+    int64_t due; /* SENT: answer deadline; RESEND: when to send again */
     int attempts;
     int busy;
 } s_item_t;
@@ -130,7 +131,7 @@ int report_client_push(report_client_t *self, report_update_t *const *updates, s
         for (size_t i = 0; i < count && outstanding < (size_t)self->cfg.window; i++) {
             s_item_t *it = &items[i];
             bool ready = (it->state == S_UNSENT && i >= next_unsent) ||
-                         (it->state == S_WAIT_BUSY && it->due <= now);
+                         (it->state == S_RESEND && it->due <= now);
             if (!ready)
                 continue;
             if (s_send(self, it) != 0)
@@ -142,7 +143,7 @@ int report_client_push(report_client_t *self, report_update_t *const *updates, s
         /* Wait for the earliest deadline. */
         int64_t wake = now + 1000;
         for (size_t i = 0; i < count; i++)
-            if ((items[i].state == S_SENT || items[i].state == S_WAIT_BUSY) && items[i].due < wake)
+            if ((items[i].state == S_SENT || items[i].state == S_RESEND) && items[i].due < wake)
                 wake = items[i].due;
         zmq_pollitem_t pi = {self->sock, 0, ZMQ_POLLIN, 0};
         long timeout = wake > now ? (long)(wake - now) : 0;
@@ -175,7 +176,7 @@ int report_client_push(report_client_t *self, report_update_t *const *updates, s
                 items[idx].busy < (int)self->cfg.busy_retries) {
                 items[idx].busy++;
                 int64_t backoff = 20LL << (items[idx].busy < 6 ? items[idx].busy : 6);
-                items[idx].state = S_WAIT_BUSY;
+                items[idx].state = S_RESEND;
                 items[idx].due = report_clock_ms() + backoff + report_random(20);
                 continue;
             }
@@ -201,10 +202,10 @@ int report_client_push(report_client_t *self, report_update_t *const *updates, s
             s_open(self);
             for (size_t i = 0; i < count; i++) {
                 if (items[i].state == S_SENT) {
-                    items[i].state = S_UNSENT;
+                    /* resend at once, on the new socket */
+                    items[i].state = S_RESEND;
+                    items[i].due = 0;
                     outstanding--;
-                    if (i < next_unsent)
-                        items[i].state = S_WAIT_BUSY, items[i].due = 0;
                 }
             }
         }
