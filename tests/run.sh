@@ -14,7 +14,7 @@
 #   REPORT_ROOT         repository root
 #   REPORT_BIN_DIR      <build dir>/bin of the build under test
 #   REPORT_TEST_PGDATA  data directory of the private server (for deploy/pg.sh)
-#   REPORT_TEST_PGPORT  its port (55433)
+#   REPORT_TEST_PGPORT  its port (55433; set it before the run to test two checkouts at once)
 #   REPORT_TEST_PG      conninfo "host=<socket dir> port=55433 user=postgres dbname=postgres"
 #   PGHOST PGPORT PGUSER  same server, for psql and libpq defaults
 #
@@ -55,7 +55,7 @@ if [[ $no_asan -eq 1 || $fast -eq 1 ]]; then
 fi
 
 TEST_PGDATA="$ROOT/var/test-pg"
-TEST_PGPORT=55433
+TEST_PGPORT="${REPORT_TEST_PGPORT:-55433}" # another port lets two checkouts test at once
 passed=0
 failed=0
 

@@ -37,7 +37,7 @@ typedef struct {
     X(bad_section) X(bad_period) X(out_of_range) X(too_many_items) X(too_many_indicators)          \
     X(duplicate_indicator) X(invalid_utf8) X(control_char) X(text_too_long) X(unit_mismatch)       \
     X(unknown_unit) X(unknown_area) X(unknown_indicator) X(bad_placeholder) X(store_refused)       \
-    X(unauthorized) X(other)
+    X(unauthorized) X(id_conflict) X(other)
 // clang-format on
 #define REPORT_REASON_ENUM(name) REPORT_REASON_##name,
 typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_reason_t;
