@@ -29,7 +29,7 @@ static void expect_refused(report_update_t *u, const char *reason)
     report_update_t *out = NULL;
     report_refusal_t why;
     char id[64], unit[64];
-    int rc = report_update_accept(&limits, buf, size, &out, &why, id, unit);
+    int rc = report_update_accept(&limits, NULL, buf, size, &out, &why, id, unit);
     free(buf);
     cr_assert_eq(rc, -1, "expected refusal %s, got acceptance", reason);
     cr_assert_null(out);
@@ -51,7 +51,7 @@ static report_update_t *accept_ok(report_update_t *u)
     uint8_t *buf = report_update_encode(u, &size);
     report_update_t *out = NULL;
     report_refusal_t why;
-    int rc = report_update_accept(&limits, buf, size, &out, &why, NULL, NULL);
+    int rc = report_update_accept(&limits, NULL, buf, size, &out, &why, NULL, NULL);
     free(buf);
     cr_assert_eq(rc, 0, "refused: %s %s", why.reason, why.message);
     report_update_destroy(&u);
@@ -131,12 +131,14 @@ Test(validate, malformed_bytes)
     const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
     report_update_t *out = NULL;
     report_refusal_t why;
-    cr_assert_eq(report_update_accept(&limits, junk, sizeof junk, &out, &why, NULL, NULL), -1);
+    cr_assert_eq(report_update_accept(&limits, NULL, junk, sizeof junk, &out, &why, NULL, NULL),
+                 -1);
     cr_assert_str_eq(why.reason, "malformed");
     /* a length-delimited field announcing far more bytes than there are */
     const uint8_t truncated[] = {0x0a, 0xff, 0xff, 0xff, 0x7f, 'a'};
-    cr_assert_eq(report_update_accept(&limits, truncated, sizeof truncated, &out, &why, NULL, NULL),
-                 -1);
+    cr_assert_eq(
+        report_update_accept(&limits, NULL, truncated, sizeof truncated, &out, &why, NULL, NULL),
+        -1);
     cr_assert_str_eq(why.reason, "malformed");
 }
 
@@ -304,7 +306,7 @@ Test(validate, nul_inside_a_string_is_refused)
     hit[2] = '\0';
     report_update_t *out = NULL;
     report_refusal_t why;
-    cr_assert_eq(report_update_accept(&limits, buf, size, &out, &why, NULL, NULL), -1);
+    cr_assert_eq(report_update_accept(&limits, NULL, buf, size, &out, &why, NULL, NULL), -1);
     cr_assert_str_eq(why.reason, "control_char");
     free(buf);
     report_update_destroy(&u);
@@ -442,4 +444,137 @@ Test(validate, sample_files_are_all_valid)
         report_updates_free(list, n);
         free(path);
     }
+}
+
+/* Issue 8, defect 6: fields a later version adds may hold any bytes, NUL included. */
+Test(validate, unknown_fields_may_hold_nul_bytes)
+{
+    report_update_t *u = test_update_new("k");
+    const char *indicator = "TT_INSPECTION";
+    u->indicators = report_realloc(u->indicators, (u->indicator_count + 1) * sizeof *u->indicators);
+    u->indicators[u->indicator_count].code = report_strdup(indicator);
+    u->indicators[u->indicator_count++].value = 2;
+    size_t size;
+    uint8_t *buf = report_update_encode(u, &size);
+    /* Update field 99 (bytes) and, inside a new IndicatorValue, field 3 (bytes): each holds
+     * a NUL. Field 13 is a length-delimited IndicatorValue {code, value, 3: "a\0b"}. */
+    const uint8_t extra[] = {0x9a, 0x06, 0x03, 'a', 0x00, 'b',  0x6a, 0x0a, 0x0a,
+                             0x03, 'I',  'S',  'O', 0x1a, 0x03, 'a',  0x00, 'b'};
+    buf = report_realloc(buf, size + sizeof extra);
+    memcpy(buf + size, extra, sizeof extra);
+    report_update_t *out = NULL;
+    report_refusal_t why;
+    int rc = report_update_accept(&limits, NULL, buf, size + sizeof extra, &out, &why, NULL, NULL);
+    cr_assert_eq(rc, 0, "refused: %s %s", why.reason, why.message);
+    cr_assert_eq(out->indicator_count, u->indicator_count + 1);
+    cr_assert_str_eq(out->indicators[out->indicator_count - 1].code, "ISO");
+    report_update_destroy(&out);
+    /* ...while a NUL in one of our own strings (the new indicator's code) is still refused */
+    buf[size + 10] = 0x00;
+    cr_assert_eq(
+        report_update_accept(&limits, NULL, buf, size + sizeof extra, &out, &why, NULL, NULL), -1);
+    cr_assert_str_eq(why.reason, "control_char");
+    free(buf);
+    report_update_destroy(&u);
+}
+
+/* Trojan Source: text that displays otherwise than it reads is refused, in text and keys. */
+Test(validate, bidi_controls_refused_in_text_and_keys)
+{
+    const char *bidi[] = {"\xe2\x80\xae", "\xe2\x80\xaa", "\xe2\x81\xa6", "\xe2\x81\xa9",
+                          "\xe2\x80\x8f", "\xd8\x9c"}; /* U+202E 202A 2066 2069 200F 061C */
+    for (size_t i = 0; i < sizeof bidi / sizeof bidi[0]; i++) {
+        report_update_t *u = test_update_new("k");
+        free(u->text);
+        u->text = report_sprintf("Đã kiểm tra %s02 cơ sở", bidi[i]);
+        expect_refused(u, "forbidden_char");
+        u = test_update_new("k");
+        u->sub_items = report_realloc(u->sub_items, sizeof(char *));
+        u->sub_items[0] = report_sprintf("mục %s", bidi[i]);
+        u->sub_item_count = 1;
+        expect_refused(u, "forbidden_char");
+        char *key = report_sprintf("k%s1", bidi[i]);
+        expect_refused(test_update_new(key), "forbidden_char");
+        free(key);
+    }
+}
+
+/* A zero-width character would make a second item key that looks like the first. */
+Test(validate, invisible_characters_refused_in_keys_allowed_in_text)
+{
+    const char *invisible[] = {"\xe2\x80\x8b", "\xe2\x80\x8c", "\xe2\x80\x8d", "\xe2\x81\xa0",
+                               "\xef\xbb\xbf", "\xc2\xad",     "\xe2\x80\xa8"};
+    for (size_t i = 0; i < sizeof invisible / sizeof invisible[0]; i++) {
+        char *key = report_sprintf("thanh-tra%s-01", invisible[i]);
+        expect_refused(test_update_new(key), "forbidden_char");
+        free(key);
+    }
+    /* In prose a zero-width space is rare but harmless: it is kept as sent. */
+    report_update_t *u = test_update_new("k");
+    free(u->text);
+    u->text = report_strdup("Kiểm\xe2\x80\x8btra");
+    report_update_t *out = accept_ok(u);
+    cr_assert_str_eq(out->text, "Kiểm\xe2\x80\x8btra");
+    report_update_destroy(&out);
+}
+
+Test(validate, nil_uuid_refused)
+{
+    report_update_t *u = test_update_new("k");
+    free(u->update_id);
+    u->update_id = report_strdup("00000000-0000-0000-0000-000000000000");
+    expect_refused(u, "bad_uuid");
+}
+
+/* Issue 8, defect 2: identity comes first, and the refusal is blamed on the key's unit. */
+Test(validate, identity_checked_before_anything_else)
+{
+    report_update_t *u = test_update_new("k"); /* THANH_TRA's update... */
+    u->month = 13;                             /* ...with a bad period as well */
+    size_t size;
+    uint8_t *buf = report_update_encode(u, &size);
+    report_update_t *out = NULL;
+    report_refusal_t why;
+    char id[64], unit[64];
+    cr_assert_eq(report_update_accept(&limits, "QLKH", buf, size, &out, &why, id, unit), -1);
+    cr_assert_str_eq(why.reason, "unit_mismatch", "%s: %s", why.reason, why.message);
+    cr_assert_str_eq(unit, "QLKH");
+    /* from THANH_TRA's own key the same bytes are refused for what is wrong with them */
+    cr_assert_eq(report_update_accept(&limits, "THANH_TRA", buf, size, &out, &why, id, unit), -1);
+    cr_assert_str_eq(why.reason, "bad_period");
+    cr_assert_str_eq(unit, "THANH_TRA");
+    /* a unit code that is not even a code is still "not this key's unit" */
+    free(buf);
+    u->unit_code[0] = '\0';
+    buf = report_update_encode(u, &size);
+    cr_assert_eq(report_update_accept(&limits, "QLKH", buf, size, &out, &why, id, unit), -1);
+    cr_assert_str_eq(why.reason, "unit_mismatch");
+    /* bytes that are not an update at all: the decoder's reason, blamed on the key's unit */
+    cr_assert_eq(report_update_accept(&limits, "QLKH", buf, 3, &out, &why, id, unit), -1);
+    cr_assert_str_eq(why.reason, "malformed");
+    cr_assert_str_eq(unit, "QLKH");
+    free(buf);
+    report_update_destroy(&u);
+}
+
+/* Issue 8, defect 9: every reply carries the id in one canonical form. */
+Test(validate, refusal_answers_the_canonical_id)
+{
+    report_update_t *u = test_update_new("k");
+    char lower[40];
+    snprintf(lower, sizeof lower, "%s", u->update_id);
+    for (char *p = u->update_id; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    u->month = 0;
+    size_t size;
+    uint8_t *buf = report_update_encode(u, &size);
+    report_update_t *out = NULL;
+    report_refusal_t why;
+    char id[64], unit[64];
+    cr_assert_eq(report_update_accept(&limits, NULL, buf, size, &out, &why, id, unit), -1);
+    cr_assert_str_eq(why.reason, "bad_period");
+    cr_assert_str_eq(id, lower);
+    free(buf);
+    report_update_destroy(&u);
 }

@@ -180,6 +180,7 @@ int report_frame_decode(const uint8_t *data, size_t size, report_frame_t *frame)
     case SOKHCN__REPORT__V1__STORE_FRAME__BODY_WORK:
         frame->type = REPORT_FRAME_WORK;
         frame->tag = msg->work->tag;
+        frame->incarnation = msg->work->incarnation;
         frame->update = s_bytes_dup(msg->work->update);
         frame->update_size = msg->work->update.len;
         s_copy(frame->peer_unit, sizeof frame->peer_unit, msg->work->peer_unit);
@@ -187,6 +188,7 @@ int report_frame_decode(const uint8_t *data, size_t size, report_frame_t *frame)
     case SOKHCN__REPORT__V1__STORE_FRAME__BODY_RESULT:
         frame->type = REPORT_FRAME_RESULT;
         frame->tag = msg->result->tag;
+        frame->incarnation = msg->result->incarnation;
         if (msg->result->reply)
             s_reply_from_msg(msg->result->reply, &frame->reply);
         break;
@@ -226,6 +228,7 @@ uint8_t *report_frame_encode(const report_frame_t *frame, size_t *size)
     case REPORT_FRAME_WORK:
         msg.body_case = SOKHCN__REPORT__V1__STORE_FRAME__BODY_WORK;
         work.tag = frame->tag;
+        work.incarnation = frame->incarnation;
         work.update.data = frame->update;
         work.update.len = frame->update_size;
         work.peer_unit = (char *)frame->peer_unit;
@@ -234,6 +237,7 @@ uint8_t *report_frame_encode(const report_frame_t *frame, size_t *size)
     case REPORT_FRAME_RESULT:
         msg.body_case = SOKHCN__REPORT__V1__STORE_FRAME__BODY_RESULT;
         result.tag = frame->tag;
+        result.incarnation = frame->incarnation;
         s_reply_to_msg(&frame->reply, &reply);
         result.reply = &reply;
         msg.result = &result;

@@ -33,8 +33,9 @@ typedef struct {
     /* READY */
     uint32_t credit;
     char store_id[64];
-    /* WORK and RESULT */
+    /* WORK and RESULT: the collector's handle, echoed by the store */
     uint64_t tag;
+    uint64_t incarnation;
     uint8_t *update; /* WORK: serialized Update (owned) */
     size_t update_size;
     char peer_unit[64];

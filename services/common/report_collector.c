@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <zmq.h>
 
 #define REPORT_REASON_NAME(name) #name,
@@ -120,6 +121,8 @@ struct report_collector_t {
     s_client_t *clients;
     size_t client_cap;
     report_ratelimit_t refusal_log;
+    report_ratelimit_t stale_log;
+    uint64_t incarnation; /* random, this process's: in every tag handed to a store */
     int64_t next_sweep;
     report_keypair_t server_key;
     report_keyring_t *unit_keys;  /* enrolled subdivisions: key -> unit code */
@@ -183,6 +186,8 @@ static void s_client_release(report_collector_t *self, const s_peer_id_t *id)
 
 /* --- sending --- */
 
+/* The counters of a unit. Label sets stay bounded: the first REPORT_MAX_UNIT_LABELS - 1
+ * distinct units get their own slot, every later one shares the last slot, "other". */
 static report_unit_counters_t *s_unit(report_collector_t *self, const char *unit)
 {
     const char *label = unit && *unit ? unit : "unknown";
@@ -190,11 +195,14 @@ static report_unit_counters_t *s_unit(report_collector_t *self, const char *unit
     for (size_t i = 0; i < st->unit_count; i++)
         if (strcmp(st->units[i].unit, label) == 0)
             return &st->units[i];
-    if (st->unit_count == REPORT_MAX_UNIT_LABELS - 1) {
-        label = "other";
-        for (size_t i = 0; i < st->unit_count; i++)
-            if (strcmp(st->units[i].unit, label) == 0)
-                return &st->units[i];
+    if (st->unit_count >= REPORT_MAX_UNIT_LABELS - 1) {
+        report_unit_counters_t *other = &st->units[REPORT_MAX_UNIT_LABELS - 1];
+        if (st->unit_count < REPORT_MAX_UNIT_LABELS) {
+            memset(other, 0, sizeof *other);
+            snprintf(other->unit, sizeof other->unit, "other");
+            st->unit_count = REPORT_MAX_UNIT_LABELS;
+        }
+        return other;
     }
     report_unit_counters_t *c = &st->units[st->unit_count++];
     snprintf(c->unit, sizeof c->unit, "%s", label);
@@ -270,6 +278,7 @@ static void s_dispatch(report_collector_t *self)
         s_flight_t *f = &self->flights[slot];
         report_frame_t work = {.type = REPORT_FRAME_WORK};
         work.tag = ((uint64_t)f->gen << 32) | slot;
+        work.incarnation = self->incarnation;
         work.update = f->payload;
         work.update_size = f->payload_size;
         if (s_send_store(self, store, &work) != 0) {
@@ -349,17 +358,10 @@ static void s_handle_update(report_collector_t *self, const s_peer_id_t *client,
     report_update_t *u = NULL;
     report_refusal_t why;
     char id[64], unit[64];
-    if (report_update_accept(&self->limits, data, size, &u, &why, id, unit) != 0) {
+    /* A subdivision reports only for itself: the unit is the one its key is enrolled as, and
+     * every refusal is blamed on that unit, never on the one the message claims. */
+    if (report_update_accept(&self->limits, peer_unit, data, size, &u, &why, id, unit) != 0) {
         s_refuse(self, client, req_envelope, &why, unit, id, data, size);
-        return;
-    }
-    /* A subdivision reports only for itself: the unit is the one its key is enrolled as. */
-    if (peer_unit && strcmp(peer_unit, u->unit_code) != 0) {
-        snprintf(why.reason, sizeof why.reason, "unit_mismatch");
-        snprintf(why.message, sizeof why.message, "this key belongs to %s, not to %s", peer_unit,
-                 u->unit_code);
-        s_refuse(self, client, req_envelope, &why, peer_unit, u->update_id, data, size);
-        report_update_destroy(&u);
         return;
     }
     report_reply_t reply;
@@ -475,6 +477,52 @@ static s_store_t *s_store_find(report_collector_t *self, const s_peer_id_t *id, 
     return s;
 }
 
+/* The update a store's answer is for, or NULL if the answer is stale: owed to an earlier
+ * collector process, for an update since answered, re-dispatched or expired, from a store
+ * the update was not handed to, or for another update. Only then may it be answered. */
+static s_flight_t *s_result_flight(report_collector_t *self, const s_store_t *store,
+                                   const report_frame_t *frame)
+{
+    uint32_t slot = (uint32_t)(frame->tag & 0xffffffffu);
+    uint32_t gen = (uint32_t)(frame->tag >> 32);
+    if (!store || frame->incarnation != self->incarnation ||
+        slot >= (uint32_t)self->cfg.max_inflight)
+        return NULL;
+    s_flight_t *f = &self->flights[slot];
+    if (!f->used || f->gen != gen || f->store != (int)(store - self->stores) ||
+        strcmp(f->update_id, frame->reply.update_id) != 0)
+        return NULL;
+    return f;
+}
+
+static void s_handle_result(report_collector_t *self, s_store_t *store, report_frame_t *frame)
+{
+    if (store)
+        store->last_seen = report_clock_ms();
+    s_flight_t *f = s_result_flight(self, store, frame);
+    if (!f) {
+        self->stats.stale_results++;
+        uint64_t suppressed;
+        if (report_ratelimit_allow(&self->stale_log, &suppressed))
+            log_info("stale answer from a store ignored",
+                     "store_id=%s update_id=%s outcome=%d suppressed=%llu",
+                     report_logq(store ? store->store_id : ""), report_logq(frame->reply.update_id),
+                     (int)frame->reply.outcome, (unsigned long long)suppressed);
+        return;
+    }
+    if (store->outstanding > 0)
+        store->outstanding--;
+    if (frame->reply.outcome == REPORT_OUTCOME_REJECTED) {
+        uint64_t suppressed;
+        if (report_ratelimit_allow(&self->refusal_log, &suppressed))
+            log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
+                     f->unit, f->update_id, frame->reply.reason, report_logq(frame->reply.message),
+                     (unsigned long long)suppressed);
+    }
+    s_reply(self, &f->client, f->req_envelope, f->unit, f->received_ms, &frame->reply);
+    s_flight_free(self, (uint32_t)(f - self->flights));
+}
+
 static void s_receive_store(report_collector_t *self)
 {
     zmq_msg_t id_msg, body;
@@ -518,32 +566,7 @@ static void s_receive_store(report_collector_t *self)
         s->last_seen = report_clock_ms();
         snprintf(s->store_id, sizeof s->store_id, "%s", frame.store_id);
     } else if (frame.type == REPORT_FRAME_RESULT) {
-        s_store_t *s = s_store_find(self, &id, false);
-        if (s) {
-            s->last_seen = report_clock_ms();
-            if (s->outstanding > 0)
-                s->outstanding--;
-        }
-        uint32_t slot = (uint32_t)(frame.tag & 0xffffffffu);
-        uint32_t gen = (uint32_t)(frame.tag >> 32);
-        if (slot < (uint32_t)self->cfg.max_inflight && self->flights[slot].used &&
-            self->flights[slot].gen == gen) {
-            s_flight_t *f = &self->flights[slot];
-            /* The store answers with the canonical id; the client gets back what it sent. */
-            snprintf(frame.reply.update_id, sizeof frame.reply.update_id, "%s", f->update_id);
-            if (frame.reply.outcome == REPORT_OUTCOME_REJECTED) {
-                uint64_t suppressed;
-                if (report_ratelimit_allow(&self->refusal_log, &suppressed))
-                    log_info("update refused",
-                             "unit=%s update_id=%s reason=%s detail=%s "
-                             "suppressed=%llu",
-                             f->unit, f->update_id, frame.reply.reason,
-                             report_logq(frame.reply.message), (unsigned long long)suppressed);
-            }
-            s_reply(self, &f->client, f->req_envelope, f->unit, f->received_ms, &frame.reply);
-            s_flight_free(self, slot);
-        }
-        /* else: an answer for an update already answered (re-dispatched) or expired. */
+        s_handle_result(self, s_store_find(self, &id, false), &frame);
     }
     report_frame_clear(&frame);
 done:
@@ -792,6 +815,11 @@ report_collector_t *report_collector_start(const report_collector_config_t *cfg)
         self->client_cap *= 2;
     self->clients = report_calloc(self->client_cap, sizeof(s_client_t));
     report_ratelimit_init(&self->refusal_log, 20, 1000);
+    report_ratelimit_init(&self->stale_log, 5, 1000);
+    /* From the kernel's generator: two collector processes must never draw the same one. */
+    while (self->incarnation == 0)
+        if (getrandom(&self->incarnation, sizeof self->incarnation, 0) != sizeof self->incarnation)
+            self->incarnation = 0;
     report_histogram_init_seconds(&self->stats.reply_seconds);
     self->stats.inflight_limit = (uint64_t)cfg->max_inflight;
     self->shared_stats = self->stats;

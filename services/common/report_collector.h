@@ -37,7 +37,7 @@ typedef struct {
     X(bad_section) X(bad_period) X(out_of_range) X(too_many_items) X(too_many_indicators)          \
     X(duplicate_indicator) X(invalid_utf8) X(control_char) X(text_too_long) X(unit_mismatch)       \
     X(unknown_unit) X(unknown_area) X(unknown_indicator) X(bad_placeholder) X(store_refused)       \
-    X(unauthorized) X(id_conflict) X(other)
+    X(unauthorized) X(id_conflict) X(forbidden_char) X(other)
 // clang-format on
 #define REPORT_REASON_ENUM(name) REPORT_REASON_##name,
 typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_reason_t;
@@ -67,6 +67,7 @@ typedef struct {
     uint64_t refused[REPORT_REASON_COUNT];
     uint64_t undeliverable; /* replies whose client had gone */
     uint64_t redispatched;  /* updates moved from a dead store to another */
+    uint64_t stale_results; /* store answers ignored: not for an update this process handed out */
     uint64_t expired;
     uint64_t dead_letters_dropped;
     uint64_t inflight;

@@ -70,6 +70,10 @@ static void s_collector_metrics(void *arg, report_buf_t *out)
          (double)st->handshakes_refused},
         {"report_collector_redispatched_total", "counter",
          "Updates handed to another store after theirs went silent.", (double)st->redispatched},
+        {"report_collector_stale_results_total", "counter",
+         "Store answers ignored: owed to an earlier collector process, or not for an update "
+         "handed to that store.",
+         (double)st->stale_results},
         {"report_collector_expired_total", "counter",
          "Updates dropped because no store answered in time.", (double)st->expired},
         {"report_collector_undeliverable_total", "counter",

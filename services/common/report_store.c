@@ -48,6 +48,7 @@ void report_store_config_default(report_store_config_t *cfg)
 typedef struct {
     size_t link;
     uint64_t tag;
+    uint64_t incarnation;
     report_update_t *update;
     uint8_t *payload;
     size_t payload_size;
@@ -441,7 +442,8 @@ static void s_answer_all(s_run_t *run)
 {
     for (size_t i = 0; i < run->work_count; i++) {
         s_work_t *w = &run->work[i];
-        report_frame_t result = {.type = REPORT_FRAME_RESULT, .tag = w->tag};
+        report_frame_t result = {
+            .type = REPORT_FRAME_RESULT, .tag = w->tag, .incarnation = w->incarnation};
         result.reply = w->reply;
         switch (w->reply.outcome) {
         case REPORT_OUTCOME_STORED:
@@ -734,6 +736,7 @@ static void s_receive(s_run_t *run, size_t link)
         memset(w, 0, sizeof *w);
         w->link = link;
         w->tag = frame.tag;
+        w->incarnation = frame.incarnation;
         w->payload = frame.update;
         w->payload_size = frame.update_size;
         frame.update = NULL;

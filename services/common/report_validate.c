@@ -48,19 +48,40 @@ bool report_code_valid(const char *s)
     return n >= 1 && n <= 32;
 }
 
-int report_text_normalize(const char *s, size_t len, bool allow_newline, const char *field,
+/* Characters that reorder how text is displayed (Trojan Source, CVE-2021-42574): a reader
+ * of the report would see something else than what was sent. */
+static bool s_bidi_control(utf8proc_int32_t cp)
+{
+    return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Characters that print as nothing (format characters such as U+200B ZERO WIDTH SPACE or
+ * U+FEFF) and line or paragraph separators: in a key they make two keys that look alike. */
+static bool s_invisible(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_ZL || c == UTF8PROC_CATEGORY_ZP;
+}
+
+int report_text_normalize(const char *s, size_t len, report_field_kind_t kind, const char *field,
                           char **out, report_refusal_t *why)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     utf8proc_ssize_t left = (utf8proc_ssize_t)len;
     size_t offset = 0;
+    bool key = kind == REPORT_FIELD_KEY;
     while (left > 0) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p + offset, left, &cp);
         if (n < 0 || cp < 0)
             return s_refuse(why, "invalid_utf8", "%s: invalid UTF-8 at byte %zu", field, offset);
-        if ((cp < 0x20 && !(allow_newline && cp == '\n')) || (cp >= 0x7f && cp <= 0x9f))
+        if ((cp < 0x20 && !(!key && cp == '\n')) || (cp >= 0x7f && cp <= 0x9f))
             return s_refuse(why, "control_char", "%s: control character U+%04X at byte %zu", field,
+                            (unsigned)cp, offset);
+        if (s_bidi_control(cp) || (key && s_invisible(cp)))
+            return s_refuse(why, "forbidden_char", "%s: %s character U+%04X at byte %zu", field,
+                            s_bidi_control(cp) ? "bidirectional control" : "invisible",
                             (unsigned)cp, offset);
         offset += (size_t)n;
         left -= n;
@@ -78,11 +99,11 @@ int report_text_normalize(const char *s, size_t len, bool allow_newline, const c
 }
 
 /* Replaces *slot with its NFC form after the checks of report_text_normalize. */
-static int s_normalize_field(char **slot, bool allow_newline, size_t max_bytes, const char *field,
-                             report_refusal_t *why)
+static int s_normalize_field(char **slot, report_field_kind_t kind, size_t max_bytes,
+                             const char *field, report_refusal_t *why)
 {
     char *nfc = NULL;
-    if (report_text_normalize(*slot, strlen(*slot), allow_newline, field, &nfc, why) != 0)
+    if (report_text_normalize(*slot, strlen(*slot), kind, field, &nfc, why) != 0)
         return -1;
     if (strlen(nfc) > max_bytes) {
         size_t n = strlen(nfc);
@@ -111,6 +132,8 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
     uuid_t id;
     if (strlen(u->update_id) != 36 || uuid_parse(u->update_id, id) != 0)
         return s_refuse(why, "bad_uuid", "update_id is not a UUID");
+    if (uuid_is_null(id))
+        return s_refuse(why, "bad_uuid", "update_id is the nil UUID, which names no update");
     char canon[37];
     uuid_unparse_lower(id, canon);
     memcpy(u->update_id, canon, 37);
@@ -140,13 +163,14 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
     /* Text */
     if (!*u->item_key)
         return s_refuse(why, "missing_field", "item_key is required");
-    if (s_normalize_field(&u->item_key, false, limits->max_key_bytes, "item_key", why) ||
-        s_normalize_field(&u->text, true, limits->max_text_bytes, "text", why))
+    if (s_normalize_field(&u->item_key, REPORT_FIELD_KEY, limits->max_key_bytes, "item_key", why) ||
+        s_normalize_field(&u->text, REPORT_FIELD_TEXT, limits->max_text_bytes, "text", why))
         return -1;
     for (size_t i = 0; i < u->sub_item_count; i++) {
         char field[32];
         snprintf(field, sizeof field, "sub_items[%zu]", i);
-        if (s_normalize_field(&u->sub_items[i], true, limits->max_text_bytes, field, why))
+        if (s_normalize_field(&u->sub_items[i], REPORT_FIELD_TEXT, limits->max_text_bytes, field,
+                              why))
             return -1;
         if (!*u->sub_items[i])
             return s_refuse(why, "missing_field", "%s is empty", field);
@@ -171,9 +195,10 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
 }
 
 /* protobuf-c copies a string up to its first NUL, so a NUL inside a string field would be
- * silently cut off. Walk the wire format and refuse any string of Update (or of its
- * IndicatorValue messages) that holds a NUL byte. Returns 1 if one does, 0 if none, -1 if the
- * wire format is broken (the decoder will refuse it too). */
+ * silently cut off. Walk the wire format and refuse any string field of Update (or of its
+ * IndicatorValue messages) that holds a NUL byte. Only our own string fields are looked at:
+ * fields this version does not know may be added by a later one and hold any bytes (the
+ * wire contract only ever adds fields). */
 static int s_read_varint(const uint8_t *p, size_t size, size_t *pos, uint64_t *out)
 {
     uint64_t v = 0;
@@ -190,7 +215,19 @@ static int s_read_varint(const uint8_t *p, size_t size, size_t *pos, uint64_t *o
     return -1;
 }
 
-static int s_strings_hold_nul(const uint8_t *p, size_t size, uint64_t nested_field, int depth)
+/* Field numbers of the string fields of Update and of IndicatorValue (update.proto). */
+static bool s_string_field(uint64_t field, int depth)
+{
+    if (depth > 0)
+        return field == 1; /* IndicatorValue.code */
+    return field == 1 || field == 2 || field == 6 || field == 7 || field == 11 || field == 12;
+}
+
+#define S_INDICATORS_FIELD 13 /* Update.indicators */
+
+/* 1 if a string field holds a NUL byte, 0 if none, -1 if the wire format is broken (the
+ * decoder refuses it too). */
+static int s_strings_hold_nul(const uint8_t *p, size_t size, int depth)
 {
     size_t pos = 0;
     while (pos < size) {
@@ -211,11 +248,11 @@ static int s_strings_hold_nul(const uint8_t *p, size_t size, uint64_t nested_fie
         case 2:
             if (s_read_varint(p, size, &pos, &len) || len > size - pos)
                 return -1;
-            if ((key >> 3) == nested_field && depth == 0) {
-                int rc = s_strings_hold_nul(p + pos, (size_t)len, 0, 1);
+            if (depth == 0 && (key >> 3) == S_INDICATORS_FIELD) {
+                int rc = s_strings_hold_nul(p + pos, (size_t)len, 1);
                 if (rc)
                     return rc;
-            } else if (memchr(p + pos, 0, (size_t)len)) {
+            } else if (s_string_field(key >> 3, depth) && memchr(p + pos, 0, (size_t)len)) {
                 return 1;
             }
             pos += (size_t)len;
@@ -238,14 +275,26 @@ static bool s_printable_ascii(const char *s, size_t max)
     return true;
 }
 
-int report_update_accept(const report_limits_t *limits, const uint8_t *data, size_t size,
-                         report_update_t **out, report_refusal_t *why, char *why_id, char *why_unit)
+/* The id as it will be answered: canonical (lower case) if it is a UUID, else as sent if it
+ * is plain ASCII (it goes into logs and the dead-letter table), else empty. */
+static void s_reply_id(const char *sent, char *out)
+{
+    uuid_t id;
+    if (strlen(sent) == 36 && uuid_parse(sent, id) == 0)
+        uuid_unparse_lower(id, out);
+    else
+        snprintf(out, 64, "%s", s_printable_ascii(sent, 40) ? sent : "");
+}
+
+int report_update_accept(const report_limits_t *limits, const char *expected_unit,
+                         const uint8_t *data, size_t size, report_update_t **out,
+                         report_refusal_t *why, char *why_id, char *why_unit)
 {
     *out = NULL;
     if (why_id)
         why_id[0] = '\0';
     if (why_unit)
-        why_unit[0] = '\0';
+        snprintf(why_unit, 64, "%s", expected_unit ? expected_unit : "");
     if (size > limits->max_message_bytes) {
         s_refuse(why, "too_large", "update of %zu bytes, limit %zu", size,
                  limits->max_message_bytes);
@@ -256,15 +305,19 @@ int report_update_accept(const report_limits_t *limits, const uint8_t *data, siz
         s_refuse(why, "malformed", "not a sokhcn.report.v1.Update message");
         return -1;
     }
-    /* Keep what identifies the sender for the refusal, only if it is plain ASCII: it goes
-     * into logs and the dead-letter table. */
-    if (why_id && s_printable_ascii(u->update_id, 40))
-        snprintf(why_id, 64, "%s", u->update_id);
-    if (why_unit)
+    if (why_id)
+        s_reply_id(u->update_id, why_id);
+    if (why_unit && !expected_unit)
         snprintf(why_unit, 64, "%.32s", report_code_valid(u->unit_code) ? u->unit_code : "");
+    /* Identity first: an update for another unit is refused as that, whatever else is wrong
+     * with it, so that one unit cannot make another look faulty. */
     int rc;
-    if (s_strings_hold_nul(data, size, 13, 0) != 0)
-        rc = s_refuse(why, "control_char", "a text field holds a NUL byte");
+    if (expected_unit && strcmp(u->unit_code, expected_unit) != 0)
+        rc = s_refuse(why, "unit_mismatch", "this key belongs to %s, not to %.32s", expected_unit,
+                      report_code_valid(u->unit_code) ? u->unit_code : "another unit");
+    else if ((rc = s_strings_hold_nul(data, size, 0)) != 0)
+        rc = rc > 0 ? s_refuse(why, "control_char", "a text field holds a NUL byte")
+                    : s_refuse(why, "malformed", "not a sokhcn.report.v1.Update message");
     else
         rc = report_update_validate(limits, u, why);
     if (rc != 0) {

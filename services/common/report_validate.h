@@ -37,23 +37,34 @@ typedef struct {
     char message[256];
 } report_refusal_t;
 
-/* Decodes and validates raw bytes from a socket. On success returns 0 and a new,
- * NFC-normalised update in *out (caller owns). On refusal returns -1, fills *why and, as far
- * as they could be read, copies the update id and unit code into *why_id / *why_unit (each
- * 64 bytes; may be NULL). Never crashes on any input. */
-int report_update_accept(const report_limits_t *limits, const uint8_t *data, size_t size,
-                         report_update_t **out, report_refusal_t *why, char *why_id,
-                         char *why_unit);
+/* Decodes and validates raw bytes from a socket. expected_unit, if not NULL, is the unit
+ * the sender's key is enrolled as: an update naming another unit is refused unit_mismatch
+ * before any other check. On success returns 0 and a new, NFC-normalised update in *out
+ * (caller owns). On refusal returns -1, fills *why and copies into *why_id the update id as
+ * it is answered (canonical lower case if it is a UUID, as sent if it is printable ASCII,
+ * else empty) and into *why_unit the unit the refusal is blamed on (expected_unit, or
+ * without one the unit code as far as it could be read); each 64 bytes, may be NULL. Never
+ * crashes on any input. */
+int report_update_accept(const report_limits_t *limits, const char *expected_unit,
+                         const uint8_t *data, size_t size, report_update_t **out,
+                         report_refusal_t *why, char *why_id, char *why_unit);
 
 /* Validates a decoded update in place (normalising its text to NFC and its id to lower
  * case). 0, or -1 with *why filled. */
 int report_update_validate(const report_limits_t *limits, report_update_t *update,
                            report_refusal_t *why);
 
-/* Checks that s (len bytes) is UTF-8 without control characters (newline allowed when
- * allow_newline) and returns its NFC form as a new string in *out. 0, or -1 with *why
- * filled (reason invalid_utf8 or control_char); field names the field in the message. */
-int report_text_normalize(const char *s, size_t len, bool allow_newline, const char *field,
+/* What a text field is: a key (one line, compared by the reader's eye, so nothing that
+ * prints as nothing) or prose (newlines allowed). */
+typedef enum { REPORT_FIELD_KEY, REPORT_FIELD_TEXT } report_field_kind_t;
+
+/* Checks that s (len bytes) is UTF-8 without control characters (newline allowed in prose),
+ * without bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9) and, in a key,
+ * without invisible characters (format characters such as U+200B or U+FEFF, line and
+ * paragraph separators), and returns its NFC form as a new string in *out. 0, or -1 with
+ * *why filled (reason invalid_utf8, control_char or forbidden_char); field names the field
+ * in the message. */
+int report_text_normalize(const char *s, size_t len, report_field_kind_t kind, const char *field,
                           char **out, report_refusal_t *why);
 
 /* True if s is a catalogue code: 1..32 of [A-Z0-9_]. */

@@ -18,11 +18,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     report_update_t *u = NULL;
     report_refusal_t why;
     char id[64], unit[64];
-    if (report_update_accept(&limits, data, size, &u, &why, id, unit) == 0) {
+    if (report_update_accept(&limits, NULL, data, size, &u, &why, id, unit) == 0) {
         size_t n;
         uint8_t *buf = report_update_encode(u, &n);
         report_update_t *again = NULL;
-        if (report_update_accept(&limits, buf, n, &again, &why, id, unit) != 0)
+        if (report_update_accept(&limits, NULL, buf, n, &again, &why, id, unit) != 0)
             abort(); /* accepted once, refused after normalisation: a validation bug */
         if (strcmp(again->text, u->text) != 0 || strcmp(again->update_id, u->update_id) != 0)
             abort(); /* NFC and the id's canonical form must be stable */
