@@ -32,5 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* every refusal has a reason */
     }
     report_update_destroy(&u);
+    /* As the collector calls it for an enrolled key: what it accepts is that unit's, and a
+     * refusal is blamed on that unit. */
+    if (report_update_accept(&limits, "THANH_TRA", data, size, &u, &why, id, unit) == 0) {
+        if (strcmp(u->unit_code, "THANH_TRA") != 0)
+            abort();
+    } else if (strcmp(unit, "THANH_TRA") != 0) {
+        abort();
+    }
+    report_update_destroy(&u);
     return 0;
 }
