@@ -31,6 +31,22 @@ static report_collector_stats_t *s_stats(void)
     return &st;
 }
 
+/* Waits until the collector's published stats count n answers: they are copied for readers
+ * after the loop iteration that sent the replies, a moment after the client has them. */
+static uint64_t s_answered(void)
+{
+    const report_collector_stats_t *st = s_stats();
+    return st->stored + st->duplicates + st->rejected + st->busy;
+}
+
+static void s_wait_answered(uint64_t n)
+{
+    int64_t end = report_clock_ms() + 5000;
+    while (s_answered() < n && report_clock_ms() < end)
+        usleep(10 * 1000);
+    cr_assert_eq(s_answered(), n);
+}
+
 static const report_unit_counters_t *s_unit_counters(const char *unit)
 {
     report_collector_stats_t *st = s_stats();
@@ -71,6 +87,7 @@ Test(hardening, unit_labels_stay_bounded_past_the_limit)
         report_update_destroy(&u);
     }
     test_peer_close(&peer);
+    s_wait_answered((uint64_t)sent);
     report_collector_stats_t *st = s_stats();
     cr_assert_eq(st->unit_count, REPORT_MAX_UNIT_LABELS);
     cr_assert_str_eq(st->units[REPORT_MAX_UNIT_LABELS - 2].unit, "MADE_UP_062");
@@ -102,6 +119,7 @@ Test(hardening, refusals_are_blamed_on_the_key_not_the_claimed_unit)
     test_peer_close(&peer);
     report_update_destroy(&u);
 
+    s_wait_answered(2);
     const report_unit_counters_t *qlkh = s_unit_counters("QLKH");
     cr_assert_not_null(qlkh);
     cr_assert_eq(qlkh->refused[REPORT_REASON_unit_mismatch], 1);
@@ -240,6 +258,9 @@ Test(hardening, store_answers_are_matched_to_store_update_and_process)
     cr_assert_eq(test_peer_recv(&client, &r, 5000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED);
     cr_assert_str_eq(r.update_id, u->update_id);
+    end = report_clock_ms() + 5000; /* the stats are copied after the reply is sent */
+    while (s_stats()->inflight != 0 && report_clock_ms() < end)
+        usleep(10 * 1000);
     cr_assert_eq(s_stats()->inflight, 0);
 
     report_update_destroy(&handed);
