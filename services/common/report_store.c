@@ -5,7 +5,14 @@
  * the flush cost shared. Why answers only after COMMIT: an acknowledgement means "durable";
  * anything held in memory when the process dies was never acknowledged, and the client (or
  * the collector) sends it again under the same update id, which the unique key turns into
- * DUPLICATE instead of a second row. */
+ * DUPLICATE instead of a second row.
+ *
+ * Why statements wait in a poll that sends heartbeats: a store whose session waits on a lock
+ * (another store frozen inside its transaction, say) must not fall silent, or the collector
+ * declares it dead and every store that waits on the same lock with it. Lock waits and
+ * statements are also bounded (lock_timeout, statement_timeout,
+ * idle_in_transaction_session_timeout), and running into a bound rolls the batch back to be
+ * tried again: a transient database error never refuses an update. */
 #define _GNU_SOURCE
 #include "report_store.h"
 #include "report_codec.h"
@@ -39,6 +46,9 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->dead_letter_max = 10000;
     cfg->dead_letter_queue = 1000;
     cfg->catalog_refresh_ms = 10000;
+    cfg->lock_timeout_ms = 2000;
+    cfg->statement_timeout_ms = 4000;
+    cfg->idle_in_transaction_timeout_ms = 5000;
     cfg->migrate = true;
     cfg->key = "keys/store.key";
     cfg->collector_key = "keys/server.pub";
@@ -281,6 +291,11 @@ static const char *S_DEAD_SQL =
 /* A SECURITY DEFINER function (005_roles.sql): the ingest role may not DELETE. */
 static const char *S_DEAD_PRUNE_SQL = "SELECT prune_dead_letters($1::bigint)";
 
+/* Session bounds, as parameters: no SQL is assembled from settings either. */
+static const char *S_SESSION_SQL = "SELECT set_config('lock_timeout', $1, false),"
+                                   " set_config('statement_timeout', $2, false),"
+                                   " set_config('idle_in_transaction_session_timeout', $3, false)";
+
 typedef struct {
     s_run_t *run;
     size_t *members; /* work indices in this statement */
@@ -437,6 +452,14 @@ static void s_heartbeat(s_run_t *run)
     run->next_heartbeat = report_clock_ms() + run->cfg->heartbeat_ms;
 }
 
+/* Called by the database wrapper while a statement runs, on this thread. */
+static void s_db_waiting(void *arg)
+{
+    s_run_t *run = arg;
+    if (report_clock_ms() >= run->next_heartbeat)
+        s_heartbeat(run);
+}
+
 static void s_answer_all(s_run_t *run)
 {
     for (size_t i = 0; i < run->work_count; i++) {
@@ -476,6 +499,17 @@ static void s_schedule_reconnect(s_run_t *run)
     run->next_connect = report_clock_ms() + run->backoff_ms;
 }
 
+/* A transient failure (lock or statement timeout, serialization, deadlock): the batch was
+ * rolled back; keep it and try again after a jittered back-off. */
+static void s_retry_later(s_run_t *run, size_t count)
+{
+    run->stats.retries++;
+    s_schedule_reconnect(run);
+    log_warn("batch rolled back, will retry", "sqlstate=%s error=%s updates=%zu retry_ms=%lld",
+             report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count,
+             (long long)run->backoff_ms);
+}
+
 static void s_connection_lost(s_run_t *run)
 {
     if (run->stats.db_up)
@@ -493,6 +527,18 @@ static bool s_setting_off(report_db_t *db, const char *name)
     bool off = v && strcmp(v, "off") == 0;
     free(v);
     return off;
+}
+
+/* Bounds, for this session, how long a lock may be waited for, a statement run and a
+ * transaction left idle (after the migrations, which may take longer). */
+static int s_session_bounds(s_run_t *run)
+{
+    char lock[24], statement[24], idle[24];
+    snprintf(lock, sizeof lock, "%lld", (long long)run->cfg->lock_timeout_ms);
+    snprintf(statement, sizeof statement, "%lld", (long long)run->cfg->statement_timeout_ms);
+    snprintf(idle, sizeof idle, "%lld", (long long)run->cfg->idle_in_transaction_timeout_ms);
+    const char *params[] = {lock, statement, idle};
+    return report_db_query(run->db, S_SESSION_SQL, 3, params, NULL, NULL);
 }
 
 /* Connects if needed and it is time to try. 0 if connected. */
@@ -525,6 +571,10 @@ static int s_db_ensure(s_run_t *run)
                  "allow_unsafe_durability=true");
     }
     if (run->cfg->migrate && report_db_migrate(run->db) != 0) {
+        s_connection_lost(run);
+        return -1;
+    }
+    if (s_session_bounds(run) != 0) {
         s_connection_lost(run);
         return -1;
     }
@@ -615,7 +665,8 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
 }
 
 /* Commits one chunk (at most batch_max updates) in one transaction. 0, or -1 when the
- * connection was lost (nothing of the chunk is answered then: it is retried). */
+ * connection was lost or the failure was transient (what is not decided yet is kept and
+ * tried again after a back-off; nothing is refused for it). */
 static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
 {
     int64_t t0 = report_clock_ms();
@@ -628,11 +679,16 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         report_histogram_observe(&run->stats.batch_size, (double)count);
         report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
         run->stats.last_commit_ms = report_wall_ms();
+        run->backoff_ms = run->cfg->reconnect_min_ms;
         log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
         return 0;
     }
     if (report_db_connection_lost(run->db)) {
         s_connection_lost(run);
+        return -1;
+    }
+    if (report_db_retryable(run->db)) {
+        s_retry_later(run, count);
         return -1;
     }
     /* A row the database refused (a catalogue change since we loaded it, say): find it by
@@ -649,6 +705,10 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
             s_mark_committed(run, &members[i], 1);
         } else if (report_db_connection_lost(run->db)) {
             s_connection_lost(run);
+            return -1;
+        } else if (report_db_retryable(run->db)) {
+            /* The ones committed so far are answered with the rest, after the retry. */
+            s_retry_later(run, count - i);
             return -1;
         } else {
             report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
@@ -673,6 +733,8 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
 static void s_flush(s_run_t *run)
 {
     if (run->work_count == 0 && run->dead_count == 0)
+        return;
+    if (report_clock_ms() < run->next_connect) /* backing off after a failure */
         return;
     if (s_db_ensure(run) != 0)
         return;
@@ -792,6 +854,9 @@ static int s_run(s_run_t *run)
     }
     run->zctx = zmq_ctx_new();
     run->db = report_db_new(cfg->db);
+    /* Heartbeats go on while a statement waits (a lock held by a frozen peer, say). */
+    int64_t wait_ms = cfg->heartbeat_ms / 2 < 100 ? cfg->heartbeat_ms / 2 : 100;
+    report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_waiting, run);
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;
@@ -860,7 +925,7 @@ static int s_run(s_run_t *run)
         int64_t timeout = run->next_heartbeat - now;
         if (run->work_count || run->dead_count) {
             int64_t due = run->oldest_ms + cfg->batch_wait_ms - now;
-            if (!report_db_connected(run->db))
+            if (now < run->next_connect) /* reconnecting or backing off */
                 due = run->next_connect - now;
             if (due < timeout)
                 timeout = due;
