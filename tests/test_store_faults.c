@@ -1,5 +1,6 @@
-/* The store under faults: a database that makes the store wait on locks. Real collector
- * and store threads, real ZeroMQ sockets, a real PostgreSQL database per test. */
+/* The store under faults: update ids that clash (same id, other content; the same id from
+ * two units) and a database that makes the store wait on locks. Real collector and store
+ * threads, real ZeroMQ sockets, a real PostgreSQL database per test. */
 #define _GNU_SOURCE
 #include "report_codec.h"
 #include "report_util.h"
@@ -20,7 +21,19 @@ static void teardown(void)
     test_stack_stop(&stack);
 }
 
+TestSuite(store_ids, .fini = teardown, .timeout = 120);
 TestSuite(store_locks, .fini = teardown, .timeout = 120);
+
+static report_reply_t push_one(report_update_t *u)
+{
+    test_peer_t peer;
+    test_peer_open_as(&peer, report_collector_endpoint(stack.collector), u->unit_code);
+    test_peer_send_update(&peer, u);
+    report_reply_t reply;
+    cr_assert_eq(test_peer_recv(&peer, &reply, 15000), 0, "no reply");
+    test_peer_close(&peer);
+    return reply;
+}
 
 static void assert_value(const char *sql, const char *expected)
 {
@@ -28,6 +41,140 @@ static void assert_value(const char *sql, const char *expected)
     cr_assert(v, "no value for %s", sql);
     cr_assert_str_eq(v, expected, "%s", sql);
     free(v);
+}
+
+static void set_text(report_update_t *u, const char *text)
+{
+    free(u->text);
+    u->text = report_strdup(text);
+}
+
+/* --- defect 4: an update id names one update of one unit --- */
+
+Test(store_ids, the_same_update_again_is_duplicate_alone_and_in_one_batch)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("same-again");
+    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    report_reply_t r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "%s %s", r.reason, r.message);
+
+    /* three copies of a new update in one burst: one row, the others DUPLICATE */
+    report_update_t *v = test_update_new("same-burst");
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    for (int i = 0; i < 3; i++)
+        test_peer_send_update(&peer, v);
+    int stored = 0, dup = 0;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0);
+        stored += r.outcome == REPORT_OUTCOME_STORED;
+        dup += r.outcome == REPORT_OUTCOME_DUPLICATE;
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, 1);
+    cr_assert_eq(dup, 2);
+    assert_value("SELECT count(*) FROM updates", "2");
+    assert_value("SELECT count(*) FROM indicator_values", "2");
+    report_update_destroy(&u);
+    report_update_destroy(&v);
+}
+
+Test(store_ids, the_same_id_with_other_text_is_an_id_conflict_and_the_row_stays)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("conflict");
+    set_text(u, "bản gốc {THANHTRA_CUOC} cuộc");
+    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    report_update_t *changed = test_update_new("conflict");
+    free(changed->update_id);
+    changed->update_id = report_strdup(u->update_id);
+    set_text(changed, "bản sửa {THANHTRA_CUOC} cuộc");
+    report_reply_t r = push_one(changed);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED, "outcome %d %s", r.outcome, r.message);
+    cr_assert_str_eq(r.reason, "id_conflict");
+    cr_assert_str_eq(r.update_id, u->update_id);
+    char *q = report_sprintf("SELECT text FROM updates WHERE update_id = '%s'", u->update_id);
+    assert_value(q, "bản gốc {THANHTRA_CUOC} cuộc");
+    free(q);
+    assert_value("SELECT count(*) FROM updates", "1");
+    /* refused like any other refusal: counted by the collector, kept as a dead letter */
+    cr_assert(
+        test_db_wait_value(&stack.db, "SELECT reason FROM dead_letters", "id_conflict", 5000));
+    report_collector_stats_t st;
+    for (int64_t end = report_clock_ms() + 3000;; usleep(10 * 1000)) {
+        report_collector_stats(stack.collector, &st);
+        if (st.refused[REPORT_REASON_id_conflict] > 0 || report_clock_ms() > end)
+            break;
+    }
+    cr_assert_eq(st.refused[REPORT_REASON_id_conflict], 1);
+
+    /* the original sent again after the conflict is still a plain DUPLICATE */
+    r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "outcome %d %s", r.outcome, r.message);
+    assert_value("SELECT count(*) FROM updates", "1");
+    report_update_destroy(&u);
+    report_update_destroy(&changed);
+}
+
+Test(store_ids, a_changed_resend_in_the_same_batch_is_an_id_conflict)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("conflict-burst");
+    report_update_t *changed = test_update_new("conflict-burst");
+    free(changed->update_id);
+    changed->update_id = report_strdup(u->update_id);
+    changed->indicators[0].value = 2;
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    test_peer_send_update(&peer, u);
+    test_peer_send_update(&peer, changed);
+    test_peer_send_update(&peer, u);
+    int stored = 0, dup = 0, conflict = 0;
+    for (int i = 0; i < 3; i++) {
+        report_reply_t r;
+        cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0);
+        stored += r.outcome == REPORT_OUTCOME_STORED;
+        dup += r.outcome == REPORT_OUTCOME_DUPLICATE;
+        conflict += r.outcome == REPORT_OUTCOME_REJECTED && !strcmp(r.reason, "id_conflict");
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, 1);
+    cr_assert_eq(dup, 1);
+    cr_assert_eq(conflict, 1);
+    assert_value("SELECT count(*) FROM updates", "1");
+    assert_value("SELECT value::int FROM indicator_values", "1");
+    report_update_destroy(&u);
+    report_update_destroy(&changed);
+}
+
+Test(store_ids, one_unit_cannot_take_the_update_id_of_another)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *a = test_update_new("taken-first");
+    cr_assert_eq(push_one(a).outcome, REPORT_OUTCOME_STORED);
+    /* QLKH's own update, which happens to carry the same id */
+    report_update_t *b = test_update_new("qlkh-own");
+    free(b->update_id);
+    b->update_id = report_strdup(a->update_id);
+    free(b->unit_code);
+    b->unit_code = report_strdup("QLKH");
+    set_text(b, "Phòng Quản lý Khoa học: báo cáo riêng");
+    report_reply_t r = push_one(b);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                 r.message);
+    char *q = report_sprintf("SELECT string_agg(unit_code || ':' || item_key, ',' ORDER BY "
+                             "unit_code) FROM updates WHERE update_id = '%s'",
+                             a->update_id);
+    assert_value(q, "QLKH:qlkh-own,THANH_TRA:taken-first");
+    free(q);
+    /* each unit's indicator values hang off its own row */
+    assert_value("SELECT count(DISTINCT update_seq) FROM indicator_values", "2");
+    /* and each one's resend is its own DUPLICATE */
+    cr_assert_eq(push_one(b).outcome, REPORT_OUTCOME_DUPLICATE);
+    cr_assert_eq(push_one(a).outcome, REPORT_OUTCOME_DUPLICATE);
+    report_update_destroy(&a);
+    report_update_destroy(&b);
 }
 
 /* --- defect 11: a session that holds locks must not stop the pipeline --- */

@@ -1,6 +1,6 @@
 /* The store service as a library object: takes validated updates from one or more
- * collectors, commits them to PostgreSQL in batches (one transaction per batch, the update
- * id as idempotency key) and answers each update only after its batch committed. */
+ * collectors, commits them to PostgreSQL in batches (one transaction per batch, the unit and
+ * update id as idempotency key) and answers each update only after its batch committed. */
 #ifndef REPORT_STORE_H
 #define REPORT_STORE_H
 
