@@ -3,6 +3,8 @@
 #include "report_log.h"
 #include "report_util.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,9 @@ struct report_db_t {
     PGconn *conn;
     char sqlstate[6];
     char error[512];
+    report_db_wait_fn *wait_fn;
+    void *wait_arg;
+    int wait_ms;
 };
 
 report_db_t *report_db_new(const char *conninfo)
@@ -111,26 +116,88 @@ static int s_check(report_db_t *self, PGresult *res, report_db_row_fn *fn, void 
     return rc;
 }
 
+void report_db_set_wait(report_db_t *self, int interval_ms, report_db_wait_fn *fn, void *arg)
+{
+    self->wait_fn = fn;
+    self->wait_arg = arg;
+    self->wait_ms = interval_ms > 0 ? interval_ms : 100;
+}
+
+/* Waits for the results of the statement just sent, calling the wait hook between polls of
+ * the socket, and returns what PQexec would: the first failed result, else the last one
+ * (NULL if the connection broke before any result). */
+static PGresult *s_wait_results(report_db_t *self)
+{
+    PGresult *keep = NULL;
+    for (;;) {
+        while (PQisBusy(self->conn)) {
+            struct pollfd pfd = {.fd = PQsocket(self->conn), .events = POLLIN};
+            if (pfd.fd < 0)
+                break;
+            int n = poll(&pfd, 1, self->wait_ms);
+            if (n < 0 && errno != EINTR)
+                break;
+            /* A broken connection: PQgetResult below reports it. */
+            if (n > 0 && !PQconsumeInput(self->conn))
+                break;
+            self->wait_fn(self->wait_arg);
+        }
+        PGresult *res = PQgetResult(self->conn);
+        if (!res)
+            break;
+        ExecStatusType st = keep ? PQresultStatus(keep) : PGRES_COMMAND_OK;
+        if (keep && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            PQclear(res);
+        } else {
+            PQclear(keep);
+            keep = res;
+        }
+        if (PQstatus(self->conn) == CONNECTION_BAD)
+            break;
+    }
+    return keep;
+}
+
+static bool s_not_connected(report_db_t *self)
+{
+    if (self->conn)
+        return false;
+    snprintf(self->sqlstate, sizeof self->sqlstate, "08003");
+    snprintf(self->error, sizeof self->error, "not connected");
+    return true;
+}
+
+/* PQsend* failed: the connection is gone or the statement could not be sent. */
+static int s_send_failed(report_db_t *self)
+{
+    s_keep_error(self, NULL);
+    snprintf(self->sqlstate, sizeof self->sqlstate, "%s",
+             PQstatus(self->conn) == CONNECTION_BAD ? "08006" : "XX000");
+    return -1;
+}
+
 int report_db_query(report_db_t *self, const char *sql, int nparams, const char *const *params,
                     report_db_row_fn *fn, void *arg)
 {
-    if (!self->conn) {
-        snprintf(self->sqlstate, sizeof self->sqlstate, "08003");
-        snprintf(self->error, sizeof self->error, "not connected");
+    if (s_not_connected(self))
         return -1;
-    }
-    PGresult *res = PQexecParams(self->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    return s_check(self, res, fn, arg);
+    if (!self->wait_fn)
+        return s_check(self, PQexecParams(self->conn, sql, nparams, NULL, params, NULL, NULL, 0),
+                       fn, arg);
+    if (!PQsendQueryParams(self->conn, sql, nparams, NULL, params, NULL, NULL, 0))
+        return s_send_failed(self);
+    return s_check(self, s_wait_results(self), fn, arg);
 }
 
 int report_db_exec(report_db_t *self, const char *sql)
 {
-    if (!self->conn) {
-        snprintf(self->sqlstate, sizeof self->sqlstate, "08003");
-        snprintf(self->error, sizeof self->error, "not connected");
+    if (s_not_connected(self))
         return -1;
-    }
-    return s_check(self, PQexec(self->conn, sql), NULL, NULL);
+    if (!self->wait_fn)
+        return s_check(self, PQexec(self->conn, sql), NULL, NULL);
+    if (!PQsendQuery(self->conn, sql))
+        return s_send_failed(self);
+    return s_check(self, s_wait_results(self), NULL, NULL);
 }
 
 const char *report_db_sqlstate(const report_db_t *self)
@@ -148,6 +215,17 @@ bool report_db_connection_lost(const report_db_t *self)
     if (strncmp(self->sqlstate, "08", 2) == 0 || strncmp(self->sqlstate, "57P", 3) == 0)
         return true;
     return !self->conn || PQstatus(self->conn) != CONNECTION_OK;
+}
+
+bool report_db_retryable(const report_db_t *self)
+{
+    static const char *const transient[] = {"55P03", "57014", "25P03", "40001", "40P01"};
+    if (report_db_connection_lost(self))
+        return true;
+    for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++)
+        if (strcmp(self->sqlstate, transient[i]) == 0)
+            return true;
+    return false;
 }
 
 char *report_db_scrub(const char *conninfo)

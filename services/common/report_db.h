@@ -12,6 +12,10 @@ typedef struct report_db_t report_db_t;
 /* Called once per result row; return 0 to go on, -1 to stop with an error. */
 typedef int(report_db_row_fn)(void *arg, const PGresult *result, int row);
 
+/* Called, on the caller's thread, while a statement runs (see report_db_set_wait). It must
+ * not use the handle. */
+typedef void(report_db_wait_fn)(void *arg);
+
 /* Creates a handle for conninfo; does not connect. NULL on failure. */
 report_db_t *report_db_new(const char *conninfo);
 /* Closes the connection and frees the handle; accepts NULL; sets *self_p to NULL. */
@@ -32,12 +36,23 @@ int report_db_query(report_db_t *self, const char *sql, int nparams, const char 
  * BEGIN/COMMIT). 0 or -1. */
 int report_db_exec(report_db_t *self, const char *sql);
 
+/* Makes every statement wait for its result in a poll on the connection's socket that calls
+ * fn(arg) at least every interval_ms, instead of blocking in libpq: a service whose thread
+ * also owns ZeroMQ sockets keeps its heartbeats going while a statement waits on a lock.
+ * fn NULL turns it off. */
+void report_db_set_wait(report_db_t *self, int interval_ms, report_db_wait_fn *fn, void *arg);
+
 /* SQLSTATE of the last failure ("" if none), and its message. */
 const char *report_db_sqlstate(const report_db_t *self);
 const char *report_db_error(const report_db_t *self);
 /* True if the last failure means the connection is gone (class 08, or the connection is bad):
  * the caller should reconnect and retry. */
 bool report_db_connection_lost(const report_db_t *self);
+/* True if the last failure is transient, so that the same statements may succeed when tried
+ * again: the connection lost, lock_timeout (55P03), statement_timeout or a cancel (57014),
+ * idle_in_transaction_session_timeout (25P03), serialization failure (40001), deadlock
+ * (40P01). Such a failure says nothing about the data and must never refuse it. */
+bool report_db_retryable(const report_db_t *self);
 
 /* The conninfo with any password replaced by "***", for logs. Caller frees. */
 char *report_db_scrub(const char *conninfo);

@@ -4,13 +4,23 @@
  * at a few thousand per second; one transaction per batch of up to batch_max updates makes
  * the flush cost shared. Why answers only after COMMIT: an acknowledgement means "durable";
  * anything held in memory when the process dies was never acknowledged, and the client (or
- * the collector) sends it again under the same update id, which the unique key turns into
- * DUPLICATE instead of a second row. */
+ * the collector) sends it again under the same update id, which the unique key (unit, id)
+ * turns into DUPLICATE instead of a second row. A resend is a DUPLICATE only if it is the
+ * same update (same SHA-256 of the payload); the same id with other content is refused as
+ * id_conflict, so a correction sent under an old id is never silently dropped.
+ *
+ * Why statements wait in a poll that sends heartbeats: a store whose session waits on a lock
+ * (another store frozen inside its transaction, say) must not fall silent, or the collector
+ * declares it dead and every store that waits on the same lock with it. Lock waits and
+ * statements are also bounded (lock_timeout, statement_timeout,
+ * idle_in_transaction_session_timeout), and running into a bound rolls the batch back to be
+ * tried again: a transient database error never refuses an update. */
 #define _GNU_SOURCE
 #include "report_store.h"
 #include "report_codec.h"
 #include "report_db.h"
 #include "report_log.h"
+#include "report_sha256.h"
 #include "report_util.h"
 #include "report_validate.h"
 #include "report_zap.h"
@@ -39,6 +49,9 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->dead_letter_max = 10000;
     cfg->dead_letter_queue = 1000;
     cfg->catalog_refresh_ms = 10000;
+    cfg->lock_timeout_ms = 2000;
+    cfg->statement_timeout_ms = 4000;
+    cfg->idle_in_transaction_timeout_ms = 5000;
     cfg->migrate = true;
     cfg->key = "keys/store.key";
     cfg->collector_key = "keys/server.pub";
@@ -52,6 +65,7 @@ typedef struct {
     report_update_t *update;
     uint8_t *payload;
     size_t payload_size;
+    char sha256[65]; /* of the payload: what makes a resend the same update */
     report_reply_t reply;
     bool answered;
 } s_work_t;
@@ -95,6 +109,7 @@ typedef struct {
     report_store_stats_t *shared_stats;
     volatile int *stop;
     bool fatal;
+    bool undecided;                 /* a row neither inserted nor found: try the batch again */
     report_ratelimit_t refusal_log; /* a flood of bad updates cannot fill the disk */
 } s_run_t;
 
@@ -203,11 +218,19 @@ static void s_dead_push(s_run_t *run, const char *reason, const char *message, c
     d->size = size;
 }
 
+/* Drops the dead letters queued after the first keep (those of a transaction rolled back:
+ * its retry queues them again). */
+static void s_dead_truncate(s_run_t *run, size_t keep)
+{
+    for (size_t i = keep; i < run->dead_count; i++)
+        free(run->dead[i].payload);
+    if (keep < run->dead_count)
+        run->dead_count = keep;
+}
+
 static void s_dead_clear(s_run_t *run)
 {
-    for (size_t i = 0; i < run->dead_count; i++)
-        free(run->dead[i].payload);
-    run->dead_count = 0;
+    s_dead_truncate(run, 0);
 }
 
 /* --- PostgreSQL array literals for unnest() parameters --- */
@@ -251,28 +274,39 @@ static void s_array_close(report_buf_t *b)
 
 /* --- the batch --- */
 
-#define S_UPDATE_COLS 13
+#define S_UPDATE_COLS 14
 
+/* Rows that conflict on (unit_code, update_id) are left alone (DO NOTHING); the caller then
+ * reads their hashes (S_EXISTING_SQL) to tell a DUPLICATE from an id_conflict. */
 static const char *S_INSERT_SQL =
     "WITH batch AS ("
     "  SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[],"
     "                       $6::text[], $7::text[], $8::int[], $9::int[], $10::bool[],"
-    "                       $11::text[], $12::jsonb[], $13::bytea[])"
+    "                       $11::text[], $12::jsonb[], $13::bytea[], $14::text[])"
     "    AS b(update_id, unit_code, year, month, section, area_code, item_key, item_order,"
-    "         revision, withdrawn, text, sub_items, payload)"
+    "         revision, withdrawn, text, sub_items, payload, content_sha256)"
     "), ins AS ("
     "  INSERT INTO updates (update_id, unit_code, year, month, section, area_code, item_key,"
-    "                       item_order, revision, withdrawn, text, sub_items, payload, stored_by)"
-    "  SELECT b.*, $14 FROM batch b"
-    "  ON CONFLICT (update_id) DO NOTHING"
-    "  RETURNING seq, update_id"
+    "                       item_order, revision, withdrawn, text, sub_items, payload,"
+    "                       content_sha256, stored_by)"
+    "  SELECT b.*, $15 FROM batch b"
+    "  ON CONFLICT (unit_code, update_id) DO NOTHING"
+    "  RETURNING seq, unit_code, update_id"
     "), iv AS ("
     "  INSERT INTO indicator_values (update_seq, indicator_code, value)"
     "  SELECT ins.seq, v.code, v.value"
-    "    FROM unnest($15::uuid[], $16::text[], $17::numeric[]) AS v(update_id, code, value)"
-    "    JOIN ins USING (update_id)"
+    "    FROM unnest($16::uuid[], $17::text[], $18::text[], $19::numeric[])"
+    "      AS v(update_id, unit_code, code, value)"
+    "    JOIN ins USING (unit_code, update_id)"
     ")"
-    "SELECT update_id::text FROM ins";
+    "SELECT unit_code, update_id::text FROM ins";
+
+/* A new statement, so in the same transaction it sees rows committed by others while the
+ * insert waited on them, as well as the rows the insert just added. */
+static const char *S_EXISTING_SQL =
+    "SELECT u.unit_code, u.update_id::text, u.content_sha256"
+    "  FROM unnest($1::text[], $2::uuid[]) AS k(unit_code, update_id)"
+    "  JOIN updates u USING (unit_code, update_id)";
 
 static const char *S_DEAD_SQL =
     "INSERT INTO dead_letters (reason, message, unit_code, update_id, payload, payload_size)"
@@ -282,19 +316,30 @@ static const char *S_DEAD_SQL =
 /* A SECURITY DEFINER function (005_roles.sql): the ingest role may not DELETE. */
 static const char *S_DEAD_PRUNE_SQL = "SELECT prune_dead_letters($1::bigint)";
 
+/* Session bounds, as parameters: no SQL is assembled from settings either. */
+static const char *S_SESSION_SQL = "SELECT set_config('lock_timeout', $1, false),"
+                                   " set_config('statement_timeout', $2, false),"
+                                   " set_config('idle_in_transaction_session_timeout', $3, false)";
+
 typedef struct {
     s_run_t *run;
     size_t *members; /* work indices in this statement */
     size_t member_count;
 } s_batch_t;
 
+static bool s_same_key(const report_update_t *a, const char *unit, const char *id)
+{
+    return strcmp(a->unit_code, unit) == 0 && strcmp(a->update_id, id) == 0;
+}
+
 static int s_inserted_row(void *arg, const PGresult *res, int row)
 {
     s_batch_t *batch = arg;
-    const char *id = PQgetvalue(res, row, 0);
+    const char *unit = PQgetvalue(res, row, 0);
+    const char *id = PQgetvalue(res, row, 1);
     for (size_t i = 0; i < batch->member_count; i++) {
         s_work_t *w = &batch->run->work[batch->members[i]];
-        if (w->reply.outcome == REPORT_OUTCOME_NONE && strcmp(w->update->update_id, id) == 0) {
+        if (w->reply.outcome == REPORT_OUTCOME_NONE && s_same_key(w->update, unit, id)) {
             w->reply.outcome = REPORT_OUTCOME_STORED;
             return 0;
         }
@@ -302,25 +347,90 @@ static int s_inserted_row(void *arg, const PGresult *res, int row)
     return 0;
 }
 
-/* Runs the insert for the given work items inside the current transaction; marks the stored
- * ones STORED (the caller turns the rest into DUPLICATE after COMMIT). */
+/* A row of this unit with this id exists: every member not inserted that names it is the
+ * same update (DUPLICATE) or another one under a taken id (REJECTED id_conflict). */
+static int s_existing_row(void *arg, const PGresult *res, int row)
+{
+    s_batch_t *batch = arg;
+    s_run_t *run = batch->run;
+    const char *unit = PQgetvalue(res, row, 0);
+    const char *id = PQgetvalue(res, row, 1);
+    const char *sha = PQgetvalue(res, row, 2);
+    for (size_t i = 0; i < batch->member_count; i++) {
+        s_work_t *w = &run->work[batch->members[i]];
+        report_update_t *u = w->update;
+        if (w->reply.outcome != REPORT_OUTCOME_NONE || !s_same_key(u, unit, id))
+            continue;
+        if (strcmp(w->sha256, sha) == 0) {
+            w->reply.outcome = REPORT_OUTCOME_DUPLICATE;
+            continue;
+        }
+        report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, "id_conflict",
+                         "update id %s of unit %s was stored before with other content; send "
+                         "a correction under a new update id (a higher revision of the item)",
+                         u->update_id, u->unit_code);
+        uint64_t suppressed;
+        if (report_ratelimit_allow(&run->refusal_log, &suppressed))
+            log_info("update refused", "unit=%s update_id=%s reason=id_conflict suppressed=%llu",
+                     u->unit_code, u->update_id, (unsigned long long)suppressed);
+        s_dead_push(run, "id_conflict", w->reply.message, u->unit_code, u->update_id, w->payload,
+                    w->payload_size, w->payload_size);
+    }
+    return 0;
+}
+
+/* Decides the members the insert did not add, from the rows already stored under their
+ * unit and id. */
+static int s_resolve_existing(s_run_t *run, size_t *members, size_t count)
+{
+    report_buf_t units, ids;
+    s_array_open(&units);
+    s_array_open(&ids);
+    size_t open = 0;
+    for (size_t i = 0; i < count; i++) {
+        s_work_t *w = &run->work[members[i]];
+        if (w->reply.outcome != REPORT_OUTCOME_NONE)
+            continue;
+        s_array_add(&units, w->update->unit_code);
+        s_array_add(&ids, w->update->update_id);
+        open++;
+    }
+    s_array_close(&units);
+    s_array_close(&ids);
+    const char *params[] = {units.data, ids.data};
+    s_batch_t batch = {run, members, count};
+    int rc = open ? report_db_query(run->db, S_EXISTING_SQL, 2, params, s_existing_row, &batch) : 0;
+    report_buf_free(&units);
+    report_buf_free(&ids);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        if (run->work[members[i]].reply.outcome == REPORT_OUTCOME_NONE) {
+            /* Not inserted and not there: cannot happen without a DELETE; do not guess. */
+            run->undecided = true;
+            rc = -1;
+        }
+    return rc;
+}
+
+/* Runs the insert for the given work items inside the current transaction and decides each
+ * one: STORED, DUPLICATE or REJECTED id_conflict (answered by the caller after COMMIT). */
 static int s_insert_updates(s_run_t *run, size_t *members, size_t count)
 {
-    report_buf_t cols[S_UPDATE_COLS], iv_id, iv_code, iv_value;
+    report_buf_t cols[S_UPDATE_COLS], iv_id, iv_unit, iv_code, iv_value;
     for (int c = 0; c < S_UPDATE_COLS; c++)
         s_array_open(&cols[c]);
     s_array_open(&iv_id);
+    s_array_open(&iv_unit);
     s_array_open(&iv_code);
     s_array_open(&iv_value);
     size_t used = 0;
     for (size_t i = 0; i < count; i++) {
         s_work_t *w = &run->work[members[i]];
         report_update_t *u = w->update;
-        /* The same id twice in one statement: only the first goes in, the other is a
-         * duplicate of it. */
+        /* The same unit and id twice in one statement: only the first goes in; the others
+         * are decided against it afterwards. */
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(run->work[members[j]].update->update_id, u->update_id) == 0;
+            seen = s_same_key(run->work[members[j]].update, u->unit_code, u->update_id);
         if (seen)
             continue;
         used++;
@@ -348,32 +458,39 @@ static int s_insert_updates(s_run_t *run, size_t *members, size_t count)
         s_array_add(&cols[11], subs_json ? subs_json : "[]");
         free(subs_json);
         s_array_add_bytea(&cols[12], w->payload, w->payload_size);
+        s_array_add(&cols[13], w->sha256);
         for (size_t k = 0; k < u->indicator_count; k++) {
             s_array_add(&iv_id, u->update_id);
+            s_array_add(&iv_unit, u->unit_code);
             s_array_add(&iv_code, u->indicators[k].code);
             snprintf(num, sizeof num, "%.17g", u->indicators[k].value);
             s_array_add(&iv_value, num);
         }
     }
-    const char *params[S_UPDATE_COLS + 4];
+    const char *params[S_UPDATE_COLS + 5];
     for (int c = 0; c < S_UPDATE_COLS; c++) {
         s_array_close(&cols[c]);
         params[c] = cols[c].data;
     }
     s_array_close(&iv_id);
+    s_array_close(&iv_unit);
     s_array_close(&iv_code);
     s_array_close(&iv_value);
-    params[13] = run->store_id;
-    params[14] = iv_id.data;
-    params[15] = iv_code.data;
-    params[16] = iv_value.data;
+    params[14] = run->store_id;
+    params[15] = iv_id.data;
+    params[16] = iv_unit.data;
+    params[17] = iv_code.data;
+    params[18] = iv_value.data;
     s_batch_t batch = {run, members, count};
-    int rc = used ? report_db_query(run->db, S_INSERT_SQL, 17, params, s_inserted_row, &batch) : 0;
+    int rc = used ? report_db_query(run->db, S_INSERT_SQL, 19, params, s_inserted_row, &batch) : 0;
     for (int c = 0; c < S_UPDATE_COLS; c++)
         report_buf_free(&cols[c]);
     report_buf_free(&iv_id);
+    report_buf_free(&iv_unit);
     report_buf_free(&iv_code);
     report_buf_free(&iv_value);
+    if (rc == 0)
+        rc = s_resolve_existing(run, members, count);
     return rc;
 }
 
@@ -438,6 +555,14 @@ static void s_heartbeat(s_run_t *run)
     run->next_heartbeat = report_clock_ms() + run->cfg->heartbeat_ms;
 }
 
+/* Called by the database wrapper while a statement runs, on this thread. */
+static void s_db_waiting(void *arg)
+{
+    s_run_t *run = arg;
+    if (report_clock_ms() >= run->next_heartbeat)
+        s_heartbeat(run);
+}
+
 static void s_answer_all(s_run_t *run)
 {
     for (size_t i = 0; i < run->work_count; i++) {
@@ -478,6 +603,20 @@ static void s_schedule_reconnect(s_run_t *run)
     run->next_connect = report_clock_ms() + run->backoff_ms;
 }
 
+/* A transient failure (lock or statement timeout, serialization, deadlock): the batch was
+ * rolled back; keep it and try again after a jittered back-off. */
+static void s_retry_later(s_run_t *run, size_t count)
+{
+    run->stats.retries++;
+    s_schedule_reconnect(run);
+    log_warn(
+        "batch rolled back, will retry", "sqlstate=%s error=%s updates=%zu retry_ms=%lld",
+        run->undecided ? "" : report_db_sqlstate(run->db),
+        report_logq(run->undecided ? "a row neither inserted nor found" : report_db_error(run->db)),
+        count, (long long)run->backoff_ms);
+    run->undecided = false;
+}
+
 static void s_connection_lost(s_run_t *run)
 {
     if (run->stats.db_up)
@@ -495,6 +634,18 @@ static bool s_setting_off(report_db_t *db, const char *name)
     bool off = v && strcmp(v, "off") == 0;
     free(v);
     return off;
+}
+
+/* Bounds, for this session, how long a lock may be waited for, a statement run and a
+ * transaction left idle (after the migrations, which may take longer). */
+static int s_session_bounds(s_run_t *run)
+{
+    char lock[24], statement[24], idle[24];
+    snprintf(lock, sizeof lock, "%lld", (long long)run->cfg->lock_timeout_ms);
+    snprintf(statement, sizeof statement, "%lld", (long long)run->cfg->statement_timeout_ms);
+    snprintf(idle, sizeof idle, "%lld", (long long)run->cfg->idle_in_transaction_timeout_ms);
+    const char *params[] = {lock, statement, idle};
+    return report_db_query(run->db, S_SESSION_SQL, 3, params, NULL, NULL);
 }
 
 /* Connects if needed and it is time to try. 0 if connected. */
@@ -527,6 +678,10 @@ static int s_db_ensure(s_run_t *run)
                  "allow_unsafe_durability=true");
     }
     if (run->cfg->migrate && report_db_migrate(run->db) != 0) {
+        s_connection_lost(run);
+        return -1;
+    }
+    if (s_session_bounds(run) != 0) {
         s_connection_lost(run);
         return -1;
     }
@@ -594,11 +749,13 @@ static void s_rollback(s_run_t *run)
 static int s_commit(s_run_t *run, size_t *members, size_t count, bool with_dead)
 {
     for (size_t i = 0; i < count; i++)
-        run->work[members[i]].reply.outcome = REPORT_OUTCOME_NONE;
+        memset(&run->work[members[i]].reply, 0, sizeof(report_reply_t)); /* outcome NONE */
+    size_t dead_before = run->dead_count;
     if (report_db_exec(run->db, "BEGIN") == 0 && s_insert_updates(run, members, count) == 0 &&
         (!with_dead || s_insert_dead_letters(run) == 0) && report_db_exec(run->db, "COMMIT") == 0)
         return 0;
     s_rollback(run);
+    s_dead_truncate(run, dead_before);
     return -1;
 }
 
@@ -609,15 +766,17 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
         if (w->reply.outcome == REPORT_OUTCOME_STORED)
             report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_STORED, "",
                              "committed");
-        else
+        else if (w->reply.outcome == REPORT_OUTCOME_DUPLICATE)
             report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_DUPLICATE, "",
-                             "this update id was stored before");
+                             "this update was stored before");
+        /* else REJECTED id_conflict, with its message */
         w->answered = true;
     }
 }
 
 /* Commits one chunk (at most batch_max updates) in one transaction. 0, or -1 when the
- * connection was lost (nothing of the chunk is answered then: it is retried). */
+ * connection was lost or the failure was transient (what is not decided yet is kept and
+ * tried again after a back-off; nothing is refused for it). */
 static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
 {
     int64_t t0 = report_clock_ms();
@@ -630,11 +789,16 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         report_histogram_observe(&run->stats.batch_size, (double)count);
         report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
         run->stats.last_commit_ms = report_wall_ms();
+        run->backoff_ms = run->cfg->reconnect_min_ms;
         log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
         return 0;
     }
     if (report_db_connection_lost(run->db)) {
         s_connection_lost(run);
+        return -1;
+    }
+    if (run->undecided || report_db_retryable(run->db)) {
+        s_retry_later(run, count);
         return -1;
     }
     /* A row the database refused (a catalogue change since we loaded it, say): find it by
@@ -651,6 +815,10 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
             s_mark_committed(run, &members[i], 1);
         } else if (report_db_connection_lost(run->db)) {
             s_connection_lost(run);
+            return -1;
+        } else if (run->undecided || report_db_retryable(run->db)) {
+            /* The ones committed so far are answered with the rest, after the retry. */
+            s_retry_later(run, count - i);
             return -1;
         } else {
             report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
@@ -675,6 +843,8 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
 static void s_flush(s_run_t *run)
 {
     if (run->work_count == 0 && run->dead_count == 0)
+        return;
+    if (report_clock_ms() < run->next_connect) /* backing off after a failure */
         return;
     if (s_db_ensure(run) != 0)
         return;
@@ -741,6 +911,8 @@ static void s_receive(s_run_t *run, size_t link)
         w->payload_size = frame.update_size;
         frame.update = NULL;
         w->update = report_update_decode(w->payload, w->payload_size);
+        if (report_sha256_hex(w->payload, w->payload_size, w->sha256) != 0)
+            w->sha256[0] = '\0'; /* matches no stored hash: a resend is an id_conflict */
         /* The collector validated it; check again with wide bounds so that one bad row
          * (a bug or a rogue collector) cannot fail a whole batch. */
         report_limits_t wide;
@@ -756,7 +928,9 @@ static void s_receive(s_run_t *run, size_t link)
                              "store could not decode the update");
             w->answered = true;
         } else if (report_update_validate(&wide, w->update, &why) != 0) {
-            report_reply_set(&w->reply, "", REPORT_OUTCOME_REJECTED, why.reason, "%s", why.message);
+            /* the collector matches an answer on the update's id too */
+            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED, why.reason,
+                             "%s", why.message);
             w->answered = true;
         }
         if (run->work_count == 1)
@@ -795,6 +969,9 @@ static int s_run(s_run_t *run)
     }
     run->zctx = zmq_ctx_new();
     run->db = report_db_new(cfg->db);
+    /* Heartbeats go on while a statement waits (a lock held by a frozen peer, say). */
+    int64_t wait_ms = cfg->heartbeat_ms / 2 < 100 ? cfg->heartbeat_ms / 2 : 100;
+    report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_waiting, run);
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;
@@ -863,7 +1040,7 @@ static int s_run(s_run_t *run)
         int64_t timeout = run->next_heartbeat - now;
         if (run->work_count || run->dead_count) {
             int64_t due = run->oldest_ms + cfg->batch_wait_ms - now;
-            if (!report_db_connected(run->db))
+            if (now < run->next_connect) /* reconnecting or backing off */
                 due = run->next_connect - now;
             if (due < timeout)
                 timeout = due;

@@ -1,6 +1,6 @@
 /* The store service as a library object: takes validated updates from one or more
- * collectors, commits them to PostgreSQL in batches (one transaction per batch, the update
- * id as idempotency key) and answers each update only after its batch committed. */
+ * collectors, commits them to PostgreSQL in batches (one transaction per batch, the unit and
+ * update id as idempotency key) and answers each update only after its batch committed. */
 #ifndef REPORT_STORE_H
 #define REPORT_STORE_H
 
@@ -22,7 +22,13 @@ typedef struct {
     int64_t dead_letter_max;   /* rows kept in dead_letters */
     int64_t dead_letter_queue; /* refused inputs held waiting for the database */
     int64_t catalog_refresh_ms;
-    bool migrate;                 /* apply migrations at start */
+    /* Bounds on how long the store's database session may wait for or hold locks, set on
+     * every new session (0 = no bound). A statement that runs into one is rolled back and
+     * retried later; nothing is refused for it. */
+    int64_t lock_timeout_ms;                /* lock_timeout */
+    int64_t statement_timeout_ms;           /* statement_timeout */
+    int64_t idle_in_transaction_timeout_ms; /* idle_in_transaction_session_timeout */
+    bool migrate;                           /* apply migrations at start */
     bool allow_unsafe_durability; /* development only: run even with fsync/synchronous_commit off */
     char *key;           /* the store's CURVE key pair (.key file), enrolled in KEYS/stores */
     char *collector_key; /* the collectors' public key (.pub file or Z85) */
@@ -37,6 +43,7 @@ typedef struct {
     uint64_t rejected;
     uint64_t batches;
     uint64_t reconnects;
+    uint64_t retries; /* batches rolled back for a transient error (lock timeout, ...) */
     uint64_t dead_letters;
     uint64_t dead_letters_dropped;
     uint64_t pending;

@@ -208,6 +208,45 @@ report_store_t *test_store_start(test_stack_t *stack)
     return store;
 }
 
+void test_store_config(test_stack_t *stack, report_store_config_t *cfg)
+{
+    report_store_config_default(cfg);
+    cfg->key = test_key_path("store");
+    cfg->collector_key = report_sprintf("%s/server.pub", test_keys_dir());
+    cfg->db = stack->db.ingest_conninfo;
+    cfg->collectors = (char *)report_collector_store_endpoint(stack->collector);
+    cfg->heartbeat_ms = 100;
+    cfg->reconnect_max_ms = 500;
+}
+
+void test_store_config_free(report_store_config_t *cfg)
+{
+    free(cfg->key);
+    free(cfg->collector_key);
+    cfg->key = cfg->collector_key = NULL;
+}
+
+report_store_t *test_store_start_config(test_stack_t *stack, const report_store_config_t *cfg)
+{
+    (void)stack;
+    report_store_t *store = report_store_start(cfg);
+    cr_assert(store, "store did not start");
+    return store;
+}
+
+void test_stack_wait_stores(test_stack_t *stack)
+{
+    int64_t end = report_clock_ms() + 20000;
+    report_collector_stats_t st;
+    do {
+        usleep(20 * 1000);
+        report_collector_stats(stack->collector, &st);
+    } while (st.stores < stack->store_count && report_clock_ms() < end);
+    cr_assert_eq(st.stores, stack->store_count, "stores did not connect");
+    cr_assert(test_db_wait_value(&stack->db, "SELECT count(*) > 0 FROM units", "t", 20000),
+              "migrations not applied");
+}
+
 void test_collector_config(report_collector_config_t *cfg)
 {
     report_collector_config_default(cfg);

@@ -52,6 +52,15 @@ void test_stack_start(test_stack_t *stack, const report_collector_config_t *cfg,
 void test_stack_stop(test_stack_t *stack);
 /* Starts one more store against the stack's collector and database. */
 report_store_t *test_store_start(test_stack_t *stack);
+/* Fills cfg with the test defaults of a store of stack (what test_store_start uses), for a
+ * test to change before test_store_start_config; free it with test_store_config_free. */
+void test_store_config(test_stack_t *stack, report_store_config_t *cfg);
+void test_store_config_free(report_store_config_t *cfg);
+/* Starts a store with cfg; asserts it started. The caller adds it to stack->stores. */
+report_store_t *test_store_start_config(test_stack_t *stack, const report_store_config_t *cfg);
+/* Waits until stack->store_count stores have reported in to the collector and the schema is
+ * there; asserts. */
+void test_stack_wait_stores(test_stack_t *stack);
 
 /* The test keys directory (made on first use, removed at exit): server.key/.pub, a key pair
  * per unit of the seed (units/CODE.pub, secret in DIR/clients/CODE.key), a store

@@ -1,0 +1,292 @@
+/* The store under faults: update ids that clash (same id, other content; the same id from
+ * two units) and a database that makes the store wait on locks. Real collector and store
+ * threads, real ZeroMQ sockets, a real PostgreSQL database per test. */
+#define _GNU_SOURCE
+#include "report_codec.h"
+#include "report_util.h"
+#include "test_support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static test_stack_t stack;
+static report_db_t *locker; /* a second session holding a lock on updates */
+
+static void teardown(void)
+{
+    report_db_destroy(&locker); /* a failed test must not leave the stores waiting */
+    test_stack_stop(&stack);
+}
+
+TestSuite(store_ids, .fini = teardown, .timeout = 120);
+TestSuite(store_locks, .fini = teardown, .timeout = 120);
+
+static report_reply_t push_one(report_update_t *u)
+{
+    test_peer_t peer;
+    test_peer_open_as(&peer, report_collector_endpoint(stack.collector), u->unit_code);
+    test_peer_send_update(&peer, u);
+    report_reply_t reply;
+    cr_assert_eq(test_peer_recv(&peer, &reply, 15000), 0, "no reply");
+    test_peer_close(&peer);
+    return reply;
+}
+
+static void assert_value(const char *sql, const char *expected)
+{
+    char *v = test_db_value(&stack.db, sql);
+    cr_assert(v, "no value for %s", sql);
+    cr_assert_str_eq(v, expected, "%s", sql);
+    free(v);
+}
+
+static void set_text(report_update_t *u, const char *text)
+{
+    free(u->text);
+    u->text = report_strdup(text);
+}
+
+/* --- defect 4: an update id names one update of one unit --- */
+
+Test(store_ids, the_same_update_again_is_duplicate_alone_and_in_one_batch)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("same-again");
+    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    report_reply_t r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "%s %s", r.reason, r.message);
+
+    /* three copies of a new update in one burst: one row, the others DUPLICATE */
+    report_update_t *v = test_update_new("same-burst");
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    for (int i = 0; i < 3; i++)
+        test_peer_send_update(&peer, v);
+    int stored = 0, dup = 0;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0);
+        stored += r.outcome == REPORT_OUTCOME_STORED;
+        dup += r.outcome == REPORT_OUTCOME_DUPLICATE;
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, 1);
+    cr_assert_eq(dup, 2);
+    assert_value("SELECT count(*) FROM updates", "2");
+    assert_value("SELECT count(*) FROM indicator_values", "2");
+    report_update_destroy(&u);
+    report_update_destroy(&v);
+}
+
+Test(store_ids, the_same_id_with_other_text_is_an_id_conflict_and_the_row_stays)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("conflict");
+    set_text(u, "bản gốc {THANHTRA_CUOC} cuộc");
+    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    report_update_t *changed = test_update_new("conflict");
+    free(changed->update_id);
+    changed->update_id = report_strdup(u->update_id);
+    set_text(changed, "bản sửa {THANHTRA_CUOC} cuộc");
+    report_reply_t r = push_one(changed);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED, "outcome %d %s", r.outcome, r.message);
+    cr_assert_str_eq(r.reason, "id_conflict");
+    cr_assert_str_eq(r.update_id, u->update_id);
+    char *q = report_sprintf("SELECT text FROM updates WHERE update_id = '%s'", u->update_id);
+    assert_value(q, "bản gốc {THANHTRA_CUOC} cuộc");
+    free(q);
+    assert_value("SELECT count(*) FROM updates", "1");
+    /* refused like any other refusal: counted by the collector, kept as a dead letter */
+    cr_assert(
+        test_db_wait_value(&stack.db, "SELECT reason FROM dead_letters", "id_conflict", 5000));
+    report_collector_stats_t st;
+    for (int64_t end = report_clock_ms() + 3000;; usleep(10 * 1000)) {
+        report_collector_stats(stack.collector, &st);
+        if (st.refused[REPORT_REASON_id_conflict] > 0 || report_clock_ms() > end)
+            break;
+    }
+    cr_assert_eq(st.refused[REPORT_REASON_id_conflict], 1);
+
+    /* the original sent again after the conflict is still a plain DUPLICATE */
+    r = push_one(u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "outcome %d %s", r.outcome, r.message);
+    assert_value("SELECT count(*) FROM updates", "1");
+    report_update_destroy(&u);
+    report_update_destroy(&changed);
+}
+
+Test(store_ids, a_changed_resend_in_the_same_batch_is_an_id_conflict)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("conflict-burst");
+    report_update_t *changed = test_update_new("conflict-burst");
+    free(changed->update_id);
+    changed->update_id = report_strdup(u->update_id);
+    changed->indicators[0].value = 2;
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    test_peer_send_update(&peer, u);
+    test_peer_send_update(&peer, changed);
+    test_peer_send_update(&peer, u);
+    int stored = 0, dup = 0, conflict = 0;
+    for (int i = 0; i < 3; i++) {
+        report_reply_t r;
+        cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0);
+        stored += r.outcome == REPORT_OUTCOME_STORED;
+        dup += r.outcome == REPORT_OUTCOME_DUPLICATE;
+        conflict += r.outcome == REPORT_OUTCOME_REJECTED && !strcmp(r.reason, "id_conflict");
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, 1);
+    cr_assert_eq(dup, 1);
+    cr_assert_eq(conflict, 1);
+    assert_value("SELECT count(*) FROM updates", "1");
+    assert_value("SELECT value::int FROM indicator_values", "1");
+    report_update_destroy(&u);
+    report_update_destroy(&changed);
+}
+
+Test(store_ids, one_unit_cannot_take_the_update_id_of_another)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *a = test_update_new("taken-first");
+    cr_assert_eq(push_one(a).outcome, REPORT_OUTCOME_STORED);
+    /* QLKH's own update, which happens to carry the same id */
+    report_update_t *b = test_update_new("qlkh-own");
+    free(b->update_id);
+    b->update_id = report_strdup(a->update_id);
+    free(b->unit_code);
+    b->unit_code = report_strdup("QLKH");
+    set_text(b, "Phòng Quản lý Khoa học: báo cáo riêng");
+    report_reply_t r = push_one(b);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                 r.message);
+    char *q = report_sprintf("SELECT string_agg(unit_code || ':' || item_key, ',' ORDER BY "
+                             "unit_code) FROM updates WHERE update_id = '%s'",
+                             a->update_id);
+    assert_value(q, "QLKH:qlkh-own,THANH_TRA:taken-first");
+    free(q);
+    /* each unit's indicator values hang off its own row */
+    assert_value("SELECT count(DISTINCT update_seq) FROM indicator_values", "2");
+    /* and each one's resend is its own DUPLICATE */
+    cr_assert_eq(push_one(b).outcome, REPORT_OUTCOME_DUPLICATE);
+    cr_assert_eq(push_one(a).outcome, REPORT_OUTCOME_DUPLICATE);
+    report_update_destroy(&a);
+    report_update_destroy(&b);
+}
+
+/* --- defect 11: a session that holds locks must not stop the pipeline --- */
+
+/* A second session takes a lock on updates that the store's inserts must wait for. */
+static void lock_updates(void)
+{
+    locker = report_db_new(stack.db.conninfo);
+    cr_assert_eq(report_db_connect(locker), 0, "%s", report_db_error(locker));
+    cr_assert_eq(report_db_exec(locker, "BEGIN; LOCK TABLE updates IN EXCLUSIVE MODE"), 0, "%s",
+                 report_db_error(locker));
+}
+
+static void unlock_updates(void)
+{
+    cr_assert_eq(report_db_exec(locker, "COMMIT"), 0, "%s", report_db_error(locker));
+    report_db_destroy(&locker);
+}
+
+Test(store_locks, a_lock_held_past_the_store_timeout_neither_kills_the_stores_nor_rejects)
+{
+    report_collector_config_t cc;
+    test_collector_config(&cc);
+    cc.store_timeout_ms = 2000;
+    test_stack_start(&stack, &cc, 2);
+    enum { N = 20 };
+    report_update_t *list[N];
+    for (int i = 0; i < N; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "locked-%d", i);
+        list[i] = test_update_new(key);
+    }
+    lock_updates();
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    for (int i = 0; i < N; i++)
+        test_peer_send_update(&peer, list[i]);
+    /* Hold the lock for 2.5 store timeouts: both stores wait, yet keep talking. */
+    int stored = 0, other = 0;
+    uint64_t min_stores = 2, redispatched = 0;
+    int64_t end = report_clock_ms() + 5000;
+    while (report_clock_ms() < end) {
+        report_reply_t r;
+        if (test_peer_recv(&peer, &r, 50) == 0) {
+            stored += r.outcome == REPORT_OUTCOME_STORED;
+            other += r.outcome != REPORT_OUTCOME_STORED;
+        }
+        report_collector_stats_t st;
+        report_collector_stats(stack.collector, &st);
+        if (st.stores < min_stores)
+            min_stores = st.stores;
+        redispatched = st.redispatched;
+    }
+    cr_assert_eq(min_stores, 2, "a store waiting on a lock was declared dead");
+    cr_assert_eq(redispatched, 0, "updates were handed to another store");
+    cr_assert_eq(other, 0, "an update was answered other than STORED while the lock was held");
+    cr_assert_eq(stored, 0, "nothing can be stored while updates is locked");
+    unlock_updates();
+    for (int i = stored + other; i < N; i++) {
+        report_reply_t r;
+        cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0, "no reply after the lock went");
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                     r.message);
+        stored++;
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, N);
+    assert_value("SELECT count(*) || '/' || count(DISTINCT update_id) FROM updates", "20/20");
+    report_collector_stats_t st;
+    report_collector_stats(stack.collector, &st);
+    cr_assert_eq(st.redispatched, 0);
+    cr_assert_eq(st.rejected, 0);
+    for (int i = 0; i < N; i++)
+        report_update_destroy(&list[i]);
+}
+
+Test(store_locks, an_insert_that_hits_lock_timeout_is_retried_and_stored)
+{
+    test_stack_start(&stack, NULL, 0);
+    /* A short lock_timeout for the store's role in this database (the store's own setting
+     * overrides it with its default): the insert runs into it at once. */
+    char *sql = report_sprintf("ALTER ROLE report_ingest IN DATABASE %s SET lock_timeout = 300",
+                               stack.db.name);
+    test_db_exec(&stack.db, sql);
+    free(sql);
+    report_store_config_t sc;
+    test_store_config(&stack, &sc);
+    sc.lock_timeout_ms = 300;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_store_config_free(&sc);
+    test_stack_wait_stores(&stack);
+
+    lock_updates();
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *u = test_update_new("lock-timeout");
+    test_peer_send_update(&peer, u);
+    report_reply_t r;
+    int got = test_peer_recv(&peer, &r, 2000);
+    cr_assert(got != 0 || r.outcome == REPORT_OUTCOME_STORED, "answered %d %s %s while locked",
+              r.outcome, r.reason, r.message);
+    cr_assert_neq(got, 0, "stored while updates was locked");
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    cr_assert_geq(ss.retries, 2, "the insert did not run into lock_timeout and retry");
+    cr_assert_eq(ss.rejected, 0);
+    unlock_updates();
+    cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0, "no reply after the lock went");
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                 r.message);
+    test_peer_close(&peer);
+    assert_value("SELECT count(*) FROM updates", "1");
+    assert_value("SELECT count(*) FROM dead_letters", "0");
+    report_update_destroy(&u);
+}
