@@ -29,7 +29,7 @@ typedef struct {
     int64_t timeout_ms;        /* first wait for an answer before resending; doubles each time */
     int64_t backoff_max_ms;    /* cap of the wait between two sends of one update */
     int64_t deadline_ms;       /* a push gives up after this long: outcome unknown */
-    int64_t retries;           /* resends after a timeout at most; -1: until the deadline */
+    int64_t retries;           /* -1: until the deadline; n: unknown at a timeout after n resends */
     int64_t window;            /* updates sent and not yet answered, at most */
     const volatile int *stop;  /* if set, a push ends early (outcomes unknown) once *stop != 0 */
     report_client_keys_t keys; /* CURVE: the collector's public key and the unit's pair */
