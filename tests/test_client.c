@@ -297,3 +297,35 @@ Test(client, a_collector_restarted_mid_push_loses_nothing_and_stores_nothing_twi
     free(job.replies);
     report_updates_free(list, N);
 }
+
+Test(client, a_push_file_period_is_four_digits_a_dash_and_two_digits)
+{
+    /* Found by fuzz_push_json: sscanf("%4d-%2d") took "-019-04" as year -19 and "2018--7" as
+     * month -7, so a malformed period was sent instead of refused in the file. */
+    static const char *bad[] = {"-019-04", "2018--7", " 018-07", "2018-+7", "+018-07", "2018-7 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *json = report_sprintf(
+            "{\"update_id\": \"09c7a6d3-d061-539f-a4b8-9c17f7b61d8e\", \"unit\": \"QLKH\", "
+            "\"period\": \"%s\", \"section\": \"result\", \"area\": \"NHIEM_VU\", "
+            "\"item_key\": \"k\"}",
+            bad[i]);
+        report_update_t **list = NULL;
+        size_t n = 0;
+        char err[256] = "";
+        cr_expect_eq(report_json_parse_updates(json, strlen(json), &list, &n, err, sizeof err), -1,
+                     "period '%s' was accepted", bad[i]);
+        cr_expect(strstr(err, "\"period\" must be YYYY-MM"), "period '%s': %s", bad[i], err);
+        report_updates_free(list, n);
+        free(json);
+    }
+    report_update_t **list = NULL;
+    size_t n = 0;
+    char err[256];
+    const char *good = "{\"update_id\": \"x\", \"unit\": \"QLKH\", \"period\": \"2018-07\", "
+                       "\"section\": \"result\", \"area\": \"A\", \"item_key\": \"k\"}";
+    cr_assert_eq(report_json_parse_updates(good, strlen(good), &list, &n, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(list[0]->year, 2018);
+    cr_assert_eq(list[0]->month, 7);
+    report_updates_free(list, n);
+}

@@ -1,7 +1,7 @@
 /* libFuzzer target on the push-file parser (report_json_parse_updates), which reads whatever
  * file a person hands to reportctl push. Whatever the input, no crash, leak or sanitizer
- * report; every update it returns has its strings set and encodes to an Update that decodes
- * to the same strings (what is sent is what the file said). */
+ * report; every update it returns has its strings set, a period that was YYYY-MM, and encodes
+ * to an Update that decodes to the same strings (what is sent is what the file said). */
 #include "report_codec.h"
 #include "report_json.h"
 
@@ -20,6 +20,9 @@ static void s_check(const report_update_t *u)
 {
     if (!u->update_id || !u->unit_code || !u->area_code || !u->item_key || !u->text ||
         (u->sub_item_count && !u->sub_items) || (u->indicator_count && !u->indicators))
+        abort();
+    /* "period" is YYYY-MM: four digits, a dash, two digits (ranges are the collector's job) */
+    if (u->year < 0 || u->year > 9999 || u->month < 0 || u->month > 99)
         abort();
     size_t n;
     uint8_t *buf = report_update_encode(u, &n);
