@@ -600,8 +600,10 @@ static int s_push_files(const s_push_config_t *cfg, const report_client_config_t
 {
     bool by_unit = *cfg->unit_keys != '\0';
     report_client_t *client = by_unit ? NULL : report_client_new(ccfg);
-    if (!by_unit && !client)
+    if (!by_unit && !client) {
+        fprintf(stderr, "reportctl push: cannot create a ZeroMQ context; nothing was sent\n");
         return S_PUSH_EXIT_REJECTED;
+    }
     s_push_totals_t totals = {0};
     bool file_failed = false;
     char err[512];
