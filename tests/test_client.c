@@ -7,6 +7,8 @@
 #include "report_util.h"
 #include "test_support.h"
 
+#include "report_codec.h"
+
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zmq.h>
 
 static test_stack_t stack;
 
@@ -66,17 +69,27 @@ static void *push_run(void *arg)
     return NULL;
 }
 
-static void push_start(push_job_t *job, report_update_t **updates, size_t count,
-                       int64_t deadline_ms, int64_t window)
+/* Starts a push to endpoint (NULL: the stack's collector), without CURVE if plain. */
+static void push_start_to(push_job_t *job, const char *endpoint, bool plain,
+                          report_update_t **updates, size_t count, int64_t deadline_ms,
+                          int64_t window)
 {
     memset(job, 0, sizeof *job);
-    snprintf(job->endpoint, sizeof job->endpoint, "%s", report_collector_endpoint(stack.collector));
+    snprintf(job->endpoint, sizeof job->endpoint, "%s",
+             endpoint ? endpoint : report_collector_endpoint(stack.collector));
     client_config(&job->cfg, job->endpoint, deadline_ms);
     job->cfg.window = window;
+    job->cfg.keys.plain = plain;
     job->updates = updates;
     job->count = count;
     job->replies = report_calloc(count, sizeof *job->replies);
     cr_assert_eq(pthread_create(&job->thread, NULL, push_run, job), 0);
+}
+
+static void push_start(push_job_t *job, report_update_t **updates, size_t count,
+                       int64_t deadline_ms, int64_t window)
+{
+    push_start_to(job, NULL, false, updates, count, deadline_ms, window);
 }
 
 static void push_join(push_job_t *job)
@@ -328,4 +341,94 @@ Test(client, a_push_file_period_is_four_digits_a_dash_and_two_digits)
     cr_assert_eq(list[0]->year, 2018);
     cr_assert_eq(list[0]->month, 7);
     report_updates_free(list, n);
+}
+
+/* A stand-in collector (plain ROUTER) that answers each update by a script, to check what
+ * the client does with each outcome. */
+typedef struct {
+    const char *item_key;
+    report_outcome_t answers[3]; /* to the 1st, 2nd, 3rd copy; NONE: stay silent */
+    int received;
+} scripted_t;
+
+static void fake_answer(void *router, zmq_msg_t *id, const report_update_t *u,
+                        report_outcome_t outcome)
+{
+    report_reply_t r;
+    report_reply_set(&r, u->update_id, outcome,
+                     outcome == REPORT_OUTCOME_REJECTED ? "id_conflict"
+                     : outcome == REPORT_OUTCOME_BUSY   ? "inflight_full"
+                                                        : "",
+                     "scripted");
+    size_t n;
+    uint8_t *buf = report_reply_encode(&r, &n);
+    zmq_send(router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE);
+    zmq_send(router, buf, n, 0);
+    free(buf);
+}
+
+/* Serves until the push job's thread has ended (and 1 s more, to see any late resend). */
+static void fake_serve(void *router, scripted_t *script, size_t count, push_job_t *job)
+{
+    int64_t quiet_until = 0;
+    while (!quiet_until || report_clock_ms() < quiet_until) {
+        if (!quiet_until && pthread_tryjoin_np(job->thread, NULL) == 0)
+            quiet_until = report_clock_ms() + 1000;
+        zmq_pollitem_t pi = {router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&pi, 1, 50) <= 0)
+            continue;
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        zmq_msg_init(&body);
+        zmq_msg_recv(&id, router, 0);
+        zmq_msg_recv(&body, router, 0);
+        report_update_t *u = report_update_decode(zmq_msg_data(&body), zmq_msg_size(&body));
+        cr_assert(u);
+        for (size_t i = 0; i < count; i++) {
+            if (strcmp(u->item_key, script[i].item_key) != 0)
+                continue;
+            int copy = script[i].received++;
+            report_outcome_t a = copy < 3 ? script[i].answers[copy] : REPORT_OUTCOME_NONE;
+            if (a != REPORT_OUTCOME_NONE)
+                fake_answer(router, &id, u, a);
+        }
+        report_update_destroy(&u);
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+    }
+}
+
+Test(client, rejected_is_final_busy_and_silence_are_retried_duplicate_is_success)
+{
+    void *ctx = zmq_ctx_new();
+    void *router = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_bind(router, "tcp://127.0.0.1:*"), 0);
+    char endpoint[256];
+    size_t len = sizeof endpoint;
+    zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, endpoint, &len);
+    scripted_t script[] = {
+        {"conflict", {REPORT_OUTCOME_REJECTED}, 0},
+        {"busy", {REPORT_OUTCOME_BUSY, REPORT_OUTCOME_DUPLICATE}, 0},
+        {"silent", {REPORT_OUTCOME_NONE, REPORT_OUTCOME_STORED}, 0},
+    };
+    report_update_t *list[] = {test_update_new("conflict"), test_update_new("busy"),
+                               test_update_new("silent")};
+    push_job_t job;
+    push_start_to(&job, endpoint, true, list, 3, 20000, 500);
+    fake_serve(router, script, 3, &job); /* returns after the push thread ended */
+    cr_assert_eq(job.rc, REPORT_PUSH_REJECTED, "push result %d", job.rc);
+    cr_assert_eq(job.replies[0].outcome, REPORT_OUTCOME_REJECTED);
+    cr_assert_str_eq(job.replies[0].reason, "id_conflict");
+    cr_assert_eq(script[0].received, 1, "a REJECTED update was sent again");
+    cr_assert_eq(job.replies[1].outcome, REPORT_OUTCOME_DUPLICATE);
+    cr_assert_eq(script[1].received, 2, "BUSY: sent %d times", script[1].received);
+    cr_assert_eq(job.replies[2].outcome, REPORT_OUTCOME_STORED);
+    cr_assert_eq(script[2].received, 2, "silence: sent %d times", script[2].received);
+    free(job.replies);
+    for (size_t i = 0; i < 3; i++)
+        report_update_destroy(&list[i]);
+    zmq_close(router);
+    zmq_ctx_term(ctx);
 }
