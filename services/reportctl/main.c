@@ -317,6 +317,45 @@ static const char *s_str(json_t *o, const char *key)
 }
 
 /* One screen for the whole pipeline; returns the number of services down. */
+/* The details of one service's status: refusals, store, last publication, late units. */
+static void s_status_details(json_t *doc)
+{
+    json_t *refusals = json_object_get(doc, "refusals");
+    if (json_is_object(refusals) && json_object_size(refusals)) {
+        printf("\nrefusals by reason:");
+        const char *k;
+        json_t *v;
+        json_object_foreach(refusals, k, v)
+        {
+            printf(" %s=%lld", k, (long long)json_integer_value(v));
+        }
+        printf("\n");
+    }
+    json_t *st = json_object_get(doc, "store");
+    if (json_is_object(st))
+        printf("\nstore: database %s, %.0f waiting, lag %.1f s, last commit %.1f s ago\n",
+               json_is_true(json_object_get(st, "database_up")) ? "up" : "DOWN",
+               s_num(st, "waiting"), s_num(st, "lag_seconds"),
+               s_num(st, "last_commit_age_seconds"));
+    json_t *agg = json_object_get(doc, "aggregator");
+    if (json_is_object(agg)) {
+        json_t *last = json_object_get(agg, "last_published");
+        if (json_is_object(last))
+            printf("\nlast published: %s %s version %.0f number %.0f (seq %.0f)\n",
+                   s_str(last, "agency"), s_str(last, "period"), s_num(last, "version"),
+                   s_num(last, "number"), s_num(last, "seq"));
+        else
+            printf("\nlast published: none\n");
+        json_t *late = json_object_get(agg, "late_units");
+        printf("late units for %s (deadline %s):", s_str(agg, "period"), s_str(agg, "deadline"));
+        size_t i2;
+        json_t *u;
+        json_array_foreach(late, i2, u)
+            printf("%s %s (%s)", i2 ? "," : "", s_str(u, "unit"), s_str(u, "name"));
+        printf("%s\n", json_array_size(late) ? "" : " none");
+    }
+}
+
 static int s_status_once(const s_status_config_t *cfg)
 {
     time_t now = time(NULL);
@@ -362,41 +401,8 @@ static int s_status_once(const s_status_config_t *cfg)
     }
     free(list);
     for (int i = 0; i < n; i++) {
-        json_t *doc = docs[i];
-        json_t *refusals = json_object_get(doc, "refusals");
-        if (json_is_object(refusals) && json_object_size(refusals)) {
-            printf("\nrefusals by reason:");
-            const char *k;
-            json_t *v;
-            json_object_foreach(refusals, k, v)
-                printf(" %s=%lld", k, (long long)json_integer_value(v));
-            printf("\n");
-        }
-        json_t *st = json_object_get(doc, "store");
-        if (json_is_object(st))
-            printf("\nstore: database %s, %.0f waiting, lag %.1f s, last commit %.1f s ago\n",
-                   json_is_true(json_object_get(st, "database_up")) ? "up" : "DOWN",
-                   s_num(st, "waiting"), s_num(st, "lag_seconds"),
-                   s_num(st, "last_commit_age_seconds"));
-        json_t *agg = json_object_get(doc, "aggregator");
-        if (json_is_object(agg)) {
-            json_t *last = json_object_get(agg, "last_published");
-            if (json_is_object(last))
-                printf("\nlast published: %s %s version %.0f number %.0f (seq %.0f)\n",
-                       s_str(last, "agency"), s_str(last, "period"), s_num(last, "version"),
-                       s_num(last, "number"), s_num(last, "seq"));
-            else
-                printf("\nlast published: none\n");
-            json_t *late = json_object_get(agg, "late_units");
-            printf("late units for %s (deadline %s):", s_str(agg, "period"),
-                   s_str(agg, "deadline"));
-            size_t i2;
-            json_t *u;
-            json_array_foreach(late, i2, u)
-                printf("%s %s (%s)", i2 ? "," : "", s_str(u, "unit"), s_str(u, "name"));
-            printf("%s\n", json_array_size(late) ? "" : " none");
-        }
-        json_decref(doc);
+        s_status_details(docs[i]);
+        json_decref(docs[i]);
     }
     fflush(stdout);
     return down;
