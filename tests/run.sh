@@ -2,12 +2,13 @@
 # Whole test suite: packages, build, private PostgreSQL, ctest, format check,
 # and (CI=true or --sanitize) an ASan+UBSan build with its own ctest run.
 #
-#   tests/run.sh [--sanitize] [--no-asan] [--fast] [-- CTEST_ARGS...]
+#   tests/run.sh [--sanitize] [--no-asan] [--fast | --fuzz-only] [-- CTEST_ARGS...]
 #
 #   --sanitize   also build build-asan/ (-DREPORT_SANITIZE=ON) and run its tests
 #                (implied by CI=true)
 #   --no-asan    skip the sanitizer pass even when CI=true
 #   --fast       only the normal build and its tests (no format check, fuzz or ASan)
+#   --fuzz-only  only the fuzz smoke run (no ctest, format check or ASan)
 #   -- ARGS      extra arguments for every ctest run (e.g. -- -R store)
 #
 # Exported to the tests:
@@ -38,19 +39,21 @@ sanitize=0
 [[ "${CI:-}" == true ]] && sanitize=1
 no_asan=0
 fast=0
+fuzz_only=0
 ctest_args=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
     --sanitize) sanitize=1 ;;
     --no-asan) no_asan=1 ;;
     --fast) fast=1 ;;
+    --fuzz-only) fuzz_only=1 ;;
     --) shift; ctest_args=("$@"); break ;;
     -h | --help) usage ;;
     *) log "unknown option: $1"; usage ;;
     esac
     shift
 done
-if [[ $no_asan -eq 1 || $fast -eq 1 ]]; then
+if [[ $no_asan -eq 1 || $fast -eq 1 || $fuzz_only -eq 1 ]]; then
     sanitize=0
 fi
 
@@ -156,47 +159,63 @@ section "packages"
 # promtool (tests/prometheus, promtool check metrics) and headless Chromium (the status page)
 ensure_packages prometheus chromium
 
-section "build (Debug) in build/"
-if build_project "$ROOT/build" -DCMAKE_BUILD_TYPE=Debug -DREPORT_WERROR=ON; then
-    section "tests (build/)"
-    run_ctest "$ROOT/build"
+if [[ $fuzz_only -eq 1 ]]; then
     build_ok=1
 else
-    log "error: build failed"
-    failed=$((failed + 1))
-    build_ok=0
+    section "build (Debug) in build/"
+    if build_project "$ROOT/build" -DCMAKE_BUILD_TYPE=Debug -DREPORT_WERROR=ON; then
+        section "tests (build/)"
+        run_ctest "$ROOT/build"
+        build_ok=1
+    else
+        log "error: build failed"
+        failed=$((failed + 1))
+        build_ok=0
+    fi
 fi
 
-if [[ $fast -eq 0 ]]; then
+if [[ $fast -eq 0 && $fuzz_only -eq 0 ]]; then
     section "format check"
     check_format
 fi
 
-# Fuzz smoke run: libFuzzer on the decode-and-validate entry point for a bounded time
-# (REPORT_FUZZ_SECONDS, default 30), from the committed seeds in tests/fuzz/corpus into a
-# scratch corpus. Counts as one test. See the README to run it for hours.
+# Fuzz smoke run: every libFuzzer target (tests/fuzz/fuzz_*.c, one per parser of outside
+# bytes) for its share of REPORT_FUZZ_SECONDS (default 60 in all), from the committed seeds
+# in tests/fuzz/corpus/<target>/ into a scratch corpus var/fuzz-corpus/<target>/. Each target
+# counts as one test. See the README to run them for hours.
+fuzz_one() {
+    local target="$1" seconds="$2" scratch="$ROOT/var/fuzz-corpus/$1" log="$ROOT/build-fuzz/$1.log"
+    mkdir -p "$scratch"
+    # -close_fd_mask=3: the parsers' own messages (settings errors, logs) would slow the run;
+    # libFuzzer keeps its own output and the sanitizer reports
+    if "$ROOT/build-fuzz/bin/$target" -max_total_time="$seconds" -rss_limit_mb=2048 \
+        -close_fd_mask=3 -print_final_stats=1 -artifact_prefix="$ROOT/var/fuzz-$target-" \
+        "$scratch" "$ROOT/tests/fuzz/corpus/$target" >"$log" 2>&1; then
+        printf '%s: no crash, leak or sanitizer report; %s\n' "$target" \
+            "$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | sed -E 's/^#([0-9]+)[[:space:]]+DONE[[:space:]]+(cov: [0-9]+).*/\1 inputs, \2/' || true)"
+        passed=$((passed + 1))
+    else
+        log "error: $target found a problem (artifact in var/fuzz-$target-*):"
+        grep -v '^ts=' "$log" | tail -n 40 >&2 || true
+        failed=$((failed + 1))
+    fi
+}
+
 if [[ $fast -eq 0 && $build_ok -eq 1 ]]; then
-    section "fuzz smoke run (build-fuzz/, ${REPORT_FUZZ_SECONDS:-30} s)"
+    section "fuzz smoke run (build-fuzz/, ${REPORT_FUZZ_SECONDS:-60} s in all)"
+    mapfile -t fuzz_targets < <(find "$ROOT/tests/fuzz" -maxdepth 1 -name 'fuzz_*.c' -printf '%f\n' |
+        sed 's/\.c$//' | sort)
     if cmake -S "$ROOT" -B "$ROOT/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DREPORT_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null &&
-        cmake --build "$ROOT/build-fuzz" -j "${REPORT_BUILD_JOBS:-2}" --target fuzz_update; then
-        scratch="$ROOT/var/fuzz-corpus"
-        mkdir -p "$scratch"
-        if "$ROOT/build-fuzz/bin/fuzz_update" -max_total_time="${REPORT_FUZZ_SECONDS:-30}" \
-            -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$ROOT/var/fuzz-" \
-            "$scratch" "$ROOT/tests/fuzz/corpus" >"$ROOT/build-fuzz/fuzz.log" 2>&1; then
-            grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' \
-                "$ROOT/build-fuzz/fuzz.log" || true
-            echo "fuzz: no crash, leak or sanitizer report"
-            passed=$((passed + 1))
-        else
-            log "error: the fuzzer found a problem (artifact in var/fuzz-*):"
-            grep -v '^ts=' "$ROOT/build-fuzz/fuzz.log" | tail -n 40 >&2 || true
-            failed=$((failed + 1))
-        fi
+        cmake --build "$ROOT/build-fuzz" -j "${REPORT_BUILD_JOBS:-2}" --target fuzz_all; then
+        share=$((${REPORT_FUZZ_SECONDS:-60} / ${#fuzz_targets[@]}))
+        [[ $share -ge 1 ]] || share=1
+        for target in "${fuzz_targets[@]}"; do
+            fuzz_one "$target" "$share"
+        done
     else
         log "error: fuzz build failed"
-        failed=$((failed + 1))
+        failed=$((failed + ${#fuzz_targets[@]}))
     fi
 fi
 

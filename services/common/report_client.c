@@ -1,4 +1,5 @@
-/* Pipelined push with retries (Lazy Pirate over a DEALER socket). */
+/* Pipelined push over one DEALER socket: every update is resent with the same id, with capped
+ * exponential back-off, until it has a final answer or the push's deadline passes. */
 #define _GNU_SOURCE
 #include "report_client.h"
 #include "report_codec.h"
@@ -19,9 +20,15 @@ void report_client_config_default(report_client_config_t *cfg)
 {
     cfg->endpoint = "tcp://127.0.0.1:5570";
     cfg->timeout_ms = 5000;
-    cfg->retries = 3;
-    cfg->busy_retries = 50;
+    cfg->backoff_max_ms = 30000;
+    /* Ten minutes rides out a store or database failover (store-timeout-ms 5 s, the store's
+     * reconnect back-off capped at 5 s, a PostgreSQL promotion in a minute or two) and a
+     * collector restart, and equals the collector's inflight-expiry-ms: by then a copy the
+     * collector held has been answered or dropped. */
+    cfg->deadline_ms = 600000;
+    cfg->retries = -1;
     cfg->window = 500;
+    cfg->stop = NULL;
     memset(&cfg->keys, 0, sizeof cfg->keys);
 }
 
@@ -32,16 +39,23 @@ struct report_client_t {
     void *sock;
 };
 
+/* The one socket of a client. It is never replaced during a push: a DEALER reconnects by
+ * itself (ZMQ_RECONNECT_IVL) after a collector restart, heartbeats drop a connection whose
+ * peer vanished without a word, and keeping it means an answer to an earlier copy of an
+ * update still reaches us (a new socket would make it undeliverable). */
 static void s_open(report_client_t *self)
 {
-    if (self->sock)
-        zmq_close(self->sock);
     self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
     int hwm = (int)(self->cfg.window * 2 + 10);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    int reconnect = 100, reconnect_max = 2000, heartbeat = 1000, heartbeat_timeout = 5000;
+    zmq_setsockopt(self->sock, ZMQ_RECONNECT_IVL, &reconnect, sizeof reconnect);
+    zmq_setsockopt(self->sock, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &heartbeat, sizeof heartbeat);
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_TIMEOUT, &heartbeat_timeout, sizeof heartbeat_timeout);
     if (!self->cfg.keys.plain)
         report_curve_client(self->sock, self->cfg.keys.server_public, &self->cfg.keys.client);
     zmq_connect(self->sock, self->endpoint);
@@ -55,6 +69,10 @@ report_client_t *report_client_new(const report_client_config_t *cfg)
     self->cfg.endpoint = self->endpoint;
     if (self->cfg.window < 1)
         self->cfg.window = 1;
+    if (self->cfg.timeout_ms < 1)
+        self->cfg.timeout_ms = 1;
+    if (self->cfg.backoff_max_ms < self->cfg.timeout_ms)
+        self->cfg.backoff_max_ms = self->cfg.timeout_ms;
     self->zctx = zmq_ctx_new();
     if (!self->zctx) {
         report_client_destroy(&self);
@@ -77,16 +95,19 @@ void report_client_destroy(report_client_t **self_p)
     *self_p = NULL;
 }
 
-/* S_RESEND: sent before, to be sent again once due (after BUSY, or after a timeout). */
-typedef enum { S_UNSENT, S_SENT, S_RESEND, S_DONE } s_state_t;
+/* S_WAIT: sent or answered BUSY, to be sent again at `due` unless a final answer comes first
+ * (an answer to any earlier copy counts). */
+typedef enum { S_UNSENT, S_WAIT, S_DONE } s_state_t;
 
 typedef struct {
     uint8_t *payload;
     size_t size;
     s_state_t state;
-    int64_t due; /* SENT: answer deadline; RESEND: when to send again */
+    bool in_window; /* sent and neither answered nor timed out: counts against the window */
+    int64_t due;    /* when to send again */
+    int timeouts;   /* consecutive sends without any answer */
+    int busy;       /* consecutive BUSY answers */
     int attempts;
-    int busy;
 } s_item_t;
 
 typedef struct {
@@ -94,139 +115,229 @@ typedef struct {
     size_t index;
 } s_index_t;
 
+/* The push in progress. */
+typedef struct {
+    report_client_t *client;
+    s_item_t *items;
+    s_index_t *index;
+    report_reply_t *replies;
+    size_t count, done, in_window, next_unsent;
+    int64_t deadline;
+} s_push_t;
+
 static int s_cmp_index(const void *a, const void *b)
 {
     return strcmp(((const s_index_t *)a)->id, ((const s_index_t *)b)->id);
 }
 
-static int s_send(report_client_t *self, s_item_t *item)
+/* The n-th wait of a capped exponential back-off from base: d = min(cap, base * 2^n) plus a
+ * random jitter of up to a quarter of d, so that clients that failed together do not all come
+ * back together (and no update is resent before its timeout). */
+static int64_t s_backoff(int64_t base, int64_t cap, int n)
 {
-    if (zmq_send(self->sock, item->payload, item->size, ZMQ_DONTWAIT) < 0)
+    int64_t d = base;
+    for (int i = 0; i < n && d < cap; i++)
+        d *= 2;
+    if (d > cap)
+        d = cap;
+    return d + (int64_t)report_random((uint32_t)(d / 4 + 1));
+}
+
+static int s_send(s_push_t *p, s_item_t *item, int64_t now)
+{
+    if (zmq_send(p->client->sock, item->payload, item->size, ZMQ_DONTWAIT) < 0)
         return -1;
-    item->state = S_SENT;
+    const report_client_config_t *cfg = &p->client->cfg;
+    item->state = S_WAIT;
+    item->in_window = true;
     item->attempts++;
-    item->due = report_clock_ms() + self->cfg.timeout_ms;
+    item->due = now + s_backoff(cfg->timeout_ms, cfg->backoff_max_ms, item->timeouts);
+    p->in_window++;
     return 0;
+}
+
+static void s_leave_window(s_push_t *p, s_item_t *item)
+{
+    if (item->in_window) {
+        item->in_window = false;
+        p->in_window--;
+    }
+}
+
+/* Fills the window: new updates in order, then those whose resend is due. Returns false if
+ * the socket would not take more (its queue is full while the collector is away). */
+static bool s_fill(s_push_t *p, int64_t now)
+{
+    size_t window = (size_t)p->client->cfg.window;
+    for (size_t i = 0; i < p->count && p->in_window < window; i++) {
+        s_item_t *it = &p->items[i];
+        bool ready = (it->state == S_UNSENT && i >= p->next_unsent) ||
+                     (it->state == S_WAIT && !it->in_window && it->due <= now);
+        if (!ready)
+            continue;
+        if (s_send(p, it, now) != 0)
+            return false;
+        if (i >= p->next_unsent)
+            p->next_unsent = i + 1;
+    }
+    return true;
+}
+
+static size_t s_find(const s_push_t *p, const char *update_id)
+{
+    s_index_t key = {update_id, 0};
+    s_index_t *hit = bsearch(&key, p->index, p->count, sizeof(s_index_t), s_cmp_index);
+    if (hit)
+        return hit->index;
+    /* The collector answers with ids canonicalised to lower case; a client may have sent
+     * upper case: fall back to a case-insensitive scan. */
+    for (size_t i = 0; i < p->count; i++)
+        if (strcasecmp(p->index[i].id, update_id) == 0)
+            return p->index[i].index;
+    return p->count;
+}
+
+/* Applies one answer. A final one settles the update whichever copy it answers; BUSY puts it
+ * back to wait for a resend with back-off. */
+static void s_answer(s_push_t *p, const report_reply_t *reply)
+{
+    size_t idx = s_find(p, reply->update_id);
+    if (idx >= p->count || p->items[idx].state == S_DONE)
+        return; /* not ours, or a late answer to something settled */
+    s_item_t *it = &p->items[idx];
+    it->timeouts = 0; /* the collector is there */
+    if (reply->outcome == REPORT_OUTCOME_BUSY) {
+        if (it->in_window) {
+            s_leave_window(p, it);
+            const report_client_config_t *cfg = &p->client->cfg;
+            it->due = report_clock_ms() + s_backoff(20, cfg->backoff_max_ms, it->busy++);
+        }
+        return;
+    }
+    if (reply->outcome != REPORT_OUTCOME_STORED && reply->outcome != REPORT_OUTCOME_DUPLICATE &&
+        reply->outcome != REPORT_OUTCOME_REJECTED)
+        return; /* not an outcome we know: keep trying */
+    s_leave_window(p, it);
+    p->replies[idx] = *reply;
+    it->state = S_DONE;
+    p->done++;
+}
+
+static void s_receive(s_push_t *p)
+{
+    while (true) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, p->client->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        report_reply_t reply;
+        int rc = report_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &reply);
+        zmq_msg_close(&msg);
+        if (rc == 0)
+            s_answer(p, &reply);
+    }
+}
+
+/* Updates sent and unanswered past their wait leave the window to be sent again (or, with a
+ * retry limit, end unknown). */
+static void s_expire(s_push_t *p, int64_t now)
+{
+    int64_t retries = p->client->cfg.retries;
+    for (size_t i = 0; i < p->count; i++) {
+        s_item_t *it = &p->items[i];
+        if (it->state != S_WAIT || !it->in_window || it->due > now)
+            continue;
+        s_leave_window(p, it);
+        it->timeouts++;
+        if (retries >= 0 && it->attempts > retries) {
+            it->state = S_DONE;
+            p->done++;
+        }
+    }
+}
+
+/* How long to wait for the next answer or resend, in ms. */
+static long s_wait_ms(const s_push_t *p, int64_t now, bool blocked)
+{
+    int64_t wake = p->deadline;
+    for (size_t i = 0; i < p->count; i++)
+        if (p->items[i].state == S_WAIT && p->items[i].due < wake)
+            wake = p->items[i].due;
+    int64_t wait = wake > now ? wake - now : 0;
+    if (blocked && wait < 50)
+        wait = 50; /* the socket is full: do not spin while it drains */
+    return (long)(wait < 1000 ? wait : 1000);
+}
+
+static report_push_result_t s_result(const report_reply_t *replies, size_t count)
+{
+    report_push_result_t result = REPORT_PUSH_OK;
+    for (size_t i = 0; i < count; i++) {
+        if (replies[i].outcome == REPORT_OUTCOME_STORED ||
+            replies[i].outcome == REPORT_OUTCOME_DUPLICATE)
+            continue;
+        if (replies[i].outcome == REPORT_OUTCOME_REJECTED) {
+            if (result == REPORT_PUSH_OK)
+                result = REPORT_PUSH_REJECTED;
+        } else {
+            result = REPORT_PUSH_UNKNOWN;
+        }
+    }
+    return result;
+}
+
+static int s_push_until(report_client_t *self, report_update_t *const *updates, size_t count,
+                        report_reply_t *replies, int64_t deadline)
+{
+    s_push_t p = {.client = self, .replies = replies, .count = count, .deadline = deadline};
+    memset(replies, 0, count * sizeof *replies);
+    p.items = report_calloc(count ? count : 1, sizeof(s_item_t));
+    p.index = report_calloc(count ? count : 1, sizeof(s_index_t));
+    for (size_t i = 0; i < count; i++) {
+        p.items[i].payload = report_update_encode(updates[i], &p.items[i].size);
+        p.index[i].id = updates[i]->update_id ? updates[i]->update_id : "";
+        p.index[i].index = i;
+    }
+    qsort(p.index, count, sizeof(s_index_t), s_cmp_index);
+    if (!self->sock)
+        s_open(self);
+    int64_t now = report_clock_ms();
+    const volatile int *stop = self->cfg.stop;
+    while (p.done < count && now < p.deadline && !(stop && *stop)) {
+        bool blocked = !s_fill(&p, now);
+        zmq_pollitem_t pi = {self->sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&pi, 1, s_wait_ms(&p, now, blocked)) < 0 && errno != EINTR)
+            break;
+        s_receive(&p);
+        now = report_clock_ms();
+        s_expire(&p, now);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (p.items[i].state != S_DONE || p.replies[i].outcome == REPORT_OUTCOME_NONE)
+            report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_NONE, "unknown",
+                             "not confirmed after %d sends; re-run the same file: updates "
+                             "already stored will answer DUPLICATE",
+                             p.items[i].attempts);
+        free(p.items[i].payload);
+    }
+    free(p.items);
+    free(p.index);
+    return (int)s_result(replies, count);
 }
 
 int report_client_push(report_client_t *self, report_update_t *const *updates, size_t count,
                        report_reply_t *replies)
 {
-    s_item_t *items = report_calloc(count, sizeof(s_item_t));
-    s_index_t *index = report_calloc(count, sizeof(s_index_t));
-    for (size_t i = 0; i < count; i++) {
-        items[i].payload = report_update_encode(updates[i], &items[i].size);
-        index[i].id = updates[i]->update_id ? updates[i]->update_id : "";
-        index[i].index = i;
-        report_reply_set(&replies[i], index[i].id, REPORT_OUTCOME_NONE, "timeout",
-                         "no answer from the collector");
-    }
-    qsort(index, count, sizeof(s_index_t), s_cmp_index);
-    if (!self->sock)
-        s_open(self);
-    size_t done = 0, outstanding = 0, next_unsent = 0;
-    while (done < count) {
-        int64_t now = report_clock_ms();
-        /* Fill the window: new items first in order, then BUSY ones whose wait is over. */
-        for (size_t i = 0; i < count && outstanding < (size_t)self->cfg.window; i++) {
-            s_item_t *it = &items[i];
-            bool ready = (it->state == S_UNSENT && i >= next_unsent) ||
-                         (it->state == S_RESEND && it->due <= now);
-            if (!ready)
-                continue;
-            if (s_send(self, it) != 0)
-                break;
-            if (i >= next_unsent)
-                next_unsent = i + 1;
-            outstanding++;
-        }
-        /* Wait for the earliest deadline. */
-        int64_t wake = now + 1000;
-        for (size_t i = 0; i < count; i++)
-            if ((items[i].state == S_SENT || items[i].state == S_RESEND) && items[i].due < wake)
-                wake = items[i].due;
-        zmq_pollitem_t pi = {self->sock, 0, ZMQ_POLLIN, 0};
-        long timeout = wake > now ? (long)(wake - now) : 0;
-        if (zmq_poll(&pi, 1, timeout) < 0 && errno != EINTR)
-            break;
-        while (true) {
-            zmq_msg_t msg;
-            zmq_msg_init(&msg);
-            if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&msg);
-                break;
-            }
-            report_reply_t reply;
-            int rc = report_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), &reply);
-            zmq_msg_close(&msg);
-            if (rc != 0)
-                continue;
-            s_index_t key = {reply.update_id, 0};
-            s_index_t *hit = bsearch(&key, index, count, sizeof(s_index_t), s_cmp_index);
-            /* The collector answers with ids canonicalised to lower case; a client may have
-             * sent upper case: fall back to a case-insensitive scan. */
-            size_t idx = hit ? hit->index : count;
-            for (size_t i = 0; !hit && i < count; i++)
-                if (strcasecmp(index[i].id, reply.update_id) == 0)
-                    idx = index[i].index;
-            if (idx >= count || items[idx].state != S_SENT)
-                continue; /* a late answer to something already settled */
-            outstanding--;
-            if (reply.outcome == REPORT_OUTCOME_BUSY &&
-                items[idx].busy < (int)self->cfg.busy_retries) {
-                items[idx].busy++;
-                int64_t backoff = 20LL << (items[idx].busy < 6 ? items[idx].busy : 6);
-                items[idx].state = S_RESEND;
-                items[idx].due = report_clock_ms() + backoff + report_random(20);
-                continue;
-            }
-            replies[idx] = reply;
-            items[idx].state = S_DONE;
-            done++;
-        }
-        /* Timeouts: resend on a fresh socket (a stuck connection is dropped), or give up. */
-        now = report_clock_ms();
-        bool reopen = false;
-        for (size_t i = 0; i < count; i++) {
-            if (items[i].state != S_SENT || items[i].due > now)
-                continue;
-            if (items[i].attempts > self->cfg.retries) {
-                items[i].state = S_DONE;
-                outstanding--;
-                done++;
-            } else {
-                reopen = true;
-            }
-        }
-        if (reopen) {
-            s_open(self);
-            for (size_t i = 0; i < count; i++) {
-                if (items[i].state == S_SENT) {
-                    /* resend at once, on the new socket */
-                    items[i].state = S_RESEND;
-                    items[i].due = 0;
-                    outstanding--;
-                }
-            }
-        }
-    }
-    int result = 0;
-    for (size_t i = 0; i < count; i++) {
-        free(items[i].payload);
-        if (replies[i].outcome != REPORT_OUTCOME_STORED &&
-            replies[i].outcome != REPORT_OUTCOME_DUPLICATE)
-            result = 1;
-    }
-    free(items);
-    free(index);
-    return result;
+    return s_push_until(self, updates, count, replies, report_clock_ms() + self->cfg.deadline_ms);
 }
 
 int report_client_push_by_unit(const report_client_config_t *cfg, const char *unit_keys_dir,
                                report_update_t *const *updates, size_t count,
                                report_reply_t *replies)
 {
-    int result = 0;
+    int64_t deadline = report_clock_ms() + cfg->deadline_ms;
     size_t n = count ? count : 1;
     bool *done = report_calloc(n, sizeof(bool));
     report_update_t **group = report_calloc(n, sizeof *group);
@@ -248,19 +359,18 @@ int report_client_push_by_unit(const report_client_config_t *cfg, const char *un
         bool keyed = unit_cfg.keys.plain || report_keys_load_pair(path, &unit_cfg.keys.client) == 0;
         free(path);
         report_client_t *client = keyed ? report_client_new(&unit_cfg) : NULL;
-        if (client && report_client_push(client, group, members, group_replies) == 0) {
-            for (size_t k = 0; k < members; k++)
+        if (client)
+            s_push_until(client, group, members, group_replies, deadline);
+        for (size_t k = 0; k < members; k++) {
+            if (client)
                 replies[index[k]] = group_replies[k];
-        } else {
-            result = 1;
-            for (size_t k = 0; k < members; k++) {
-                if (client)
-                    replies[index[k]] = group_replies[k];
-                else
-                    report_reply_set(&replies[index[k]], group[k]->update_id, REPORT_OUTCOME_NONE,
-                                     "no_key", "no key pair %s/%s.key for this unit", unit_keys_dir,
-                                     group[k]->unit_code);
-            }
+            else if (!keyed)
+                report_reply_set(&replies[index[k]], group[k]->update_id, REPORT_OUTCOME_REJECTED,
+                                 "no_key", "not sent: no key pair %s/%s.key for this unit",
+                                 unit_keys_dir, group[k]->unit_code);
+            else
+                report_reply_set(&replies[index[k]], group[k]->update_id, REPORT_OUTCOME_NONE,
+                                 "unknown", "not sent: no ZeroMQ context");
         }
         report_client_destroy(&client);
         memset(&unit_cfg.keys, 0, sizeof unit_cfg.keys);
@@ -269,7 +379,7 @@ int report_client_push_by_unit(const report_client_config_t *cfg, const char *un
     free(group);
     free(index);
     free(group_replies);
-    return result;
+    return (int)s_result(replies, count);
 }
 
 int report_control_call(const char *endpoint, const report_client_keys_t *keys,

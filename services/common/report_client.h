@@ -8,9 +8,13 @@
  *   int rc = report_client_push(client, updates, n, replies);   // 0: all STORED or DUPLICATE
  *   report_client_destroy(&client);
  *
- * Delivery is at-least-once with the update id as idempotency key: an update that got no
- * answer within timeout_ms is sent again (same id) up to `retries` times, on a fresh
- * connection (the Lazy Pirate pattern); BUSY answers are retried after a back-off. */
+ * Delivery is at-least-once with the update id as idempotency key. An update without a final
+ * answer (STORED, DUPLICATE, REJECTED) is sent again with the same id, with capped exponential
+ * back-off and jitter, after a timeout or a BUSY answer, until the push's deadline; then its
+ * outcome is unknown (REPORT_OUTCOME_NONE, reason "unknown"): it may or may not be stored, and
+ * pushing the same updates again is safe (what is stored answers DUPLICATE). One DEALER socket
+ * is kept for the whole push: it reconnects by itself after a collector restart, ZMTP heartbeats
+ * drop a dead connection, and an answer to any earlier copy of an update settles it. */
 #ifndef REPORT_CLIENT_H
 #define REPORT_CLIENT_H
 
@@ -22,30 +26,44 @@
 
 typedef struct {
     const char *endpoint;      /* collector, e.g. "tcp://127.0.0.1:5570" */
-    int64_t timeout_ms;        /* wait for an answer before resending */
-    int64_t retries;           /* resends of the same update after a timeout */
-    int64_t busy_retries;      /* resends after BUSY answers */
+    int64_t timeout_ms;        /* first wait for an answer before resending; doubles each time */
+    int64_t backoff_max_ms;    /* cap of the wait between two sends of one update */
+    int64_t deadline_ms;       /* a push gives up after this long: outcome unknown */
+    int64_t retries;           /* -1: until the deadline; n: unknown at a timeout after n resends */
     int64_t window;            /* updates sent and not yet answered, at most */
+    const volatile int *stop;  /* if set, a push ends early (outcomes unknown) once *stop != 0 */
     report_client_keys_t keys; /* CURVE: the collector's public key and the unit's pair */
 } report_client_config_t;
 
+/* What a push returns: every update STORED or DUPLICATE; some REJECTED (a final refusal, a
+ * resend will not change it) and none unknown; some without a final answer at the deadline. */
+typedef enum {
+    REPORT_PUSH_OK = 0,
+    REPORT_PUSH_REJECTED = 1,
+    REPORT_PUSH_UNKNOWN = 2,
+} report_push_result_t;
+
 typedef struct report_client_t report_client_t;
 
+/* Fills cfg with the defaults: timeout 5 s, back-off cap 30 s, deadline 10 min, no retry
+ * limit, window 500, no keys. */
 void report_client_config_default(report_client_config_t *cfg);
 /* Creates a client (connects lazily). The endpoint string is copied. NULL on failure. */
 report_client_t *report_client_new(const report_client_config_t *cfg);
 void report_client_destroy(report_client_t **self_p);
 
-/* Sends count updates and waits for their answers. replies[i] gets the final answer to
- * updates[i]; an update never answered gets outcome NONE with reason "timeout". Returns 0
- * if every update was STORED or DUPLICATE, 1 if not, -1 on a local error. */
+/* Sends count updates and waits for their answers until cfg.deadline_ms from now. replies[i]
+ * gets the final answer to updates[i]; an update without one at the deadline gets outcome
+ * NONE with reason "unknown". Returns a report_push_result_t (the worst: unknown, then
+ * rejected). */
 int report_client_push(report_client_t *self, report_update_t *const *updates, size_t count,
                        report_reply_t *replies);
 
 /* Pushes updates of several units, each unit's with its own key pair unit_keys_dir/UNIT.key
  * (cfg->keys.server_public is the collector's key): for an office that relays the files of
  * several subdivisions, each of which may push only for itself. Replies in the order of
- * updates; returns as report_client_push. */
+ * updates; one deadline for all units; returns as report_client_push (an update whose unit
+ * has no key file is REJECTED with reason "no_key": resending will not help). */
 int report_client_push_by_unit(const report_client_config_t *cfg, const char *unit_keys_dir,
                                report_update_t *const *updates, size_t count,
                                report_reply_t *replies);

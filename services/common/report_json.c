@@ -80,14 +80,17 @@ static int s_one(json_t *obj, size_t index, report_update_t *u, char *err, size_
         return -1;
     if (s_string(obj, "period", true, &period, err, size, index))
         return -1;
-    int y = 0, m = 0, consumed = 0;
-    bool ok = sscanf(period, "%4d-%2d%n", &y, &m, &consumed) == 2 && period[consumed] == '\0' &&
-              strlen(period) == 7;
+    /* Digits checked one by one: sscanf's %d would also take a sign or leading spaces. */
+    bool ok = strlen(period) == 7 && period[4] == '-';
+    for (int i = 0; ok && i < 7; i++)
+        ok = i == 4 || (period[i] >= '0' && period[i] <= '9');
+    if (ok) {
+        u->year = atoi(period);
+        u->month = atoi(period + 5);
+    }
     free(period);
     if (!ok)
         return s_fail(err, size, "update %zu: \"period\" must be YYYY-MM", index + 1);
-    u->year = y;
-    u->month = m;
     if (s_string(obj, "section", true, &section, err, size, index))
         return -1;
     u->section = report_section_parse(section);

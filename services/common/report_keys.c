@@ -100,15 +100,27 @@ static int s_find_key(const char *text, const char *label, char out[REPORT_Z85_K
     return -1;
 }
 
+int report_keys_parse_pair(const char *text, report_keypair_t *out)
+{
+    return s_find_key(text, "public", out->public_key) == 0 &&
+                   s_find_key(text, "secret", out->secret_key) == 0
+               ? 0
+               : -1;
+}
+
+int report_keys_parse_public(const char *text, char out[REPORT_Z85_KEY_LEN + 1])
+{
+    if (s_find_key(text, "public", out) == 0)
+        return 0;
+    return s_find_key(text, "", out);
+}
+
 int report_keys_load_pair(const char *path, report_keypair_t *out)
 {
     char buf[4096];
     if (s_read(path, buf, sizeof buf) != 0)
         return -1;
-    int rc = s_find_key(buf, "public", out->public_key) == 0 &&
-                     s_find_key(buf, "secret", out->secret_key) == 0
-                 ? 0
-                 : -1;
+    int rc = report_keys_parse_pair(buf, out);
     memset(buf, 0, sizeof buf);
     return rc;
 }
@@ -118,9 +130,7 @@ int report_keys_load_public(const char *path, char out[REPORT_Z85_KEY_LEN + 1])
     char buf[4096];
     if (s_read(path, buf, sizeof buf) != 0)
         return -1;
-    if (s_find_key(buf, "public", out) == 0)
-        return 0;
-    return s_find_key(buf, "", out);
+    return report_keys_parse_public(buf, out);
 }
 
 typedef struct {

@@ -24,6 +24,10 @@ int report_keys_generate(const char *stem, report_keypair_t *out);
 int report_keys_load_pair(const char *path, report_keypair_t *out);
 /* Reads a public key file (or a .key file's public line). 0 or -1. */
 int report_keys_load_public(const char *path, char out[REPORT_Z85_KEY_LEN + 1]);
+/* The parsers behind the two above, on the text of a file (NUL-terminated; the loaders read
+ * at most 4 KiB). 0 with valid keys in *out, or -1. */
+int report_keys_parse_pair(const char *text, report_keypair_t *out);
+int report_keys_parse_public(const char *text, char out[REPORT_Z85_KEY_LEN + 1]);
 /* True if s is a well-formed Z85 CURVE key (40 characters that decode to 32 bytes). */
 bool report_keys_valid(const char *s);
 

@@ -99,6 +99,14 @@ static bool s_safe_name(const char *s)
     return true;
 }
 
+bool report_subscriber_report_ok(const report_published_t *r)
+{
+    char sha[65];
+    return r->text && r->agency_code && report_sha256_hex(r->text, strlen(r->text), sha) == 0 &&
+           strcmp(sha, r->sha256 ? r->sha256 : "") == 0 && s_safe_name(r->agency_code) &&
+           r->year >= 2000 && r->year <= 2100 && r->month >= 1 && r->month <= 12;
+}
+
 /* Applies one report: in order, checked, written, then the state advanced. */
 static void s_apply(s_sub_t *s, const report_published_t *r)
 {
@@ -110,10 +118,7 @@ static void s_apply(s_sub_t *s, const report_published_t *r)
             s->next_catchup = 0;
         return;
     }
-    char sha[65];
-    if (!r->text || report_sha256_hex(r->text, strlen(r->text), sha) != 0 ||
-        strcmp(sha, r->sha256 ? r->sha256 : "") != 0 || !s_safe_name(r->agency_code) ||
-        r->year < 2000 || r->year > 2100 || r->month < 1 || r->month > 12) {
+    if (!report_subscriber_report_ok(r)) {
         log_error("report refused: checksum or header mismatch", "seq=%llu",
                   (unsigned long long)r->seq);
         return;

@@ -5,6 +5,7 @@
 #define REPORT_SUBSCRIBER_H
 
 #include "report_keys.h"
+#include "report_published.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +25,11 @@ typedef struct {
 } report_subscriber_config_t;
 
 void report_subscriber_config_default(report_subscriber_config_t *cfg);
+
+/* True if a received report may be written: its text matches its SHA-256, its agency code is
+ * safe in a file name ([A-Z0-9_]) and its year and month are in range. (What the subscriber
+ * checks on every report from PUB or catch-up; public for the fuzz target.) */
+bool report_subscriber_report_ok(const report_published_t *report);
 
 /* Runs until *stop, max_reports, once or the deadline. Returns the number of new reports
  * saved, or -1 on a local error (out_dir unusable) or when the deadline passed first. */

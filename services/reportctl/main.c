@@ -14,6 +14,7 @@
 #include "report_period.h"
 #include "report_service.h"
 #include "report_subscriber.h"
+#include "report_util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,8 +28,8 @@
 typedef struct {
     char *endpoint;
     int64_t timeout_ms;
-    int64_t retries;
-    int64_t busy_retries;
+    int64_t backoff_max_ms;
+    int64_t deadline_ms;
     int64_t window;
     char *key;
     char *server_key;
@@ -37,15 +38,27 @@ typedef struct {
     char *unit_keys;
 } s_push_config_t;
 
+/* Exit statuses of push (sysexits.h values where one fits): every update STORED or
+ * DUPLICATE; some REJECTED (or a file unreadable); usage or keys; some UNKNOWN: not confirmed
+ * by the deadline, re-run the same file (EX_TEMPFAIL). UNKNOWN wins over REJECTED, since a
+ * re-run is what settles it. */
+enum {
+    S_PUSH_EXIT_OK = 0,
+    S_PUSH_EXIT_REJECTED = 1,
+    S_PUSH_EXIT_USAGE = 2,
+    S_PUSH_EXIT_UNKNOWN = 75
+};
+
 #define F(field) offsetof(s_push_config_t, field)
 static const report_setting_t s_push_settings[] = {
     {"endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5570", F(endpoint), 0, 0,
      "collector to push to"},
     {"timeout-ms", REPORT_SETTING_INT, "5000", F(timeout_ms), 10, 3600000,
-     "wait for an answer before resending the same update"},
-    {"retries", REPORT_SETTING_INT, "3", F(retries), 0, 1000, "resends after a timeout"},
-    {"busy-retries", REPORT_SETTING_INT, "50", F(busy_retries), 0, 100000,
-     "resends after BUSY answers"},
+     "first wait for an answer before resending the same update (then doubling)"},
+    {"backoff-max-ms", REPORT_SETTING_INT, "30000", F(backoff_max_ms), 10, 3600000,
+     "longest wait between two sends of one update (after a timeout or BUSY)"},
+    {"deadline-ms", REPORT_SETTING_INT, "600000", F(deadline_ms), 100, 86400000,
+     "keep resending until this long after the start; then UNKNOWN (exit 75)"},
     {"window", REPORT_SETTING_INT, "500", F(window), 1, 100000,
      "updates sent and not yet answered, at most"},
     {"unit-keys", REPORT_SETTING_STRING, "", F(unit_keys), 0, 0,
@@ -157,7 +170,9 @@ static void s_usage(FILE *out)
     fprintf(out, "usage: reportctl COMMAND [options] [args]\n"
                  "commands:\n"
                  "  push FILE.json...   send updates to a collector; one line per update;\n"
-                 "                      exit 0 only if all were STORED or DUPLICATE\n"
+                 "                      exit 0 if all were STORED or DUPLICATE, 1 if some were\n"
+                 "                      REJECTED, 75 if some are UNKNOWN (not confirmed by\n"
+                 "                      the deadline: re-run the same file, it is safe)\n"
                  "  compile YYYY-MM     print the draft of the period's report; the units that\n"
                  "                      have pushed nothing are listed on stderr\n"
                  "  publish YYYY-MM --number N --date YYYY-MM-DD [--basis TEXT]\n"
@@ -302,6 +317,45 @@ static const char *s_str(json_t *o, const char *key)
 }
 
 /* One screen for the whole pipeline; returns the number of services down. */
+/* The details of one service's status: refusals, store, last publication, late units. */
+static void s_status_details(json_t *doc)
+{
+    json_t *refusals = json_object_get(doc, "refusals");
+    if (json_is_object(refusals) && json_object_size(refusals)) {
+        printf("\nrefusals by reason:");
+        const char *k;
+        json_t *v;
+        json_object_foreach(refusals, k, v)
+        {
+            printf(" %s=%lld", k, (long long)json_integer_value(v));
+        }
+        printf("\n");
+    }
+    json_t *st = json_object_get(doc, "store");
+    if (json_is_object(st))
+        printf("\nstore: database %s, %.0f waiting, lag %.1f s, last commit %.1f s ago\n",
+               json_is_true(json_object_get(st, "database_up")) ? "up" : "DOWN",
+               s_num(st, "waiting"), s_num(st, "lag_seconds"),
+               s_num(st, "last_commit_age_seconds"));
+    json_t *agg = json_object_get(doc, "aggregator");
+    if (json_is_object(agg)) {
+        json_t *last = json_object_get(agg, "last_published");
+        if (json_is_object(last))
+            printf("\nlast published: %s %s version %.0f number %.0f (seq %.0f)\n",
+                   s_str(last, "agency"), s_str(last, "period"), s_num(last, "version"),
+                   s_num(last, "number"), s_num(last, "seq"));
+        else
+            printf("\nlast published: none\n");
+        json_t *late = json_object_get(agg, "late_units");
+        printf("late units for %s (deadline %s):", s_str(agg, "period"), s_str(agg, "deadline"));
+        size_t i2;
+        json_t *u;
+        json_array_foreach(late, i2, u)
+            printf("%s %s (%s)", i2 ? "," : "", s_str(u, "unit"), s_str(u, "name"));
+        printf("%s\n", json_array_size(late) ? "" : " none");
+    }
+}
+
 static int s_status_once(const s_status_config_t *cfg)
 {
     time_t now = time(NULL);
@@ -347,41 +401,8 @@ static int s_status_once(const s_status_config_t *cfg)
     }
     free(list);
     for (int i = 0; i < n; i++) {
-        json_t *doc = docs[i];
-        json_t *refusals = json_object_get(doc, "refusals");
-        if (json_is_object(refusals) && json_object_size(refusals)) {
-            printf("\nrefusals by reason:");
-            const char *k;
-            json_t *v;
-            json_object_foreach(refusals, k, v)
-                printf(" %s=%lld", k, (long long)json_integer_value(v));
-            printf("\n");
-        }
-        json_t *st = json_object_get(doc, "store");
-        if (json_is_object(st))
-            printf("\nstore: database %s, %.0f waiting, lag %.1f s, last commit %.1f s ago\n",
-                   json_is_true(json_object_get(st, "database_up")) ? "up" : "DOWN",
-                   s_num(st, "waiting"), s_num(st, "lag_seconds"),
-                   s_num(st, "last_commit_age_seconds"));
-        json_t *agg = json_object_get(doc, "aggregator");
-        if (json_is_object(agg)) {
-            json_t *last = json_object_get(agg, "last_published");
-            if (json_is_object(last))
-                printf("\nlast published: %s %s version %.0f number %.0f (seq %.0f)\n",
-                       s_str(last, "agency"), s_str(last, "period"), s_num(last, "version"),
-                       s_num(last, "number"), s_num(last, "seq"));
-            else
-                printf("\nlast published: none\n");
-            json_t *late = json_object_get(agg, "late_units");
-            printf("late units for %s (deadline %s):", s_str(agg, "period"),
-                   s_str(agg, "deadline"));
-            size_t i2;
-            json_t *u;
-            json_array_foreach(late, i2, u)
-                printf("%s %s (%s)", i2 ? "," : "", s_str(u, "unit"), s_str(u, "name"));
-            printf("%s\n", json_array_size(late) ? "" : " none");
-        }
-        json_decref(doc);
+        s_status_details(docs[i]);
+        json_decref(docs[i]);
     }
     fflush(stdout);
     return down;
@@ -518,83 +539,136 @@ static int s_subscribe(int argc, char **argv)
     return saved < 0 ? 1 : 0;
 }
 
+/* Counts of final outcomes over all files of one push. */
+typedef struct {
+    size_t stored, duplicate, rejected, unknown;
+} s_push_totals_t;
+
+/* One line per update; adds to the totals. */
+static void s_push_print(report_update_t *const *updates, const report_reply_t *replies,
+                         size_t count, s_push_totals_t *totals)
+{
+    for (size_t i = 0; i < count; i++) {
+        const report_update_t *u = updates[i];
+        const report_reply_t *r = &replies[i];
+        printf("%-9s %04d-%02d %-12s %-36s %s", report_outcome_name(r->outcome), u->year, u->month,
+               u->unit_code, u->update_id, u->item_key);
+        if (r->outcome != REPORT_OUTCOME_STORED && r->outcome != REPORT_OUTCOME_DUPLICATE)
+            printf(" reason=%s message=%s", r->reason[0] ? r->reason : "-",
+                   report_logq(r->message));
+        printf("\n");
+        switch (r->outcome) {
+        case REPORT_OUTCOME_STORED:
+            totals->stored++;
+            break;
+        case REPORT_OUTCOME_DUPLICATE:
+            totals->duplicate++;
+            break;
+        case REPORT_OUTCOME_REJECTED:
+            totals->rejected++;
+            break;
+        default:
+            totals->unknown++;
+            break;
+        }
+    }
+}
+
+/* The client keys of a push: the unit's pair (or, with --unit-keys, only the server's key).
+ * 0, or -1 after printing the problem. */
+static int s_push_keys(const s_push_config_t *cfg, report_client_keys_t *keys)
+{
+    memset(keys, 0, sizeof *keys);
+    keys->plain = cfg->insecure_plain;
+    char err[512];
+    if (!*cfg->unit_keys) {
+        if (report_client_keys_load(cfg->key, cfg->server_key, cfg->insecure_plain, keys, err,
+                                    sizeof err) == 0)
+            return 0;
+        fprintf(stderr, "reportctl push: %s\n", err);
+        return -1;
+    }
+    if (cfg->insecure_plain)
+        return 0;
+    if (report_keys_valid(cfg->server_key)) {
+        memcpy(keys->server_public, cfg->server_key, sizeof keys->server_public);
+        return 0;
+    }
+    if (report_keys_load_public(cfg->server_key, keys->server_public) == 0)
+        return 0;
+    fprintf(stderr, "reportctl push: cannot read the server public key '%s'\n", cfg->server_key);
+    return -1;
+}
+
+/* Pushes each file in turn; the exit status is the worst outcome (see S_PUSH_EXIT_*). */
+static int s_push_files(const s_push_config_t *cfg, const report_client_config_t *ccfg,
+                        char **files, int nfiles)
+{
+    bool by_unit = *cfg->unit_keys != '\0';
+    report_client_t *client = by_unit ? NULL : report_client_new(ccfg);
+    if (!by_unit && !client) {
+        fprintf(stderr, "reportctl push: cannot create a ZeroMQ context; nothing was sent\n");
+        return S_PUSH_EXIT_REJECTED;
+    }
+    s_push_totals_t totals = {0};
+    bool file_failed = false;
+    char err[512];
+    for (int f = 0; f < nfiles && !report_service_stop; f++) {
+        report_update_t **updates = NULL;
+        size_t count = 0;
+        if (report_json_load_updates(files[f], &updates, &count, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s\n", files[f], err);
+            file_failed = true;
+            continue;
+        }
+        report_reply_t *replies = report_calloc(count ? count : 1, sizeof(report_reply_t));
+        if (by_unit)
+            report_client_push_by_unit(ccfg, cfg->unit_keys, updates, count, replies);
+        else
+            report_client_push(client, updates, count, replies);
+        s_push_print(updates, replies, count, &totals);
+        free(replies);
+        report_updates_free(updates, count);
+    }
+    report_client_destroy(&client);
+    fflush(stdout);
+    fprintf(stderr, "pushed: stored=%zu duplicate=%zu rejected=%zu unknown=%zu\n", totals.stored,
+            totals.duplicate, totals.rejected, totals.unknown);
+    if (totals.unknown) {
+        fprintf(stderr,
+                "UNKNOWN: %zu update(s) not confirmed; re-run the same file: updates "
+                "already stored will answer DUPLICATE\n",
+                totals.unknown);
+        return S_PUSH_EXIT_UNKNOWN;
+    }
+    return totals.rejected || file_failed ? S_PUSH_EXIT_REJECTED : S_PUSH_EXIT_OK;
+}
+
 static int s_push(int argc, char **argv)
 {
     s_push_config_t cfg = {0};
     char **files = NULL;
     int nfiles = 0;
     int rc = report_settings_load(s_push_settings, &cfg, argc, argv, &files, &nfiles);
+    int exit_code = S_PUSH_EXIT_USAGE;
     if (rc != 0 || nfiles == 0) {
         s_usage(rc == 1 ? stdout : stderr);
-        free(files);
-        report_settings_free(s_push_settings, &cfg);
-        return rc == 1 ? 0 : 2;
+        if (rc == 1)
+            exit_code = S_PUSH_EXIT_OK;
+    } else {
+        report_service_logging("reportctl", cfg.log_level);
+        report_client_config_t ccfg;
+        report_client_config_default(&ccfg);
+        ccfg.endpoint = cfg.endpoint;
+        ccfg.timeout_ms = cfg.timeout_ms;
+        ccfg.backoff_max_ms = cfg.backoff_max_ms;
+        ccfg.deadline_ms = cfg.deadline_ms;
+        ccfg.window = cfg.window;
+        ccfg.stop = &report_service_stop;
+        if (s_push_keys(&cfg, &ccfg.keys) == 0)
+            exit_code = s_push_files(&cfg, &ccfg, files, nfiles);
+        memset(&ccfg.keys, 0, sizeof ccfg.keys);
     }
-    report_service_logging("reportctl", cfg.log_level);
-    report_client_config_t ccfg;
-    report_client_config_default(&ccfg);
-    ccfg.endpoint = cfg.endpoint;
-    ccfg.timeout_ms = cfg.timeout_ms;
-    ccfg.retries = cfg.retries;
-    ccfg.busy_retries = cfg.busy_retries;
-    ccfg.window = cfg.window;
-    char err[512];
-    bool by_unit = *cfg.unit_keys != '\0';
-    if (by_unit && !cfg.insecure_plain &&
-        report_keys_load_public(cfg.server_key, ccfg.keys.server_public) != 0 &&
-        !report_keys_valid(cfg.server_key)) {
-        fprintf(stderr, "reportctl push: cannot read the server public key '%s'\n", cfg.server_key);
-        free(files);
-        report_settings_free(s_push_settings, &cfg);
-        return 2;
-    }
-    if (by_unit && report_keys_valid(cfg.server_key))
-        memcpy(ccfg.keys.server_public, cfg.server_key, sizeof ccfg.keys.server_public);
-    ccfg.keys.plain = cfg.insecure_plain;
-    if (!by_unit && report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &ccfg.keys,
-                                            err, sizeof err) != 0) {
-        fprintf(stderr, "reportctl push: %s\n", err);
-        free(files);
-        report_settings_free(s_push_settings, &cfg);
-        return 2;
-    }
-    report_client_t *client = by_unit ? NULL : report_client_new(&ccfg);
-    int exit_code = client || by_unit ? 0 : 1;
-    size_t totals[5] = {0};
-    for (int f = 0; (client || by_unit) && f < nfiles; f++) {
-        report_update_t **updates = NULL;
-        size_t count = 0;
-        if (report_json_load_updates(files[f], &updates, &count, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", files[f], err);
-            exit_code = 1;
-            continue;
-        }
-        report_reply_t *replies = calloc(count ? count : 1, sizeof(report_reply_t));
-        if ((by_unit ? report_client_push_by_unit(&ccfg, cfg.unit_keys, updates, count, replies)
-                     : report_client_push(client, updates, count, replies)) != 0)
-            exit_code = 1;
-        for (size_t i = 0; i < count; i++) {
-            const report_update_t *u = updates[i];
-            const report_reply_t *r = &replies[i];
-            const char *outcome =
-                r->outcome == REPORT_OUTCOME_NONE ? "TIMEOUT" : report_outcome_name(r->outcome);
-            printf("%-9s %04d-%02d %-12s %-36s %s", outcome, u->year, u->month, u->unit_code,
-                   u->update_id, u->item_key);
-            if (r->outcome != REPORT_OUTCOME_STORED && r->outcome != REPORT_OUTCOME_DUPLICATE)
-                printf(" reason=%s message=%s", r->reason[0] ? r->reason : "-",
-                       report_logq(r->message));
-            printf("\n");
-            totals[r->outcome <= REPORT_OUTCOME_BUSY ? r->outcome : 0]++;
-        }
-        free(replies);
-        report_updates_free(updates, count);
-    }
-    fflush(stdout);
-    fprintf(stderr, "pushed: stored=%zu duplicate=%zu rejected=%zu busy=%zu timeout=%zu\n",
-            totals[REPORT_OUTCOME_STORED], totals[REPORT_OUTCOME_DUPLICATE],
-            totals[REPORT_OUTCOME_REJECTED], totals[REPORT_OUTCOME_BUSY],
-            totals[REPORT_OUTCOME_NONE]);
-    report_client_destroy(&client);
     free(files);
     report_settings_free(s_push_settings, &cfg);
     return exit_code;

@@ -4,7 +4,7 @@ protobuf wire format (no protobuf package needed). Run from anywhere; writes bes
 import os
 import struct
 
-HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_update")
 
 
 def varint(n):

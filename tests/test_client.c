@@ -1,0 +1,434 @@
+/* The push client against real services: an update without a final answer is resent with the
+ * same id until the push's deadline, then its outcome is UNKNOWN (not a failure), and pushing
+ * the same updates again settles it without storing anything twice. */
+#define _GNU_SOURCE
+#include "report_client.h"
+#include "report_json.h"
+#include "report_util.h"
+#include "test_support.h"
+
+#include "report_codec.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static test_stack_t stack;
+
+static void teardown(void)
+{
+    test_stack_stop(&stack);
+}
+
+TestSuite(client, .fini = teardown, .timeout = 120);
+
+/* A client of THANH_TRA with a short first timeout, so that resends happen within a test. */
+static void client_config(report_client_config_t *cc, const char *endpoint, int64_t deadline_ms)
+{
+    report_client_config_default(cc);
+    cc->endpoint = endpoint;
+    cc->keys = test_client_keys("THANH_TRA");
+    cc->timeout_ms = 500;
+    cc->backoff_max_ms = 1000;
+    cc->deadline_ms = deadline_ms;
+}
+
+static report_update_t **updates_new(const char *prefix, size_t count)
+{
+    report_update_t **list = report_calloc(count, sizeof *list);
+    for (size_t i = 0; i < count; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s-%zu", prefix, i);
+        list[i] = test_update_new(key);
+    }
+    return list;
+}
+
+/* A push running in its own thread while the test changes the services under it. */
+typedef struct {
+    report_client_config_t cfg;
+    char endpoint[256];
+    report_update_t **updates;
+    size_t count;
+    report_reply_t *replies;
+    int rc;
+    pthread_t thread;
+} push_job_t;
+
+static void *push_run(void *arg)
+{
+    push_job_t *job = arg;
+    report_client_t *client = report_client_new(&job->cfg);
+    job->rc = client ? report_client_push(client, job->updates, job->count, job->replies) : -1;
+    report_client_destroy(&client);
+    return NULL;
+}
+
+/* Starts a push to endpoint (NULL: the stack's collector), without CURVE if plain. */
+static void push_start_to(push_job_t *job, const char *endpoint, bool plain,
+                          report_update_t **updates, size_t count, int64_t deadline_ms,
+                          int64_t window)
+{
+    memset(job, 0, sizeof *job);
+    snprintf(job->endpoint, sizeof job->endpoint, "%s",
+             endpoint ? endpoint : report_collector_endpoint(stack.collector));
+    client_config(&job->cfg, job->endpoint, deadline_ms);
+    job->cfg.window = window;
+    job->cfg.keys.plain = plain;
+    job->updates = updates;
+    job->count = count;
+    job->replies = report_calloc(count, sizeof *job->replies);
+    cr_assert_eq(pthread_create(&job->thread, NULL, push_run, job), 0);
+}
+
+static void push_start(push_job_t *job, report_update_t **updates, size_t count,
+                       int64_t deadline_ms, int64_t window)
+{
+    push_start_to(job, NULL, false, updates, count, deadline_ms, window);
+}
+
+static void push_join(push_job_t *job)
+{
+    cr_assert_eq(pthread_join(job->thread, NULL), 0);
+}
+
+static void assert_value(const char *sql, const char *expected)
+{
+    char *v = test_db_value(&stack.db, sql);
+    cr_assert(v, "no value for %s", sql);
+    cr_assert_str_eq(v, expected, "%s", sql);
+    free(v);
+}
+
+/* Every update is in the database exactly once, with its one indicator value. */
+static void assert_stored_once(size_t count)
+{
+    char expected[32];
+    snprintf(expected, sizeof expected, "%zu", count);
+    assert_value("SELECT count(*) FROM updates", expected);
+    assert_value("SELECT count(DISTINCT update_id) FROM updates", expected);
+    assert_value("SELECT count(*) FROM indicator_values", expected);
+}
+
+static void assert_final_success(const report_reply_t *replies, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        cr_assert(replies[i].outcome == REPORT_OUTCOME_STORED ||
+                      replies[i].outcome == REPORT_OUTCOME_DUPLICATE,
+                  "update %zu: outcome %d %s %s", i, replies[i].outcome, replies[i].reason,
+                  replies[i].message);
+}
+
+Test(client, a_push_rides_out_a_store_that_comes_late)
+{
+    /* No store yet: the collector holds the updates, the client resends them (the first
+     * timeout is 500 ms) and must not give up before the store comes, 3 s later. */
+    test_stack_start(&stack, NULL, 0);
+    enum { N = 20 };
+    report_update_t **list = updates_new("late", N);
+    push_job_t job;
+    push_start(&job, list, N, 30000, 500);
+    sleep(3);
+    stack.stores[stack.store_count++] = test_store_start(&stack);
+    push_join(&job);
+    cr_assert_eq(job.rc, REPORT_PUSH_OK, "push result %d", job.rc);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_eq(job.replies[i].outcome, REPORT_OUTCOME_STORED, "update %zu: %d %s %s", i,
+                     job.replies[i].outcome, job.replies[i].reason, job.replies[i].message);
+    assert_stored_once(N);
+    free(job.replies);
+    report_updates_free(list, N);
+}
+
+Test(client, no_store_ends_unknown_and_a_rerun_stores_each_update_once)
+{
+    test_stack_start(&stack, NULL, 0);
+    enum { N = 10 };
+    report_update_t **list = updates_new("unknown", N);
+    report_client_config_t cc;
+    client_config(&cc, report_collector_endpoint(stack.collector), 2000);
+    report_client_t *client = report_client_new(&cc);
+    report_reply_t replies[N];
+    int64_t start = report_clock_ms();
+    cr_assert_eq(report_client_push(client, list, N, replies), REPORT_PUSH_UNKNOWN);
+    cr_assert_lt(report_clock_ms() - start, 5000, "the deadline was not kept");
+    for (size_t i = 0; i < N; i++) {
+        cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_NONE);
+        cr_assert_str_eq(replies[i].reason, "unknown");
+        cr_assert_str_eq(replies[i].update_id, list[i]->update_id);
+    }
+    report_client_destroy(&client);
+    /* The remedy: a store comes back and the same updates are pushed again. */
+    stack.stores[stack.store_count++] = test_store_start(&stack);
+    cc.deadline_ms = 30000;
+    client = report_client_new(&cc);
+    cr_assert_eq(report_client_push(client, list, N, replies), REPORT_PUSH_OK);
+    assert_final_success(replies, N);
+    assert_stored_once(N);
+    report_client_destroy(&client);
+    report_updates_free(list, N);
+}
+
+/* Writes updates as a push file; caller frees the path. */
+static char *push_file_write(report_update_t *const *list, size_t count)
+{
+    char *path =
+        report_sprintf("/tmp/report-test-push-%d-%u.json", (int)getpid(), report_random(1000000));
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "[");
+    for (size_t i = 0; i < count; i++)
+        fprintf(f,
+                "%s{\"update_id\": \"%s\", \"unit\": \"THANH_TRA\", \"period\": \"2018-07\", "
+                "\"section\": \"result\", \"area\": \"THANH_TRA\", \"item_key\": \"%s\", "
+                "\"text\": \"%s\", \"indicators\": {\"THANHTRA_CUOC\": 1}}\n",
+                i ? "," : "", list[i]->update_id, list[i]->item_key, list[i]->text);
+    fprintf(f, "]\n");
+    cr_assert_eq(fclose(f), 0);
+    return path;
+}
+
+/* Runs reportctl push on file against the stack's collector; returns its exit status and
+ * leaves stdout and stderr in out and err (caller frees). */
+static int reportctl_push(const char *file, const char *extra, char **out, char **err)
+{
+    const char *bin = getenv("REPORT_BIN_DIR");
+    char *reportctl = report_sprintf("%s/reportctl", bin ? bin : "build/bin");
+    char *key = test_key_path("THANH_TRA");
+    char *out_path = report_sprintf("%s.out", file);
+    char *err_path = report_sprintf("%s.err", file);
+    char *cmd = report_sprintf("'%s' push --endpoint '%s' --key '%s' --server-key '%s/server.pub' "
+                               "--timeout-ms 300 %s '%s' > '%s' 2> '%s'",
+                               reportctl, report_collector_endpoint(stack.collector), key,
+                               test_keys_dir(), extra, file, out_path, err_path);
+    int status = system(cmd);
+    cr_assert(WIFEXITED(status), "%s", cmd);
+    size_t n;
+    FILE *f = fopen(out_path, "r");
+    cr_assert(f);
+    *out = report_calloc(1, 65536);
+    n = fread(*out, 1, 65535, f);
+    (*out)[n] = '\0';
+    fclose(f);
+    f = fopen(err_path, "r");
+    cr_assert(f);
+    *err = report_calloc(1, 65536);
+    n = fread(*err, 1, 65535, f);
+    (*err)[n] = '\0';
+    fclose(f);
+    unlink(out_path);
+    unlink(err_path);
+    free(cmd);
+    free(out_path);
+    free(err_path);
+    free(key);
+    free(reportctl);
+    return WEXITSTATUS(status);
+}
+
+static size_t count_lines_starting(const char *text, const char *prefix)
+{
+    size_t n = 0;
+    for (const char *line = text; line && *line;) {
+        if (strncmp(line, prefix, strlen(prefix)) == 0)
+            n++;
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return n;
+}
+
+Test(client, reportctl_says_unknown_exits_75_and_rerunning_the_file_settles_it)
+{
+    test_stack_start(&stack, NULL, 0);
+    enum { N = 5 };
+    report_update_t **list = updates_new("cli", N);
+    char *file = push_file_write(list, N);
+    char *out, *err;
+    int status = reportctl_push(file, "--deadline-ms 1500", &out, &err);
+    cr_assert_eq(status, 75, "exit status %d\n%s%s", status, out, err);
+    cr_assert_eq(count_lines_starting(out, "UNKNOWN "), N, "%s", out);
+    cr_assert(strstr(err, "pushed: stored=0 duplicate=0 rejected=0 unknown=5"), "%s", err);
+    cr_assert(strstr(err, "re-run the same file: updates already stored will answer DUPLICATE"),
+              "%s", err);
+    free(out);
+    free(err);
+    stack.stores[stack.store_count++] = test_store_start(&stack);
+    status = reportctl_push(file, "--deadline-ms 30000", &out, &err);
+    cr_assert_eq(status, 0, "exit status %d\n%s%s", status, out, err);
+    cr_assert_eq(count_lines_starting(out, "STORED ") + count_lines_starting(out, "DUPLICATE "), N,
+                 "%s", out);
+    cr_assert(strstr(err, "rejected=0 unknown=0"), "%s", err);
+    assert_stored_once(N);
+    free(out);
+    free(err);
+    unlink(file);
+    free(file);
+    report_updates_free(list, N);
+}
+
+Test(client, a_collector_restarted_mid_push_loses_nothing_and_stores_nothing_twice)
+{
+    /* The collector stops with updates in flight and a new one binds the same endpoints 3 s
+     * later (longer than the first timeouts). An update whose STORED answer died with the old
+     * collector is answered DUPLICATE on resend: both are success, and the database holds
+     * every update once. */
+    test_stack_start(&stack, NULL, 1);
+    enum { N = 300 };
+    report_update_t **list = updates_new("restart", N);
+    char endpoint[256], store_endpoint[256];
+    snprintf(endpoint, sizeof endpoint, "%s", report_collector_endpoint(stack.collector));
+    snprintf(store_endpoint, sizeof store_endpoint, "%s",
+             report_collector_store_endpoint(stack.collector));
+    push_job_t job;
+    push_start(&job, list, N, 60000, 4); /* a small window: the push lasts a while */
+    report_collector_stats_t st;
+    int64_t end = report_clock_ms() + 20000;
+    do {
+        usleep(1000);
+        report_collector_stats(stack.collector, &st);
+    } while (st.received < 40 && report_clock_ms() < end);
+    cr_assert_geq(st.received, 40, "the push did not start");
+    report_collector_stop(&stack.collector);
+    sleep(3);
+    report_collector_config_t cfg;
+    test_collector_config(&cfg);
+    cfg.endpoint = endpoint;
+    cfg.store_endpoint = store_endpoint;
+    stack.collector = report_collector_start(&cfg);
+    cr_assert(stack.collector, "the collector did not start again on %s", endpoint);
+    push_join(&job);
+    cr_assert_eq(job.rc, REPORT_PUSH_OK, "push result %d", job.rc);
+    assert_final_success(job.replies, N);
+    assert_stored_once(N);
+    free(job.replies);
+    report_updates_free(list, N);
+}
+
+Test(client, a_push_file_period_is_four_digits_a_dash_and_two_digits)
+{
+    /* Found by fuzz_push_json: sscanf("%4d-%2d") took "-019-04" as year -19 and "2018--7" as
+     * month -7, so a malformed period was sent instead of refused in the file. */
+    static const char *bad[] = {"-019-04", "2018--7", " 018-07", "2018-+7", "+018-07", "2018-7 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *json = report_sprintf(
+            "{\"update_id\": \"09c7a6d3-d061-539f-a4b8-9c17f7b61d8e\", \"unit\": \"QLKH\", "
+            "\"period\": \"%s\", \"section\": \"result\", \"area\": \"NHIEM_VU\", "
+            "\"item_key\": \"k\"}",
+            bad[i]);
+        report_update_t **list = NULL;
+        size_t n = 0;
+        char err[256] = "";
+        cr_expect_eq(report_json_parse_updates(json, strlen(json), &list, &n, err, sizeof err), -1,
+                     "period '%s' was accepted", bad[i]);
+        cr_expect(strstr(err, "\"period\" must be YYYY-MM"), "period '%s': %s", bad[i], err);
+        report_updates_free(list, n);
+        free(json);
+    }
+    report_update_t **list = NULL;
+    size_t n = 0;
+    char err[256];
+    const char *good = "{\"update_id\": \"x\", \"unit\": \"QLKH\", \"period\": \"2018-07\", "
+                       "\"section\": \"result\", \"area\": \"A\", \"item_key\": \"k\"}";
+    cr_assert_eq(report_json_parse_updates(good, strlen(good), &list, &n, err, sizeof err), 0, "%s",
+                 err);
+    cr_assert_eq(list[0]->year, 2018);
+    cr_assert_eq(list[0]->month, 7);
+    report_updates_free(list, n);
+}
+
+/* A stand-in collector (plain ROUTER) that answers each update by a script, to check what
+ * the client does with each outcome. */
+typedef struct {
+    const char *item_key;
+    report_outcome_t answers[3]; /* to the 1st, 2nd, 3rd copy; NONE: stay silent */
+    int received;
+} scripted_t;
+
+static void fake_answer(void *router, zmq_msg_t *id, const report_update_t *u,
+                        report_outcome_t outcome)
+{
+    report_reply_t r;
+    report_reply_set(&r, u->update_id, outcome,
+                     outcome == REPORT_OUTCOME_REJECTED ? "id_conflict"
+                     : outcome == REPORT_OUTCOME_BUSY   ? "inflight_full"
+                                                        : "",
+                     "scripted");
+    size_t n;
+    uint8_t *buf = report_reply_encode(&r, &n);
+    zmq_send(router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE);
+    zmq_send(router, buf, n, 0);
+    free(buf);
+}
+
+/* Serves until the push job's thread has ended (and 1 s more, to see any late resend). */
+static void fake_serve(void *router, scripted_t *script, size_t count, push_job_t *job)
+{
+    int64_t quiet_until = 0;
+    while (!quiet_until || report_clock_ms() < quiet_until) {
+        if (!quiet_until && pthread_tryjoin_np(job->thread, NULL) == 0)
+            quiet_until = report_clock_ms() + 1000;
+        zmq_pollitem_t pi = {router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&pi, 1, 50) <= 0)
+            continue;
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        zmq_msg_init(&body);
+        zmq_msg_recv(&id, router, 0);
+        zmq_msg_recv(&body, router, 0);
+        report_update_t *u = report_update_decode(zmq_msg_data(&body), zmq_msg_size(&body));
+        cr_assert(u);
+        for (size_t i = 0; i < count; i++) {
+            if (strcmp(u->item_key, script[i].item_key) != 0)
+                continue;
+            int copy = script[i].received++;
+            report_outcome_t a = copy < 3 ? script[i].answers[copy] : REPORT_OUTCOME_NONE;
+            if (a != REPORT_OUTCOME_NONE)
+                fake_answer(router, &id, u, a);
+        }
+        report_update_destroy(&u);
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+    }
+}
+
+Test(client, rejected_is_final_busy_and_silence_are_retried_duplicate_is_success)
+{
+    void *ctx = zmq_ctx_new();
+    void *router = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_bind(router, "tcp://127.0.0.1:*"), 0);
+    char endpoint[256];
+    size_t len = sizeof endpoint;
+    zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, endpoint, &len);
+    scripted_t script[] = {
+        {"conflict", {REPORT_OUTCOME_REJECTED}, 0},
+        {"busy", {REPORT_OUTCOME_BUSY, REPORT_OUTCOME_DUPLICATE}, 0},
+        {"silent", {REPORT_OUTCOME_NONE, REPORT_OUTCOME_STORED}, 0},
+    };
+    report_update_t *list[] = {test_update_new("conflict"), test_update_new("busy"),
+                               test_update_new("silent")};
+    push_job_t job;
+    push_start_to(&job, endpoint, true, list, 3, 20000, 500);
+    fake_serve(router, script, 3, &job); /* returns after the push thread ended */
+    cr_assert_eq(job.rc, REPORT_PUSH_REJECTED, "push result %d", job.rc);
+    cr_assert_eq(job.replies[0].outcome, REPORT_OUTCOME_REJECTED);
+    cr_assert_str_eq(job.replies[0].reason, "id_conflict");
+    cr_assert_eq(script[0].received, 1, "a REJECTED update was sent again");
+    cr_assert_eq(job.replies[1].outcome, REPORT_OUTCOME_DUPLICATE);
+    cr_assert_eq(script[1].received, 2, "BUSY: sent %d times", script[1].received);
+    cr_assert_eq(job.replies[2].outcome, REPORT_OUTCOME_STORED);
+    cr_assert_eq(script[2].received, 2, "silence: sent %d times", script[2].received);
+    free(job.replies);
+    for (size_t i = 0; i < 3; i++)
+        report_update_destroy(&list[i]);
+    zmq_close(router);
+    zmq_ctx_term(ctx);
+}
