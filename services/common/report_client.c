@@ -42,6 +42,7 @@ static void s_open(report_client_t *self)
     int hwm = (int)(self->cfg.window * 2 + 10);
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    report_heartbeat(self->sock, REPORT_CLIENT_HEARTBEAT_MS, REPORT_CLIENT_HEARTBEAT_TIMEOUT_MS);
     if (!self->cfg.keys.plain)
         report_curve_client(self->sock, self->cfg.keys.server_public, &self->cfg.keys.client);
     zmq_connect(self->sock, self->endpoint);
