@@ -647,6 +647,8 @@ static void s_connection_stats(report_aggregator_t *self)
         report_keyring_refresh(self->operators);
     memset(&self->stats.pub, 0, sizeof self->stats.pub);
     memset(&self->stats.catchup, 0, sizeof self->stats.catchup);
+    report_monitor_sweep(self->monitor);
+    report_monitor_sweep(self->catchup_monitor);
     report_monitor_add_counts(self->monitor, &self->stats.pub);
     report_monitor_add_counts(self->catchup_monitor, &self->stats.catchup);
     self->stats.subscribers = self->stats.pub.connected;

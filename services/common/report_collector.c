@@ -677,6 +677,8 @@ static void s_connection_stats(report_collector_t *self)
         report_keyring_refresh(self->store_keys);
     memset(&self->stats.clients, 0, sizeof self->stats.clients);
     memset(&self->stats.store_link, 0, sizeof self->stats.store_link);
+    report_monitor_sweep(self->monitor);
+    report_monitor_sweep(self->store_monitor);
     report_monitor_add_counts(self->monitor, &self->stats.clients);
     report_monitor_add_counts(self->store_monitor, &self->stats.store_link);
     self->stats.connected_clients = self->stats.clients.connected;

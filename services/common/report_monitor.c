@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <zmq.h>
 
+#define S_EVENT_HWM 100000
+
 typedef struct {
     int fd;
     bool dropped; /* shut down over a bound: not counted as connected */
@@ -42,6 +44,7 @@ struct report_monitor_t {
     s_conn_t *conns;
     size_t count, cap;
     int pending_failure; /* kind of the failure whose DISCONNECTED comes next, or -1 */
+    int64_t next_sweep;
     report_monitor_counts_t counts;
     report_ratelimit_t log_limit;
 };
@@ -82,7 +85,12 @@ report_monitor_t *report_monitor_new(void *zctx, void *sock, const char *name, i
         return NULL;
     }
     self->pair = zmq_socket(zctx, ZMQ_PAIR);
-    int linger = 0;
+    /* libzmq drops monitor events silently at the high-water mark, and a lost ACCEPTED or
+     * DISCONNECTED would skew the counts for good: under a flood of connects thousands of
+     * events may wait while this thread works. The bound is kept (about 100 bytes an event)
+     * and, should it be reached anyway, report_monitor_sweep forgets connections that are gone. */
+    int hwm = S_EVENT_HWM, linger = 0;
+    zmq_setsockopt(self->pair, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->pair, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_connect(self->pair, ep) != 0) {
         report_monitor_destroy(&self);
@@ -298,6 +306,25 @@ static bool s_handle(report_monitor_t *self)
     zmq_msg_close(&ev);
     zmq_msg_close(&addr);
     return got;
+}
+
+void report_monitor_sweep(report_monitor_t *self)
+{
+    int64_t now = report_clock_ms();
+    if (!self || now < self->next_sweep)
+        return;
+    self->next_sweep = now + 5000;
+    for (size_t i = 0; i < self->count;) {
+        s_conn_t now_there = {0};
+        s_conn_t *c = &self->conns[i];
+        if (s_peer(self, c->fd, &now_there) && !memcmp(now_there.ip, c->ip, sizeof c->ip)) {
+            i++;
+            continue;
+        }
+        s_log(self, "connection gone without a disconnect event, forgotten", "lost_event",
+              c->address);
+        s_remove(self, c);
+    }
 }
 
 void report_monitor_drain(report_monitor_t *self)
