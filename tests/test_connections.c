@@ -188,9 +188,10 @@ Test(connections, a_keyring_reload_at_the_fd_limit_keeps_the_keys)
     cr_assert_eq(utimensat(AT_FDCWD, units, NULL, 0), 0);
     cr_assert_eq(utimensat(AT_FDCWD, stores, NULL, 0), 0);
     report_collector_stats_t st;
-    WAIT_COLLECTOR(stack.collector, st, st.keyring_reload_failures >= 2, 3000);
-    cr_assert_geq(st.keyring_reload_failures, 2, "the reloads did not fail: fds not exhausted?");
-    usleep(600 * 1000); /* several more refreshes (and failures) while exhausted */
+    /* The store's heartbeats make the collector look at the stores keyring. */
+    WAIT_COLLECTOR(stack.collector, st, st.keyring_reload_failures >= 1, 3000);
+    cr_assert_geq(st.keyring_reload_failures, 1, "the reload did not fail: fds not exhausted?");
+    usleep(600 * 1000); /* several more retries (and failures) while exhausted */
 
     /* Still served while exhausted: the open connection, the store link. */
     test_peer_send_update(&peer, u);

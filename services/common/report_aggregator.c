@@ -641,10 +641,8 @@ static int s_security(report_aggregator_t *self)
 static void s_connection_stats(report_aggregator_t *self)
 {
     /* A reload that failed is retried here even when no peer asks (at most every 200 ms). */
-    if (self->recipients)
-        report_keyring_refresh(self->recipients);
-    if (self->operators)
-        report_keyring_refresh(self->operators);
+    report_keyring_retry(self->recipients);
+    report_keyring_retry(self->operators);
     memset(&self->stats.pub, 0, sizeof self->stats.pub);
     memset(&self->stats.catchup, 0, sizeof self->stats.catchup);
     report_monitor_sweep(self->monitor);

@@ -671,10 +671,8 @@ static int s_security(report_collector_t *self)
 static void s_connection_stats(report_collector_t *self)
 {
     /* A reload that failed is retried here even when no peer asks (at most every 200 ms). */
-    if (self->unit_keys)
-        report_keyring_refresh(self->unit_keys);
-    if (self->store_keys)
-        report_keyring_refresh(self->store_keys);
+    report_keyring_retry(self->unit_keys);
+    report_keyring_retry(self->store_keys);
     memset(&self->stats.clients, 0, sizeof self->stats.clients);
     memset(&self->stats.store_link, 0, sizeof self->stats.store_link);
     report_monitor_sweep(self->monitor);

@@ -289,6 +289,12 @@ void report_keyring_refresh(report_keyring_t *self)
              before);
 }
 
+void report_keyring_retry(report_keyring_t *self)
+{
+    if (self && self->retry)
+        report_keyring_refresh(self);
+}
+
 uint64_t report_keyring_reload_failures(report_keyring_t *self)
 {
     return self ? self->reload_failures : 0;
