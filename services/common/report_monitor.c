@@ -321,8 +321,9 @@ void report_monitor_sweep(report_monitor_t *self)
             i++;
             continue;
         }
-        s_log(self, "connection gone without a disconnect event, forgotten", "lost_event",
-              c->address);
+        if (!c->dropped) /* a dropped one may simply not have its event read yet */
+            s_log(self, "connection gone without a disconnect event, forgotten", "lost_event",
+                  c->address);
         s_remove(self, c);
     }
 }
