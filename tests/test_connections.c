@@ -446,7 +446,10 @@ Test(connections, a_flood_of_raw_connects_is_bounded_and_units_are_still_served,
     test_collector_config(&cfg);
     cfg.max_connections = 300;
     cfg.max_connections_per_peer = 100; /* two flooding addresses stay under the total */
-    cfg.handshake_ms = 30000; /* raw peers would otherwise be shed by the handshake timeout */
+    /* Raw peers within the bounds are shed by the handshake timeout: not before the flood is
+     * measured, and soon after it, since a peer killed with its connection still in the
+     * server's accept queue may leave a connection no FIN or RST will ever end. */
+    cfg.handshake_ms = 4000;
     test_stack_start(&stack, &cfg, 1);
     const char *endpoint = report_collector_endpoint(stack.collector);
     int pipefd[2];
@@ -502,7 +505,7 @@ Test(connections, a_flood_of_raw_connects_is_bounded_and_units_are_still_served,
     clients_close(&units, 5);
     zmq_ctx_term(units.ctx);
     report_collector_stats_t after;
-    WAIT_COLLECTOR(stack.collector, after, after.connected_clients == 0, 10000);
+    WAIT_COLLECTOR(stack.collector, after, after.connected_clients == 0, 15000);
     cr_assert_eq(after.connected_clients, 0, "connected %llu after the flood",
                  (unsigned long long)after.connected_clients);
     cr_assert(push_stored(endpoint, "after-flood", 10000));
