@@ -52,6 +52,14 @@ static const report_setting_t s_settings[] = {
      "DEVELOPMENT ONLY: no CURVE, no authentication"},
     {"handshake-ms", REPORT_SETTING_INT, "5000", F(collector.handshake_ms), 100, 600000,
      "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
+    {"max-connections", REPORT_SETTING_INT, "1000", F(collector.max_connections), 0, 1000000,
+     "client connections open at once; more are closed at once (0: no bound)"},
+    {"max-connections-per-peer", REPORT_SETTING_INT, "100", F(collector.max_connections_per_peer),
+     0, 1000000, "the same for one IP address (0: no bound)"},
+    {"peer-heartbeat-ms", REPORT_SETTING_INT, "5000", F(collector.peer_heartbeat_ms), 0, 3600000,
+     "ZMQ_HEARTBEAT_IVL: ping every connection this often (0: off)"},
+    {"peer-timeout-ms", REPORT_SETTING_INT, "15000", F(collector.peer_timeout_ms), 100, 3600000,
+     "ZMQ_HEARTBEAT_TIMEOUT/TTL: a peer silent this long is disconnected"},
     REPORT_SETTINGS_END};
 #undef F
 

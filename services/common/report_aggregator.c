@@ -39,6 +39,10 @@ void report_aggregator_config_default(report_aggregator_config_t *cfg)
     cfg->handshake_ms = 5000;
     cfg->status_period = "";
     cfg->late_refresh_ms = 30000;
+    cfg->max_connections = 1000;
+    cfg->max_connections_per_peer = 100;
+    cfg->peer_heartbeat_ms = 5000;
+    cfg->peer_timeout_ms = 15000;
 }
 
 struct report_aggregator_t {
@@ -55,7 +59,8 @@ struct report_aggregator_t {
     report_keyring_t *recipients;
     report_keyring_t *operators;
     report_zap_t *zap;
-    report_monitor_t monitor; /* subscribers on PUB */
+    report_monitor_t *monitor;         /* subscribers on PUB */
+    report_monitor_t *catchup_monitor; /* subscribers on catch-up */
     int64_t next_late_check;
 };
 
@@ -591,6 +596,7 @@ static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, c
         zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
         zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     }
+    report_heartbeat(sock, (int)self->cfg.peer_heartbeat_ms, (int)self->cfg.peer_timeout_ms);
     if (zmq_bind(sock, endpoint) != 0) {
         log_error("cannot bind", "endpoint=%s error=%s", report_logq(endpoint),
                   report_logq(zmq_strerror(errno)));
@@ -631,6 +637,23 @@ static int s_security(report_aggregator_t *self)
     return rc;
 }
 
+/* Connection counts from the monitors, keyring reloads. */
+static void s_connection_stats(report_aggregator_t *self)
+{
+    /* A reload that failed is retried here even when no peer asks (at most every 200 ms). */
+    report_keyring_retry(self->recipients);
+    report_keyring_retry(self->operators);
+    memset(&self->stats.pub, 0, sizeof self->stats.pub);
+    memset(&self->stats.catchup, 0, sizeof self->stats.catchup);
+    report_monitor_sweep(self->monitor);
+    report_monitor_sweep(self->catchup_monitor);
+    report_monitor_add_counts(self->monitor, &self->stats.pub);
+    report_monitor_add_counts(self->catchup_monitor, &self->stats.catchup);
+    self->stats.subscribers = self->stats.pub.connected;
+    self->stats.keyring_reload_failures = report_keyring_reload_failures(self->recipients) +
+                                          report_keyring_reload_failures(self->operators);
+}
+
 static void *s_thread(void *arg)
 {
     report_aggregator_t *self = arg;
@@ -655,13 +678,22 @@ static void *s_thread(void *arg)
              self->zap ? "on" : "OFF");
     s_db_ensure(self);
     report_actor_ready(&self->actor, 1);
-    report_monitor_start(&self->monitor, self->zctx, self->pub);
-    zmq_pollitem_t items[4] = {{self->control, 0, ZMQ_POLLIN, 0},
+    self->monitor =
+        report_monitor_new(self->zctx, self->pub, "subscribers", self->cfg.max_connections,
+                           self->cfg.max_connections_per_peer);
+    self->catchup_monitor =
+        report_monitor_new(self->zctx, self->catchup, "catchup", self->cfg.max_connections,
+                           self->cfg.max_connections_per_peer);
+    zmq_pollitem_t items[5] = {{self->control, 0, ZMQ_POLLIN, 0},
                                {self->catchup, 0, ZMQ_POLLIN, 0}};
-    int nitems = 2, monitor_at = -1, zap_at = -1;
-    if (self->monitor.pair) {
-        monitor_at = nitems;
-        items[nitems++] = (zmq_pollitem_t){self->monitor.pair, 0, ZMQ_POLLIN, 0};
+    int nitems = 2, zap_at = -1;
+    report_monitor_t *monitors[2] = {self->monitor, self->catchup_monitor};
+    int monitor_at[2] = {-1, -1};
+    for (int i = 0; i < 2; i++) {
+        if (!monitors[i])
+            continue;
+        monitor_at[i] = nitems;
+        items[nitems++] = (zmq_pollitem_t){report_monitor_socket(monitors[i]), 0, ZMQ_POLLIN, 0};
     }
     if (self->zap) {
         zap_at = nitems;
@@ -679,15 +711,10 @@ static void *s_thread(void *arg)
             report_zap_handle(self->zap);
             self->stats.handshakes_refused = report_zap_refused(self->zap);
         }
-        while (monitor_at >= 0 && (items[monitor_at].revents & ZMQ_POLLIN)) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt(self->monitor.pair, ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
-            report_monitor_handle(&self->monitor);
-            self->stats.subscribers = self->monitor.connected;
-        }
+        for (int i = 0; i < 2; i++)
+            if (monitor_at[i] >= 0 && (items[monitor_at[i]].revents & ZMQ_POLLIN))
+                report_monitor_drain(monitors[i]);
+        s_connection_stats(self);
         if (items[0].revents & ZMQ_POLLIN)
             s_handle_control(self);
         if (items[1].revents & ZMQ_POLLIN)
@@ -701,7 +728,8 @@ static void *s_thread(void *arg)
 
 static void s_free(report_aggregator_t *self)
 {
-    report_monitor_close(&self->monitor);
+    report_monitor_destroy(&self->monitor);
+    report_monitor_destroy(&self->catchup_monitor);
     if (self->control)
         zmq_close(self->control);
     if (self->pub)

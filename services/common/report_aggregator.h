@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "report_metrics.h"
+#include "report_monitor.h"
 
 typedef struct {
     char *db;
@@ -23,6 +24,10 @@ typedef struct {
     int64_t handshake_ms;
     char *status_period;     /* "YYYY-MM" whose late units are watched; "" = the current one */
     int64_t late_refresh_ms; /* how often late units are looked up */
+    int64_t max_connections; /* subscriber connections on PUB and on catch-up */
+    int64_t max_connections_per_peer; /* ... from one IP address */
+    int64_t peer_heartbeat_ms;        /* ZMQ_HEARTBEAT_IVL on every socket */
+    int64_t peer_timeout_ms;          /* ZMQ_HEARTBEAT_TIMEOUT/_TTL */
 } report_aggregator_config_t;
 
 #define REPORT_MAX_WATCHED_UNITS 64
@@ -41,7 +46,10 @@ typedef struct {
     uint64_t refused_requests;
     uint64_t handshakes_refused;
     bool db_up;
-    uint64_t subscribers; /* PUB peers connected (socket monitor) */
+    uint64_t subscribers;             /* PUB connections open (socket monitor) */
+    report_monitor_counts_t pub;      /* the socket monitor of PUB */
+    report_monitor_counts_t catchup;  /* ... of catch-up */
+    uint64_t keyring_reload_failures; /* recipients and operators keyrings */
     report_histogram_t compile_seconds;
     /* the last publication */
     char last_agency[40];

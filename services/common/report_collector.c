@@ -59,6 +59,10 @@ void report_collector_config_default(report_collector_config_t *cfg)
     cfg->keys_dir = "keys";
     cfg->insecure_plain = false;
     cfg->handshake_ms = 5000;
+    cfg->max_connections = 1000;
+    cfg->max_connections_per_peer = 100;
+    cfg->peer_heartbeat_ms = 5000;
+    cfg->peer_timeout_ms = 15000;
 }
 
 #define S_ID_MAX 256
@@ -128,7 +132,8 @@ struct report_collector_t {
     report_keyring_t *unit_keys;  /* enrolled subdivisions: key -> unit code */
     report_keyring_t *store_keys; /* enrolled stores */
     report_zap_t *zap;
-    report_monitor_t monitor; /* connected clients */
+    report_monitor_t *monitor;       /* client connections */
+    report_monitor_t *store_monitor; /* store connections (handshake failures) */
 };
 
 /* --- per-client counts --- */
@@ -642,6 +647,7 @@ static void *s_bind(report_collector_t *self, int type, const char *endpoint, co
     zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    report_heartbeat(sock, (int)self->cfg.peer_heartbeat_ms, (int)self->cfg.peer_timeout_ms);
     if (zmq_bind(sock, endpoint) != 0) {
         log_error("cannot bind", "endpoint=%s error=%s", report_logq(endpoint),
                   report_logq(zmq_strerror(errno)));
@@ -684,6 +690,23 @@ static int s_security(report_collector_t *self)
     return rc;
 }
 
+/* Connection counts from the monitors, keyring reloads. */
+static void s_connection_stats(report_collector_t *self)
+{
+    /* A reload that failed is retried here even when no peer asks (at most every 200 ms). */
+    report_keyring_retry(self->unit_keys);
+    report_keyring_retry(self->store_keys);
+    memset(&self->stats.clients, 0, sizeof self->stats.clients);
+    memset(&self->stats.store_link, 0, sizeof self->stats.store_link);
+    report_monitor_sweep(self->monitor);
+    report_monitor_sweep(self->store_monitor);
+    report_monitor_add_counts(self->monitor, &self->stats.clients);
+    report_monitor_add_counts(self->store_monitor, &self->stats.store_link);
+    self->stats.connected_clients = self->stats.clients.connected;
+    self->stats.keyring_reload_failures = report_keyring_reload_failures(self->unit_keys) +
+                                          report_keyring_reload_failures(self->store_keys);
+}
+
 static void *s_thread(void *arg)
 {
     report_collector_t *self = arg;
@@ -700,16 +723,26 @@ static void *s_thread(void *arg)
         report_actor_ready(&self->actor, -1);
         return NULL;
     }
-    report_monitor_start(&self->monitor, self->zctx, self->front);
-    log_info("collector listening", "endpoint=%s store_endpoint=%s max_inflight=%lld",
-             self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight);
+    self->monitor =
+        report_monitor_new(self->zctx, self->front, "clients", self->cfg.max_connections,
+                           self->cfg.max_connections_per_peer);
+    self->store_monitor = report_monitor_new(self->zctx, self->back, "stores", 0, 0);
+    log_info("collector listening",
+             "endpoint=%s store_endpoint=%s max_inflight=%lld max_connections=%lld "
+             "max_connections_per_peer=%lld",
+             self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight,
+             (long long)self->cfg.max_connections, (long long)self->cfg.max_connections_per_peer);
     report_actor_ready(&self->actor, 1);
     /* The monitor and ZAP sockets are optional: poll them only when they exist. */
-    zmq_pollitem_t items[4] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
-    int nitems = 2, monitor_at = -1, zap_at = -1;
-    if (self->monitor.pair) {
-        monitor_at = nitems;
-        items[nitems++] = (zmq_pollitem_t){self->monitor.pair, 0, ZMQ_POLLIN, 0};
+    zmq_pollitem_t items[5] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
+    int nitems = 2, zap_at = -1;
+    report_monitor_t *monitors[2] = {self->monitor, self->store_monitor};
+    int monitor_at[2] = {-1, -1};
+    for (int i = 0; i < 2; i++) {
+        if (!monitors[i])
+            continue;
+        monitor_at[i] = nitems;
+        items[nitems++] = (zmq_pollitem_t){report_monitor_socket(monitors[i]), 0, ZMQ_POLLIN, 0};
     }
     if (self->zap) {
         zap_at = nitems;
@@ -719,15 +752,10 @@ static void *s_thread(void *arg)
         int n = zmq_poll(items, nitems, 100);
         if (n < 0 && errno != EINTR)
             break;
-        while (monitor_at >= 0 && (items[monitor_at].revents & ZMQ_POLLIN)) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt(self->monitor.pair, ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
-            report_monitor_handle(&self->monitor);
-            self->stats.connected_clients = self->monitor.connected;
-        }
+        for (int i = 0; i < 2; i++)
+            if (monitor_at[i] >= 0 && (items[monitor_at[i]].revents & ZMQ_POLLIN))
+                report_monitor_drain(monitors[i]);
+        s_connection_stats(self);
         /* Handshakes first: a peer waits on them. */
         while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
             int events = 0;
@@ -764,7 +792,8 @@ static void *s_thread(void *arg)
 
 static void s_free(report_collector_t *self)
 {
-    report_monitor_close(&self->monitor);
+    report_monitor_destroy(&self->monitor);
+    report_monitor_destroy(&self->store_monitor);
     if (self->front)
         zmq_close(self->front);
     if (self->back)

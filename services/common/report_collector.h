@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "report_metrics.h"
+#include "report_monitor.h"
 
 typedef struct {
     char *endpoint;                  /* clients, e.g. "tcp://0.0.0.0:5570" */
@@ -24,10 +25,14 @@ typedef struct {
     int64_t inflight_expiry_ms; /* an update no store answered in this long is dropped */
     int64_t dead_letter_payload_bytes; /* bytes of refused input kept as dead letter */
     int64_t year_min, year_max;
-    int64_t value_max;    /* indicator values must be in [0, value_max] */
-    char *keys_dir;       /* server.key, units/, stores/ (see report_keys.h) */
-    bool insecure_plain;  /* development only: no CURVE, no authentication */
-    int64_t handshake_ms; /* ZMQ_HANDSHAKE_IVL: half-open handshakes are dropped */
+    int64_t value_max;                /* indicator values must be in [0, value_max] */
+    char *keys_dir;                   /* server.key, units/, stores/ (see report_keys.h) */
+    bool insecure_plain;              /* development only: no CURVE, no authentication */
+    int64_t handshake_ms;             /* ZMQ_HANDSHAKE_IVL: half-open handshakes are dropped */
+    int64_t max_connections;          /* client connections open at once; more are closed */
+    int64_t max_connections_per_peer; /* ... from one IP address */
+    int64_t peer_heartbeat_ms;        /* ZMQ_HEARTBEAT_IVL on client and store connections */
+    int64_t peer_timeout_ms; /* ZMQ_HEARTBEAT_TIMEOUT/_TTL: a silent peer is disconnected */
 } report_collector_config_t;
 
 /* Refusal reasons counted by the collector (index into stats.refused). */
@@ -72,8 +77,11 @@ typedef struct {
     uint64_t dead_letters_dropped;
     uint64_t inflight;
     uint64_t stores;
-    uint64_t handshakes_refused; /* peers refused by ZAP (unknown key, no CURVE) */
-    uint64_t connected_clients;  /* from the socket monitor: handshakes done, not disconnected */
+    uint64_t handshakes_refused;        /* peers refused by ZAP (unknown key), both sockets */
+    uint64_t connected_clients;         /* client connections open (socket monitor) */
+    report_monitor_counts_t clients;    /* the socket monitor of the client socket */
+    report_monitor_counts_t store_link; /* ... of the store socket */
+    uint64_t keyring_reload_failures;   /* units and stores keyrings */
     uint64_t inflight_limit;
     report_unit_counters_t units[REPORT_MAX_UNIT_LABELS];
     size_t unit_count;

@@ -61,15 +61,20 @@ int report_keys_generate(const char *stem, report_keypair_t *out)
     return rc;
 }
 
-/* Reads the first 4 KiB of a file into buf. */
+/* Reads the first 4 KiB of a file into buf. 0, or -1 with errno set (EIO for a read error). */
 static int s_read(const char *path, char *buf, size_t size)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
     size_t n = fread(buf, 1, size - 1, f);
+    bool failed = ferror(f);
     fclose(f);
     buf[n] = '\0';
+    if (failed) {
+        errno = EIO;
+        return -1;
+    }
     return 0;
 }
 
@@ -144,7 +149,10 @@ struct report_keyring_t {
     size_t count;
     struct timespec mtime;
     bool existed;
+    bool retry; /* the last reload failed: reload at the next refresh whatever the mtime */
     int64_t checked_at;
+    uint64_t reload_failures;
+    report_ratelimit_t warn_limit;
 };
 
 static int s_cmp(const void *a, const void *b)
@@ -152,40 +160,78 @@ static int s_cmp(const void *a, const void *b)
     return strcmp(((const s_entry_t *)a)->key, ((const s_entry_t *)b)->key);
 }
 
-static void s_clear(report_keyring_t *self)
+static void s_entries_free(s_entry_t *entries, size_t count)
 {
-    for (size_t i = 0; i < self->count; i++)
-        free(self->entries[i].identity);
-    free(self->entries);
-    self->entries = NULL;
-    self->count = 0;
+    for (size_t i = 0; i < count; i++)
+        free(entries[i].identity);
+    free(entries);
 }
 
-static void s_load(report_keyring_t *self)
+/* Reads one NAME.pub into the list. A file that vanished since readdir (revoked meanwhile)
+ * or that holds no valid key is skipped; any other error fails the whole reload. */
+static int s_load_file(const char *dir, const char *name, s_entry_t **entries, size_t *count)
 {
-    s_clear(self);
-    DIR *d = opendir(self->dir);
+    size_t len = strlen(name);
+    char *path = report_sprintf("%s/%s", dir, name);
+    char buf[4096];
+    int rc = 0;
+    if (s_read(path, buf, sizeof buf) != 0) {
+        if (errno != ENOENT)
+            rc = -1;
+    } else {
+        char key[REPORT_Z85_KEY_LEN + 1];
+        if (s_find_key(buf, "public", key) == 0 || s_find_key(buf, "", key) == 0) {
+            *entries = report_realloc(*entries, (*count + 1) * sizeof(s_entry_t));
+            s_entry_t *en = &(*entries)[(*count)++];
+            memcpy(en->key, key, sizeof key);
+            en->identity = report_strndup(name, len - 4);
+        } else {
+            log_warn("ignoring malformed key file", "path=%s", report_logq(path));
+        }
+    }
+    free(path);
+    return rc;
+}
+
+/* Builds the keyring of the directory aside: 0 and the new list, or -1 (errno kept) and
+ * nothing, so that a failure (EMFILE under a connection flood, EIO) never empties the
+ * keyring in use. A directory that does not exist is an empty keyring, not a failure. */
+static int s_load(const char *dir, s_entry_t **entries_out, size_t *count_out)
+{
+    s_entry_t *entries = NULL;
+    size_t count = 0;
+    *entries_out = NULL;
+    *count_out = 0;
+    DIR *d = opendir(dir);
     if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+        return errno == ENOENT ? 0 : -1;
+    int rc = 0;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (!e) {
+            rc = errno ? -1 : 0;
+            break;
+        }
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0 || e->d_name[0] == '.')
             continue;
-        char *path = report_sprintf("%s/%s", self->dir, e->d_name);
-        char key[REPORT_Z85_KEY_LEN + 1];
-        if (report_keys_load_public(path, key) == 0) {
-            self->entries = report_realloc(self->entries, (self->count + 1) * sizeof(s_entry_t));
-            s_entry_t *en = &self->entries[self->count++];
-            memcpy(en->key, key, sizeof key);
-            en->identity = report_strndup(e->d_name, len - 4);
-        } else {
-            log_warn("ignoring unreadable key file", "path=%s", report_logq(path));
+        if (s_load_file(dir, e->d_name, &entries, &count) != 0) {
+            rc = -1;
+            break;
         }
-        free(path);
     }
+    int saved = errno;
     closedir(d);
-    qsort(self->entries, self->count, sizeof(s_entry_t), s_cmp);
+    if (rc != 0) {
+        s_entries_free(entries, count);
+        errno = saved;
+        return -1;
+    }
+    qsort(entries, count, sizeof(s_entry_t), s_cmp);
+    *entries_out = entries;
+    *count_out = count;
+    return 0;
 }
 
 report_keyring_t *report_keyring_new(const char *dir)
@@ -193,6 +239,7 @@ report_keyring_t *report_keyring_new(const char *dir)
     report_keyring_t *self = report_calloc(1, sizeof *self);
     self->dir = report_strdup(dir);
     self->checked_at = -1000000;
+    report_ratelimit_init(&self->warn_limit, 5, 10000);
     report_keyring_refresh(self);
     return self;
 }
@@ -202,7 +249,7 @@ void report_keyring_destroy(report_keyring_t **self_p)
     if (!self_p || !*self_p)
         return;
     report_keyring_t *self = *self_p;
-    s_clear(self);
+    s_entries_free(self->entries, self->count);
     free(self->dir);
     free(self);
     *self_p = NULL;
@@ -219,16 +266,48 @@ void report_keyring_refresh(report_keyring_t *self)
     /* A directory's mtime changes when an entry is added, removed or renamed: exactly
      * what enrolment and revocation do. Rewriting a file in place is not seen: enrol writes
      * a new file and renames it. */
-    if (exists == self->existed && (!exists || (st.st_mtim.tv_sec == self->mtime.tv_sec &&
-                                                st.st_mtim.tv_nsec == self->mtime.tv_nsec)))
+    if (!self->retry && exists == self->existed &&
+        (!exists ||
+         (st.st_mtim.tv_sec == self->mtime.tv_sec && st.st_mtim.tv_nsec == self->mtime.tv_nsec)))
         return;
+    s_entry_t *entries;
+    size_t count;
+    if (s_load(self->dir, &entries, &count) != 0) {
+        /* Keep the keys we have: refusing every unit because the process is out of file
+         * descriptors for a moment is worse than honouring a revocation a little late. */
+        int err = errno;
+        self->reload_failures++;
+        self->retry = true;
+        uint64_t suppressed;
+        if (report_ratelimit_allow(&self->warn_limit, &suppressed))
+            log_warn("keyring reload failed, keeping the previous keys",
+                     "dir=%s error=%s "
+                     "keys=%zu failures=%llu suppressed=%llu",
+                     report_logq(self->dir), report_logq(strerror(err)), self->count,
+                     (unsigned long long)self->reload_failures, (unsigned long long)suppressed);
+        return;
+    }
+    size_t before = self->count;
+    s_entries_free(self->entries, self->count);
+    self->entries = entries;
+    self->count = count;
+    self->retry = false;
     self->existed = exists;
     if (exists)
         self->mtime = st.st_mtim;
-    size_t before = self->count;
-    s_load(self);
     log_info("keyring loaded", "dir=%s keys=%zu before=%zu", report_logq(self->dir), self->count,
              before);
+}
+
+void report_keyring_retry(report_keyring_t *self)
+{
+    if (self && self->retry)
+        report_keyring_refresh(self);
+}
+
+uint64_t report_keyring_reload_failures(report_keyring_t *self)
+{
+    return self ? self->reload_failures : 0;
 }
 
 const char *report_keyring_identity(report_keyring_t *self, const char *z85)

@@ -60,8 +60,17 @@ typedef struct report_keyring_t report_keyring_t;
 /* A keyring over dir (which may not exist yet: then it is empty). Loaded at once. */
 report_keyring_t *report_keyring_new(const char *dir);
 void report_keyring_destroy(report_keyring_t **self_p);
-/* Reloads the directory if it changed since the last look (at most every 200 ms). */
+/* Reloads the directory if it changed since the last look (at most every 200 ms), or if the
+ * last reload failed. The new keyring is built aside and replaces the old one only when it was
+ * read completely: on an error (out of file descriptors, I/O) the old keys stay, a warning is
+ * logged (rate-limited), the failure is counted and the reload is tried again. */
 void report_keyring_refresh(report_keyring_t *self);
+/* report_keyring_refresh, but only if the last reload failed: for a service's loop, so that a
+ * failed reload is retried when no peer asks, while the 200 ms window stays free for the next
+ * handshake to see an enrolment at once. */
+void report_keyring_retry(report_keyring_t *self);
+/* Reloads that failed and kept the previous keys (0 for NULL). */
+uint64_t report_keyring_reload_failures(report_keyring_t *self);
 /* The identity enrolled for a Z85 public key, or NULL. Valid until the next refresh. */
 const char *report_keyring_identity(report_keyring_t *self, const char *z85);
 /* Number of keys enrolled. */

@@ -12,6 +12,43 @@
 
 static const char *s_outcomes[] = {NULL, "stored", "duplicate", "rejected", "busy"};
 
+/* The connection metrics of a service's socket monitors: prefix is "report_collector" or
+ * "report_aggregator"; a and b are summed (two sockets of the service). */
+static void s_connection_metrics(report_buf_t *out, const char *prefix,
+                                 const report_monitor_counts_t *a, const report_monitor_counts_t *b,
+                                 uint64_t reload_failures)
+{
+    char name[128], labels[64];
+    snprintf(name, sizeof name, "%s_handshakes_refused_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "Connections whose handshake failed, by kind: protocol (no CURVE, "
+                          "garbage), no_detail (closed or timed out during it), auth (key not "
+                          "enrolled).");
+    for (int k = 0; k < REPORT_HANDSHAKE_KINDS; k++) {
+        snprintf(labels, sizeof labels, "kind=\"%s\"", report_handshake_kind_name(k));
+        report_metrics_sample(out, name, labels,
+                              (double)(a->handshake_failed[k] + b->handshake_failed[k]));
+    }
+    snprintf(name, sizeof name, "%s_handshakes_succeeded_total", prefix);
+    report_metrics_family(out, name, "counter", "Connections whose handshake succeeded.");
+    report_metrics_sample(out, name, "", (double)(a->handshakes + b->handshakes));
+    snprintf(name, sizeof name, "%s_connections_dropped_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "Connections closed at once because a bound was reached.");
+    report_metrics_sample(out, name, "bound=\"max_connections\"",
+                          (double)(a->dropped_total + b->dropped_total));
+    report_metrics_sample(out, name, "bound=\"max_connections_per_peer\"",
+                          (double)(a->dropped_per_peer + b->dropped_per_peer));
+    snprintf(name, sizeof name, "%s_accept_failures_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "accept() failures (EMFILE: out of file descriptors).");
+    report_metrics_sample(out, name, "", (double)(a->accept_failed + b->accept_failed));
+    snprintf(name, sizeof name, "%s_keyring_reload_failures_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "Key directory reloads that failed (the previous keys were kept).");
+    report_metrics_sample(out, name, "", (double)reload_failures);
+}
+
 /* --- collector --- */
 
 static void s_collector_metrics(void *arg, report_buf_t *out)
@@ -60,14 +97,12 @@ static void s_collector_metrics(void *arg, report_buf_t *out)
          "Bound of updates in flight (max-inflight); past it the answer is BUSY.",
          (double)st->inflight_limit},
         {"report_collector_connected_clients", "gauge",
-         "Client connections that completed their handshake.", (double)st->connected_clients},
+         "Client connections open (accepted, not yet disconnected).",
+         (double)st->connected_clients},
         {"report_collector_received_bytes_total", "counter", "Bytes of updates received.",
          (double)st->bytes_received},
         {"report_collector_stores_connected", "gauge", "Stores sending heartbeats.",
          (double)st->stores},
-        {"report_collector_handshakes_refused_total", "counter",
-         "Connections refused at the CURVE handshake (unknown key, no CURVE).",
-         (double)st->handshakes_refused},
         {"report_collector_redispatched_total", "counter",
          "Updates handed to another store after theirs went silent.", (double)st->redispatched},
         {"report_collector_stale_results_total", "counter",
@@ -86,6 +121,8 @@ static void s_collector_metrics(void *arg, report_buf_t *out)
         report_metrics_family(out, plain[i].name, plain[i].type, plain[i].help);
         report_metrics_sample(out, plain[i].name, "", plain[i].value);
     }
+    s_connection_metrics(out, "report_collector", &st->clients, &st->store_link,
+                         st->keyring_reload_failures);
     report_metrics_histogram(out, "report_collector_reply_seconds",
                              "Time from receiving an update to answering it.", &st->reply_seconds);
     free(st);
@@ -260,13 +297,11 @@ static void s_aggregator_metrics(void *arg, report_buf_t *out)
         {"report_aggregator_last_publication_sequence", "gauge",
          "Sequence number of the last publication.", (double)st->last_seq},
         {"report_aggregator_subscribers_connected", "gauge",
-         "Subscribers connected to the PUB socket.", (double)st->subscribers},
+         "Subscriber connections open on the PUB socket.", (double)st->subscribers},
         {"report_aggregator_catchup_requests_total", "counter", "Catch-up requests served.",
          (double)st->catchup_requests},
         {"report_aggregator_refused_requests_total", "counter",
          "Control or catch-up requests refused.", (double)st->refused_requests},
-        {"report_aggregator_handshakes_refused_total", "counter",
-         "Connections refused at the CURVE handshake.", (double)st->handshakes_refused},
         {"report_aggregator_database_up", "gauge", "1 if the database connection is up.",
          st->db_up ? 1 : 0},
     };
@@ -274,6 +309,8 @@ static void s_aggregator_metrics(void *arg, report_buf_t *out)
         report_metrics_family(out, plain[i].name, plain[i].type, plain[i].help);
         report_metrics_sample(out, plain[i].name, "", plain[i].value);
     }
+    s_connection_metrics(out, "report_aggregator", &st->pub, &st->catchup,
+                         st->keyring_reload_failures);
     report_metrics_histogram(out, "report_aggregator_compile_seconds", "Time to compile a report.",
                              &st->compile_seconds);
     char labels[256], unit[96];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #ifndef REPORT_VERSION
@@ -55,6 +56,24 @@ const char *report_service_commit(void)
     return REPORT_GIT_COMMIT;
 }
 
+/* Raises the soft limit of open files to the hard one: every connection is a descriptor, and
+ * at the limit libzmq's accept fails with EMFILE and is retried in a busy loop. */
+static void s_raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t before = rl.rlim_cur;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = before;
+    }
+    log_info("open files limit", "nofile=%llu before=%llu hard=%llu",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)before,
+             (unsigned long long)rl.rlim_max);
+}
+
 int report_service_begin(const char *name, const report_setting_t *table, void *cfg,
                          const report_service_common_t *common, int argc, char **argv)
 {
@@ -72,6 +91,7 @@ int report_service_begin(const char *name, const report_setting_t *table, void *
         return 2;
     report_service_signals();
     log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
+    s_raise_fd_limit();
     return -1;
 }
 

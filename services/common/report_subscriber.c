@@ -159,6 +159,7 @@ static void s_open_catchup(s_sub_t *s)
     s->catchup = zmq_socket(s->ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(s->catchup, ZMQ_LINGER, &linger, sizeof linger);
+    report_heartbeat(s->catchup, REPORT_CLIENT_HEARTBEAT_MS, REPORT_CLIENT_HEARTBEAT_TIMEOUT_MS);
     if (!s->cfg->keys.plain)
         report_curve_client(s->catchup, s->cfg->keys.server_public, &s->cfg->keys.client);
     zmq_connect(s->catchup, s->cfg->catchup_endpoint);
@@ -233,6 +234,8 @@ int report_subscriber_run(const report_subscriber_config_t *cfg, volatile int *s
     s.sub = zmq_socket(s.ctx, ZMQ_SUB);
     int linger = 0;
     zmq_setsockopt(s.sub, ZMQ_LINGER, &linger, sizeof linger);
+    /* A publisher that vanished without closing is noticed and reconnected to. */
+    report_heartbeat(s.sub, REPORT_CLIENT_HEARTBEAT_MS, REPORT_CLIENT_HEARTBEAT_TIMEOUT_MS);
     /* Topics are "AGENCY/YYYY-MM": subscribe to the agency's prefix (or everything). */
     char prefix[64];
     snprintf(prefix, sizeof prefix, "%s%s", cfg->agency_code, *cfg->agency_code ? "/" : "");

@@ -170,6 +170,18 @@ int report_curve_server(void *sock, const report_keypair_t *server, const char *
     return 0;
 }
 
+void report_heartbeat(void *sock, int ivl_ms, int timeout_ms)
+{
+    if (ivl_ms <= 0)
+        return;
+    if (timeout_ms < ivl_ms)
+        timeout_ms = ivl_ms;
+    int ttl = timeout_ms > 6553500 ? 6553500 : timeout_ms; /* 16 bits of deciseconds */
+    zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl_ms, sizeof ivl_ms);
+    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout_ms, sizeof timeout_ms);
+    zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
+}
+
 int report_curve_client(void *sock, const char *server_public, const report_keypair_t *client)
 {
     if (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_public, REPORT_Z85_KEY_LEN + 1) != 0 ||

@@ -31,6 +31,15 @@ uint64_t report_zap_refused(report_zap_t *self);
  * handshake_ms bounds half-open handshakes. 0 or -1. */
 int report_curve_server(void *sock, const report_keypair_t *server, const char *domain,
                         int handshake_ms);
+/* ZeroMQ heartbeats (ZMTP 3.1 PING/PONG) on sock: a PING every ivl_ms, and the connection is
+ * dropped when nothing came back within timeout_ms (ZMQ_HEARTBEAT_TIMEOUT); the peer is told
+ * to do the same (ZMQ_HEARTBEAT_TTL). So a peer that vanished without closing (power cut,
+ * frozen process, cable pulled) gives its slot and descriptor back. ivl_ms <= 0: off. */
+void report_heartbeat(void *sock, int ivl_ms, int timeout_ms);
+/* The heartbeat of clients (reportctl, the subscriber, the client library). */
+#define REPORT_CLIENT_HEARTBEAT_MS 5000
+#define REPORT_CLIENT_HEARTBEAT_TIMEOUT_MS 15000
+
 /* Makes sock a CURVE client of server_public (Z85) with the client's key pair. 0 or -1. */
 int report_curve_client(void *sock, const char *server_public, const report_keypair_t *client);
 /* The CURVE user id (the peer's Z85 public key) of a received message, or NULL. */
