@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "report_aggregator.h"
 #include "report_client.h"
+#include "report_db.h"
 #include "report_json.h"
 #include "report_period.h"
 #include "report_subscriber.h"
@@ -566,4 +567,32 @@ Test(period, rules)
     int d;
     cr_assert_eq(report_date_parse("2019-02-29", &y, &m, &d), -1);
     cr_assert_eq(report_date_parse("2020-02-29", &y, &m, &d), 0);
+}
+
+/* Issue 8, the store's lock defect in the aggregator: a publish waiting on a lock held by a
+ * stuck session is answered db_retry within lock-timeout-ms (rolled back, nothing
+ * published), instead of holding the aggregator until the session ends; once the lock is
+ * gone the same command publishes. */
+Test(report, a_publish_behind_a_stuck_lock_is_answered_db_retry)
+{
+    start();
+    test_push_samples(&stack, 7);
+    report_db_t *stuck = report_db_new(stack.db.conninfo);
+    cr_assert_eq(report_db_connect(stuck), 0);
+    cr_assert_eq(report_db_exec(stuck, "SELECT pg_advisory_lock(hashtext('SKHCN'))"), 0);
+    int64_t t0 = report_clock_ms();
+    report_control_reply_t r =
+        control(REPORT_CONTROL_PUBLISH, 2018, 7, "", 588, "2018-07-19", BASIS);
+    int64_t waited = report_clock_ms() - t0;
+    cr_assert_not(r.ok);
+    cr_assert_str_eq(r.error_code, "db_retry", "%s: %s", r.error_code, r.message);
+    cr_assert_lt(waited, 20000, "the publish waited %lld ms", (long long)waited);
+    report_control_reply_clear(&r);
+    char *n = test_db_value(&stack.db, "SELECT count(*) FROM published_reports");
+    cr_assert_str_eq(n, "0");
+    free(n);
+    report_db_destroy(&stuck); /* the session ends, and its lock with it */
+    r = control(REPORT_CONTROL_PUBLISH, 2018, 7, "", 588, "2018-07-19", BASIS);
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    report_control_reply_clear(&r);
 }

@@ -49,6 +49,14 @@ static const report_setting_t s_settings[] = {
      "ZMQ_HEARTBEAT_IVL: ping every connection this often (0: off)"},
     {"peer-timeout-ms", REPORT_SETTING_INT, "15000", F(agg.peer_timeout_ms), 100, 3600000,
      "ZMQ_HEARTBEAT_TIMEOUT/TTL: a peer silent this long is disconnected"},
+    {"lock-timeout-ms", REPORT_SETTING_INT, "5000", F(agg.lock_timeout_ms), 0, 3600000,
+     "longest wait for a database lock (e.g. a publish behind a stuck session), then the "
+     "request is answered db_retry (0: no bound)"},
+    {"statement-timeout-ms", REPORT_SETTING_INT, "60000", F(agg.statement_timeout_ms), 0, 3600000,
+     "longest a statement may run (0: no bound)"},
+    {"idle-in-transaction-timeout-ms", REPORT_SETTING_INT, "60000",
+     F(agg.idle_in_transaction_timeout_ms), 0, 3600000,
+     "the server ends a session idle this long inside a transaction (0: no bound)"},
     REPORT_SETTINGS_END};
 #undef F
 

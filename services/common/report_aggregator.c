@@ -43,6 +43,9 @@ void report_aggregator_config_default(report_aggregator_config_t *cfg)
     cfg->max_connections_per_peer = 100;
     cfg->peer_heartbeat_ms = 5000;
     cfg->peer_timeout_ms = 15000;
+    cfg->lock_timeout_ms = 5000;
+    cfg->statement_timeout_ms = 60000;
+    cfg->idle_in_transaction_timeout_ms = 60000;
 }
 
 struct report_aggregator_t {
@@ -82,7 +85,9 @@ static int s_db_ensure(report_aggregator_t *self)
         return 0;
     if (report_clock_ms() < self->next_connect)
         return -1;
-    if (report_db_connect(self->db) != 0 || (self->cfg.migrate && report_db_migrate(self->db))) {
+    if (report_db_connect(self->db) != 0 || (self->cfg.migrate && report_db_migrate(self->db)) ||
+        report_db_bound_session(self->db, self->cfg.lock_timeout_ms, self->cfg.statement_timeout_ms,
+                                self->cfg.idle_in_transaction_timeout_ms) != 0) {
         log_warn("cannot use database", "error=%s", report_logq(report_db_error(self->db)));
         report_db_disconnect(self->db);
         self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 10;
@@ -103,6 +108,26 @@ static void s_db_failed(report_aggregator_t *self)
     if (report_db_connection_lost(self->db)) {
         report_db_disconnect(self->db);
         self->stats.db_up = false;
+    }
+}
+
+/* The answer to a failed publish (rolled back: nothing was published). A transient failure
+ * (a lock held too long by another session, a timeout, the connection lost) says nothing
+ * about the request: "db_retry", and running the same command again is safe. */
+static void s_db_failure(report_aggregator_t *self, const char **code, char *message, size_t size)
+{
+    if (strcmp(report_db_sqlstate(self->db), "23505") == 0) {
+        *code = "duplicate_number";
+        snprintf(message, size, "%s", report_db_error(self->db));
+    } else if (report_db_retryable(self->db)) {
+        *code = "db_retry";
+        snprintf(message, size,
+                 "the database is busy or was lost (SQLSTATE %s); nothing was published, run the "
+                 "same command again",
+                 report_db_sqlstate(self->db));
+    } else {
+        *code = "db_error";
+        snprintf(message, size, "%s", report_db_error(self->db));
     }
 }
 
@@ -259,8 +284,7 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
                         "SELECT (coalesce(max(version), 0) + 1)::text FROM published_reports"
                         " WHERE agency_code = $1 AND year = $2::int AND month = $3::int",
                         3, p3, s_first_text, &version) != 0) {
-        code = "db_error";
-        snprintf(message, sizeof message, "%s", report_db_error(self->db));
+        s_db_failure(self, &code, message, sizeof message);
         goto fail;
     }
     if (taken) {
@@ -301,9 +325,7 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
                         " RETURNING seq, (extract(epoch FROM published_at) * 1000)::bigint",
                         13, pi, s_published_row, r) != 0 ||
         report_db_exec(self->db, "COMMIT") != 0) {
-        bool dup = strcmp(report_db_sqlstate(self->db), "23505") == 0;
-        code = dup ? "duplicate_number" : "db_error";
-        snprintf(message, sizeof message, "%s", report_db_error(self->db));
+        s_db_failure(self, &code, message, sizeof message);
         goto fail;
     }
     /* Committed: now tell the subscribers. */

@@ -28,6 +28,11 @@ typedef struct {
     int64_t max_connections_per_peer; /* ... from one IP address */
     int64_t peer_heartbeat_ms;        /* ZMQ_HEARTBEAT_IVL on every socket */
     int64_t peer_timeout_ms;          /* ZMQ_HEARTBEAT_TIMEOUT/_TTL */
+    /* Session bounds (ms, 0: none): a publish waiting on a lock held by a stuck session, or
+     * a statement that never ends, is answered (retryable) instead of holding the service. */
+    int64_t lock_timeout_ms;
+    int64_t statement_timeout_ms;
+    int64_t idle_in_transaction_timeout_ms;
 } report_aggregator_config_t;
 
 #define REPORT_MAX_WATCHED_UNITS 64

@@ -27,6 +27,14 @@ static int s_fail(report_compiled_t *out, const char *code, const char *fmt, ...
     return -1;
 }
 
+/* A failed statement: "db_retry" when it was transient (running the request again may
+ * succeed), else "db_error". */
+static int s_db_fail(report_compiled_t *out, const report_db_t *db)
+{
+    return s_fail(out, report_db_retryable(db) ? "db_retry" : "db_error", "%s",
+                  report_db_error(db));
+}
+
 static void s_warn(report_compiled_t *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -331,7 +339,7 @@ int report_compile(report_db_t *db, const report_compile_request_t *req, report_
     s_template_t t = {0};
     const char *tp[] = {agency, year_s};
     if (report_db_query(db, S_TEMPLATE_SQL, 2, tp, s_template_row, &t) != 0)
-        return s_fail(out, "db_error", "%s", report_db_error(db));
+        return s_db_fail(out, db);
     if (!t.found)
         return s_fail(out, *agency ? "unknown_agency" : "no_template",
                       *agency ? "no agency %s with a report template" : "%sno report template",
@@ -351,7 +359,7 @@ int report_compile(report_db_t *db, const report_compile_request_t *req, report_
                      "SELECT count(*)::text FROM updates x JOIN units u ON u.code = x.unit_code"
                      " WHERE u.agency_code = $1 AND x.year = $2::int AND x.month = $3::int",
                      3, p3, &counts, &n) != 0) {
-        s_fail(out, "db_error", "%s", report_db_error(db));
+        s_db_fail(out, db);
         goto done;
     }
     count = n ? counts[0] : NULL;
@@ -370,7 +378,7 @@ int report_compile(report_db_t *db, const report_compile_request_t *req, report_
                      "   AND x.year = $2::int AND x.month = $3::int)"
                      " ORDER BY u.position",
                      3, p3, &out->missing_units, &out->missing_count) != 0) {
-        s_fail(out, "db_error", "%s", report_db_error(db));
+        s_db_fail(out, db);
         goto done;
     }
 
@@ -447,7 +455,7 @@ int report_compile(report_db_t *db, const report_compile_request_t *req, report_
                      "SELECT text FROM report_recipients WHERE agency_code = $1 ORDER BY position",
                      1, p1, &doc->recipients, &doc->recipient_count) != 0 ||
         report_db_query(db, S_ITEMS_SQL, 3, p3, s_item_row, &items) != 0) {
-        s_fail(out, "db_error", "%s", report_db_error(db));
+        s_db_fail(out, db);
         goto done;
     }
     out->doc = doc;

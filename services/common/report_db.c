@@ -228,6 +228,21 @@ bool report_db_retryable(const report_db_t *self)
     return false;
 }
 
+int report_db_bound_session(report_db_t *self, int64_t lock_ms, int64_t statement_ms,
+                            int64_t idle_ms)
+{
+    char lock[24], statement[24], idle[24];
+    snprintf(lock, sizeof lock, "%lld", (long long)lock_ms);
+    snprintf(statement, sizeof statement, "%lld", (long long)statement_ms);
+    snprintf(idle, sizeof idle, "%lld", (long long)idle_ms);
+    const char *params[] = {lock, statement, idle};
+    return report_db_query(self,
+                           "SELECT set_config('lock_timeout', $1, false),"
+                           " set_config('statement_timeout', $2, false),"
+                           " set_config('idle_in_transaction_session_timeout', $3, false)",
+                           3, params, NULL, NULL);
+}
+
 char *report_db_scrub(const char *conninfo)
 {
     report_buf_t out;

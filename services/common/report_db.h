@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct report_db_t report_db_t;
 
@@ -53,6 +54,12 @@ bool report_db_connection_lost(const report_db_t *self);
  * idle_in_transaction_session_timeout (25P03), serialization failure (40001), deadlock
  * (40P01). Such a failure says nothing about the data and must never refuse it. */
 bool report_db_retryable(const report_db_t *self);
+
+/* Bounds, for this session, how long a lock may be waited for, a statement may run and a
+ * transaction may stay idle, in milliseconds (0: no bound). Running into one is a
+ * report_db_retryable failure. 0 or -1. */
+int report_db_bound_session(report_db_t *self, int64_t lock_ms, int64_t statement_ms,
+                            int64_t idle_ms);
 
 /* The conninfo with any password replaced by "***", for logs. Caller frees. */
 char *report_db_scrub(const char *conninfo);

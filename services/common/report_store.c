@@ -317,9 +317,6 @@ static const char *S_DEAD_SQL =
 static const char *S_DEAD_PRUNE_SQL = "SELECT prune_dead_letters($1::bigint)";
 
 /* Session bounds, as parameters: no SQL is assembled from settings either. */
-static const char *S_SESSION_SQL = "SELECT set_config('lock_timeout', $1, false),"
-                                   " set_config('statement_timeout', $2, false),"
-                                   " set_config('idle_in_transaction_session_timeout', $3, false)";
 
 typedef struct {
     s_run_t *run;
@@ -636,18 +633,6 @@ static bool s_setting_off(report_db_t *db, const char *name)
     return off;
 }
 
-/* Bounds, for this session, how long a lock may be waited for, a statement run and a
- * transaction left idle (after the migrations, which may take longer). */
-static int s_session_bounds(s_run_t *run)
-{
-    char lock[24], statement[24], idle[24];
-    snprintf(lock, sizeof lock, "%lld", (long long)run->cfg->lock_timeout_ms);
-    snprintf(statement, sizeof statement, "%lld", (long long)run->cfg->statement_timeout_ms);
-    snprintf(idle, sizeof idle, "%lld", (long long)run->cfg->idle_in_transaction_timeout_ms);
-    const char *params[] = {lock, statement, idle};
-    return report_db_query(run->db, S_SESSION_SQL, 3, params, NULL, NULL);
-}
-
 /* Connects if needed and it is time to try. 0 if connected. */
 static int s_db_ensure(s_run_t *run)
 {
@@ -681,7 +666,9 @@ static int s_db_ensure(s_run_t *run)
         s_connection_lost(run);
         return -1;
     }
-    if (s_session_bounds(run) != 0) {
+    /* after the migrations, which may take longer */
+    if (report_db_bound_session(run->db, run->cfg->lock_timeout_ms, run->cfg->statement_timeout_ms,
+                                run->cfg->idle_in_transaction_timeout_ms) != 0) {
         s_connection_lost(run);
         return -1;
     }
