@@ -310,7 +310,7 @@ static enum MHD_Result s_answer(void *cls, struct MHD_Connection *connection, co
 /* libmicrohttpd's log lines. While it starts (in the starting thread) they say why it could
  * not: warnings. Once it runs they are about single connections (a client gone mid-request,
  * a limit reached): debug, at most one a second, so that a flood of them stays cheap. */
-static void s_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void s_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     report_http_t *self = cls;
     char line[256];
