@@ -31,7 +31,7 @@ REPORT_BASE_PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libpq-dev libcriterion-dev postgresql postgresql-client
-    libjansson-dev libutf8proc-dev uuid-dev libssl-dev
+    libjansson-dev libutf8proc-dev uuid-dev libssl-dev libmicrohttpd-dev
     clang libclang-rt-14-dev clang-format
 )
 

@@ -1,6 +1,7 @@
-/* A deliberately small HTTP server: one thread, one connection at a time, every request and
- * response bounded, "Connection: close". Enough for Prometheus scrapes, health checks and
- * the status page; nothing here can block the service's own sockets. */
+/* The ops endpoint on libmicrohttpd: its own polling thread (epoll), the number of
+ * connections bounded in all and per client address, idle connections closed, the memory of
+ * each connection bounded. We only answer requests; parsing HTTP is the library's, so a client
+ * that is slow or hostile on purpose meets a server written for that. Only GET and HEAD. */
 #define _GNU_SOURCE
 #include "report_http.h"
 #include "report_log.h"
@@ -9,15 +10,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 extern const char report_status_page[];
@@ -28,7 +31,10 @@ void report_http_config_default(report_http_config_t *cfg)
     cfg->peers = "";
     cfg->sample_ms = 10000;
     cfg->history = 360;
-    cfg->max_request_bytes = 8192;
+    cfg->max_connections = REPORT_HTTP_MAX_CONNECTIONS;
+    cfg->max_connections_per_ip = REPORT_HTTP_MAX_CONNECTIONS_PER_IP;
+    cfg->idle_timeout_s = REPORT_HTTP_IDLE_TIMEOUT_S;
+    cfg->connection_memory_bytes = REPORT_HTTP_CONNECTION_MEMORY_BYTES;
 }
 
 typedef struct {
@@ -40,15 +46,26 @@ struct report_http_t {
     report_http_config_t cfg;
     char *address;
     char *peers;
+    char **origins; /* the peers' origins ("http://host:port"): who may read /status.json */
+    size_t origin_count;
     report_http_handlers_t h;
-    int fd;
+    struct MHD_Daemon *daemon;
     int port;
-    pthread_t thread;
-    volatile int stop;
     double started_at;
+    /* The sampler thread takes a point every sample_ms until stopping is set and wake
+     * signalled; lock guards the ring, stopping and every call of h.sample (the sampler and
+     * the server thread both take samples). */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping;
+    bool sampler_started;
+    pthread_t sampler;
     s_point_t *ring;
     size_t ring_len, ring_head;
-    int64_t next_sample;
+    /* libmicrohttpd's own log lines: see s_mhd_log */
+    pthread_t starter;
+    int64_t log_next_ms;
+    unsigned log_suppressed;
 };
 
 static double s_now(void)
@@ -56,6 +73,7 @@ static double s_now(void)
     return (double)report_wall_ms() / 1000.0;
 }
 
+/* Appends the current sample to the ring; the caller holds the lock. */
 static void s_take_sample(report_http_t *self)
 {
     s_point_t p;
@@ -85,31 +103,15 @@ static double s_rate(const s_point_t *a, const s_point_t *b, size_t k)
     return d < 0 ? 0 : d * 60.0 / dt;
 }
 
-static char *s_status_json(report_http_t *self)
+/* The queue, rates over the last minute, counters and history, from the ring and a sample
+ * taken now; the caller holds the lock. */
+static void s_status_figures(report_http_t *self, json_t *o)
 {
     s_point_t now;
     memset(&now, 0, sizeof now);
     now.t = s_now();
     self->h.sample(self->h.arg, &now.s);
-    json_t *o = json_object();
-    json_object_set_new(o, "service", json_string(self->h.service));
-    json_object_set_new(o, "version", json_string(report_service_version()));
-    json_object_set_new(o, "commit", json_string(report_service_commit()));
-    json_object_set_new(o, "started_at", json_real(self->started_at));
     json_object_set_new(o, "now", json_real(now.t));
-    char why[256] = "";
-    bool ready = self->h.ready(self->h.arg, why, sizeof why);
-    json_object_set_new(o, "ready", json_boolean(ready));
-    json_object_set_new(o, "ready_reason", json_string(ready ? "" : why));
-    json_t *peers = json_array();
-    char *list = report_strdup(self->peers);
-    char *save = NULL;
-    for (char *p = strtok_r(list, ", ", &save); p; p = strtok_r(NULL, ", ", &save))
-        json_array_append_new(peers, json_string(p));
-    free(list);
-    if (json_array_size(peers) == 0)
-        json_array_append_new(peers, json_string(""));
-    json_object_set_new(o, "peers", peers);
     json_t *queue = json_object();
     json_object_set_new(queue, "name", json_string(now.s.queue_name ? now.s.queue_name : ""));
     json_object_set_new(queue, "depth", json_real(now.s.depth));
@@ -149,6 +151,31 @@ static char *s_status_json(report_http_t *self)
         json_array_append_new(history, h);
     }
     json_object_set_new(o, "history", history);
+}
+
+static char *s_status_json(report_http_t *self)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "service", json_string(self->h.service));
+    json_object_set_new(o, "version", json_string(report_service_version()));
+    json_object_set_new(o, "commit", json_string(report_service_commit()));
+    json_object_set_new(o, "started_at", json_real(self->started_at));
+    pthread_mutex_lock(&self->lock);
+    s_status_figures(self, o);
+    pthread_mutex_unlock(&self->lock);
+    char why[256] = "";
+    bool ready = self->h.ready(self->h.arg, why, sizeof why);
+    json_object_set_new(o, "ready", json_boolean(ready));
+    json_object_set_new(o, "ready_reason", json_string(ready ? "" : why));
+    json_t *peers = json_array();
+    char *list = report_strdup(self->peers);
+    char *save = NULL;
+    for (char *p = strtok_r(list, ", ", &save); p; p = strtok_r(NULL, ", ", &save))
+        json_array_append_new(peers, json_string(p));
+    free(list);
+    if (json_array_size(peers) == 0)
+        json_array_append_new(peers, json_string(""));
+    json_object_set_new(o, "peers", peers);
     if (self->h.status)
         self->h.status(self->h.arg, o);
     char *text = json_dumps(o, JSON_COMPACT);
@@ -156,203 +183,229 @@ static char *s_status_json(report_http_t *self)
     return text;
 }
 
-static void s_respond(int fd, int status, const char *reason, const char *type, const char *body,
-                      size_t len)
+/* The origins of the peers ("http://host:port/..." gives "http://host:port"): the status
+ * page served by a peer reads /status.json from here, which a browser allows only if this
+ * answer names the page's origin. Any other site a browser visits may not read it. */
+static void s_parse_origins(report_http_t *self)
 {
-    char head[512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\n"
-                     "Connection: close\r\n\r\n",
-                     status, reason, type, len);
-    struct iovec;
-    const char *parts[2] = {head, body};
-    size_t sizes[2] = {(size_t)n, len};
-    for (int i = 0; i < 2; i++) {
-        size_t off = 0;
-        while (off < sizes[i]) {
-            ssize_t w = send(fd, parts[i] + off, sizes[i] - off, MSG_NOSIGNAL);
-            if (w <= 0)
-                return;
-            off += (size_t)w;
-        }
+    char *list = report_strdup(self->peers);
+    char *save = NULL;
+    for (char *p = strtok_r(list, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
+        const char *scheme_end = strstr(p, "://");
+        if (!scheme_end)
+            continue;
+        size_t len = (size_t)(scheme_end + 3 - p) + strcspn(scheme_end + 3, "/?#");
+        self->origins =
+            report_realloc(self->origins, (self->origin_count + 1) * sizeof *self->origins);
+        self->origins[self->origin_count++] = report_strndup(p, len);
     }
+    free(list);
 }
 
-/* Answers one complete request held in req (NUL-terminated). */
-static void s_serve(report_http_t *self, int fd, const char *req)
+static bool s_origin_is_peer(report_http_t *self, const char *origin)
 {
-    struct timeval tv = {2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    char method[8] = "", path[256] = "";
-    if (sscanf(req, "%7s %255s", method, path) != 2) {
-        s_respond(fd, 400, "Bad Request", "text/plain", "bad request\n", 12);
+    for (size_t i = 0; origin && i < self->origin_count; i++)
+        if (strcmp(origin, self->origins[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Queues an answer: body is copied unless it is static (the status page, fixed texts); extra
+ * is NULL or a NULL-terminated list of header names and values. HEAD gets the same headers,
+ * Content-Length included, and libmicrohttpd sends no body. */
+static enum MHD_Result s_send(struct MHD_Connection *connection, unsigned int status,
+                              const char *type, const char *body, size_t len, bool is_static,
+                              const char *const *extra)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)body, is_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
+              MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
+    for (size_t i = 0; ok && extra && extra[i]; i += 2)
+        ok = MHD_add_response_header(r, extra[i], extra[i + 1]) == MHD_YES;
+    enum MHD_Result ret = ok ? MHD_queue_response(connection, status, r) : MHD_NO;
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result s_send_text(struct MHD_Connection *connection, unsigned int status,
+                                   const char *text)
+{
+    return s_send(connection, status, "text/plain", text, strlen(text), true, NULL);
+}
+
+static enum MHD_Result s_send_metrics(report_http_t *self, struct MHD_Connection *connection)
+{
+    report_buf_t out;
+    report_buf_init(&out);
+    report_metrics_process(&out, self->h.service, self->started_at);
+    self->h.metrics(self->h.arg, &out);
+    enum MHD_Result ret =
+        s_send(connection, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+               out.data ? out.data : "", out.len, false, NULL);
+    report_buf_free(&out);
+    return ret;
+}
+
+static enum MHD_Result s_send_ready(report_http_t *self, struct MHD_Connection *connection)
+{
+    char why[256] = "";
+    if (self->h.ready(self->h.arg, why, sizeof why))
+        return s_send_text(connection, MHD_HTTP_OK, "ready\n");
+    char *body = report_sprintf("not ready: %s\n", why);
+    enum MHD_Result ret = s_send(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,
+                                 strlen(body), false, NULL);
+    free(body);
+    return ret;
+}
+
+static enum MHD_Result s_send_status(report_http_t *self, struct MHD_Connection *connection)
+{
+    /* Vary: the answer differs by Origin, so no cache may hand one origin's to another. */
+    const char *origin = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin");
+    const char *extra[] = {MHD_HTTP_HEADER_VARY, "Origin",
+                           MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin, NULL};
+    if (!s_origin_is_peer(self, origin))
+        extra[2] = NULL;
+    char *body = s_status_json(self);
+    enum MHD_Result ret = s_send(connection, MHD_HTTP_OK, "application/json; charset=utf-8",
+                                 body ? body : "{}", body ? strlen(body) : 2, false, extra);
+    free(body);
+    return ret;
+}
+
+/* libmicrohttpd calls this once the request line and headers are in (url without the query
+ * string); a request with a body gets its answer before the body is read. */
+static enum MHD_Result s_answer(void *cls, struct MHD_Connection *connection, const char *url,
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_data_size, void **req_cls)
+{
+    report_http_t *self = cls;
+    (void)version;
+    (void)upload_data;
+    (void)upload_data_size;
+    (void)req_cls;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        static const char *const allow[] = {MHD_HTTP_HEADER_ALLOW, "GET, HEAD", NULL};
+        static const char text[] = "GET or HEAD only\n";
+        return s_send(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", text, sizeof text - 1,
+                      true, allow);
+    }
+    if (strcmp(url, "/metrics") == 0)
+        return s_send_metrics(self, connection);
+    if (strcmp(url, "/healthz") == 0)
+        return s_send_text(connection, MHD_HTTP_OK, "ok\n");
+    if (strcmp(url, "/readyz") == 0)
+        return s_send_ready(self, connection);
+    if (strcmp(url, "/status.json") == 0)
+        return s_send_status(self, connection);
+    if (strcmp(url, "/status") == 0 || strcmp(url, "/") == 0)
+        return s_send(connection, MHD_HTTP_OK, "text/html; charset=utf-8", report_status_page,
+                      strlen(report_status_page), true, NULL);
+    return s_send_text(connection, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* libmicrohttpd's log lines. While it starts (in the starting thread) they say why it could
+ * not: warnings. Once it runs they are about single connections (a client gone mid-request,
+ * a limit reached): debug, at most one a second, so that a flood of them stays cheap. */
+__attribute__((format(printf, 2, 0))) static void s_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    report_http_t *self = cls;
+    char line[256];
+    if (pthread_equal(pthread_self(), self->starter)) {
+        vsnprintf(line, sizeof line, fmt, ap);
+        line[strcspn(line, "\r\n")] = '\0';
+        log_warn("http server", "detail=%s", report_logq(line));
         return;
     }
-    char *q = strchr(path, '?');
-    if (q)
-        *q = '\0';
-    bool head = strcmp(method, "HEAD") == 0;
-    if (!head && strcmp(method, "GET") != 0) {
-        s_respond(fd, 405, "Method Not Allowed", "text/plain", "GET only\n", 9);
+    if (REPORT_LOG_DEBUG < report_log_level)
+        return;
+    int64_t now = report_clock_ms();
+    if (now < self->log_next_ms) {
+        self->log_suppressed++;
         return;
     }
-    if (strcmp(path, "/metrics") == 0) {
-        report_buf_t out;
-        report_buf_init(&out);
-        report_metrics_process(&out, self->h.service, self->started_at);
-        self->h.metrics(self->h.arg, &out);
-        s_respond(fd, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", head ? "" : out.data,
-                  head ? 0 : out.len);
-        report_buf_free(&out);
-    } else if (strcmp(path, "/healthz") == 0) {
-        s_respond(fd, 200, "OK", "text/plain", "ok\n", 3);
-    } else if (strcmp(path, "/readyz") == 0) {
-        char why[256] = "";
-        if (self->h.ready(self->h.arg, why, sizeof why)) {
-            s_respond(fd, 200, "OK", "text/plain", "ready\n", 6);
-        } else {
-            char *body = report_sprintf("not ready: %s\n", why);
-            s_respond(fd, 503, "Service Unavailable", "text/plain", body, strlen(body));
-            free(body);
-        }
-    } else if (strcmp(path, "/status.json") == 0) {
-        char *body = s_status_json(self);
-        s_respond(fd, 200, "OK", "application/json; charset=utf-8", body ? body : "{}",
-                  body ? strlen(body) : 2);
-        free(body);
-    } else if (strcmp(path, "/status") == 0 || strcmp(path, "/") == 0) {
-        s_respond(fd, 200, "OK", "text/html; charset=utf-8", report_status_page,
-                  strlen(report_status_page));
-    } else {
-        s_respond(fd, 404, "Not Found", "text/plain", "not found\n", 10);
-    }
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\r\n")] = '\0';
+    log_debug("http server", "detail=%s suppressed=%u", report_logq(line), self->log_suppressed);
+    self->log_next_ms = now + 1000;
+    self->log_suppressed = 0;
 }
 
-#define S_MAX_CONNECTIONS 16
-
-typedef struct {
-    int fd;
-    char *buf;
-    size_t len;
-    int64_t deadline;
-} s_conn_t;
-
-static void s_conn_close(s_conn_t *c)
-{
-    close(c->fd);
-    free(c->buf);
-    c->fd = -1;
-    c->buf = NULL;
-}
-
-/* Several connections at once, each with 2 s to send its request: a client that connects
- * and stays silent (a browser's spare connection, a port scan) delays nobody else. */
-static void *s_thread(void *arg)
+static void *s_sampler(void *arg)
 {
     report_http_t *self = arg;
-    s_conn_t conns[S_MAX_CONNECTIONS];
-    for (int i = 0; i < S_MAX_CONNECTIONS; i++)
-        conns[i].fd = -1;
-    size_t cap = (size_t)self->cfg.max_request_bytes;
-    while (!self->stop) {
-        int64_t now = report_clock_ms();
-        if (now >= self->next_sample) {
+    pthread_mutex_lock(&self->lock);
+    while (!self->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        int64_t ns = until.tv_nsec + (self->cfg.sample_ms % 1000) * 1000000;
+        until.tv_sec += (time_t)(self->cfg.sample_ms / 1000 + ns / 1000000000);
+        until.tv_nsec = (long)(ns % 1000000000);
+        int rc = 0;
+        while (!self->stopping && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&self->wake, &self->lock, &until);
+        if (!self->stopping)
             s_take_sample(self);
-            self->next_sample = now + self->cfg.sample_ms;
-        }
-        struct pollfd pfd[S_MAX_CONNECTIONS + 1];
-        int map[S_MAX_CONNECTIONS + 1];
-        int n = 0, open_count = 0;
-        for (int i = 0; i < S_MAX_CONNECTIONS; i++) {
-            if (conns[i].fd < 0)
-                continue;
-            if (now > conns[i].deadline) {
-                s_conn_close(&conns[i]);
-                continue;
-            }
-            pfd[n] = (struct pollfd){conns[i].fd, POLLIN, 0};
-            map[n++] = i;
-            open_count++;
-        }
-        if (open_count < S_MAX_CONNECTIONS) {
-            pfd[n] = (struct pollfd){self->fd, POLLIN, 0};
-            map[n++] = -1;
-        }
-        if (poll(pfd, (nfds_t)n, 200) <= 0)
-            continue;
-        for (int k = 0; k < n; k++) {
-            if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            if (map[k] < 0) {
-                int c = accept(self->fd, NULL, NULL);
-                for (int i = 0; c >= 0 && i < S_MAX_CONNECTIONS; i++) {
-                    if (conns[i].fd < 0) {
-                        conns[i] =
-                            (s_conn_t){c, report_malloc(cap + 1), 0, report_clock_ms() + 2000};
-                        c = -1;
-                    }
-                }
-                if (c >= 0)
-                    close(c);
-                continue;
-            }
-            s_conn_t *c = &conns[map[k]];
-            ssize_t got = recv(c->fd, c->buf + c->len, cap - c->len, MSG_DONTWAIT);
-            if (got <= 0) {
-                s_conn_close(c);
-                continue;
-            }
-            c->len += (size_t)got;
-            c->buf[c->len] = '\0';
-            if (strstr(c->buf, "\r\n\r\n") || strstr(c->buf, "\n\n") || c->len >= cap) {
-                s_serve(self, c->fd, c->buf);
-                s_conn_close(c);
-            }
-        }
     }
-    for (int i = 0; i < S_MAX_CONNECTIONS; i++)
-        if (conns[i].fd >= 0)
-            s_conn_close(&conns[i]);
+    pthread_mutex_unlock(&self->lock);
     return NULL;
 }
 
-report_http_t *report_http_start(const report_http_config_t *cfg,
-                                 const report_http_handlers_t *handlers)
+/* "HOST:PORT" ("*" or empty host: every address; port 0: any free port) into sa. */
+static int s_parse_address(const char *address, struct sockaddr_in *sa)
 {
     char host[128] = "0.0.0.0";
     int port = 0;
-    const char *colon = strrchr(cfg->address, ':');
+    const char *colon = strrchr(address, ':');
     if (!colon || sscanf(colon + 1, "%d", &port) != 1 || port < 0 || port > 65535 ||
-        (size_t)(colon - cfg->address) >= sizeof host) {
-        log_error("bad metrics address", "address=%s hint=%s", report_logq(cfg->address),
-                  report_logq("HOST:PORT"));
-        return NULL;
-    }
-    memcpy(host, cfg->address, (size_t)(colon - cfg->address));
-    host[colon - cfg->address] = '\0';
+        (size_t)(colon - address) >= sizeof host)
+        return -1;
+    memcpy(host, address, (size_t)(colon - address));
+    host[colon - address] = '\0';
     if (!host[0] || strcmp(host, "*") == 0)
         snprintf(host, sizeof host, "0.0.0.0");
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        log_error("bad metrics address", "address=%s", report_logq(cfg->address));
-        return NULL;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static bool s_config_valid(const report_http_config_t *cfg)
+{
+    return cfg->max_connections >= 1 && cfg->max_connections <= 1000000 &&
+           cfg->max_connections_per_ip >= 1 && cfg->max_connections_per_ip <= 1000000 &&
+           cfg->idle_timeout_s >= 1 && cfg->idle_timeout_s <= 86400 &&
+           cfg->connection_memory_bytes >= 4096 && cfg->connection_memory_bytes <= 1 << 26 &&
+           cfg->sample_ms >= 1;
+}
+
+static void s_destroy(report_http_t *self)
+{
+    if (self->sampler_started) {
+        pthread_mutex_lock(&self->lock);
+        self->stopping = true;
+        pthread_cond_signal(&self->wake);
+        pthread_mutex_unlock(&self->lock);
+        pthread_join(self->sampler, NULL);
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 16) != 0) {
-        log_error("cannot bind the metrics endpoint", "address=%s error=%s",
-                  report_logq(cfg->address), report_logq(strerror(errno)));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    socklen_t sl = sizeof sa;
-    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    if (self->daemon)
+        MHD_stop_daemon(self->daemon);
+    pthread_cond_destroy(&self->wake);
+    pthread_mutex_destroy(&self->lock);
+    for (size_t i = 0; i < self->origin_count; i++)
+        free(self->origins[i]);
+    free(self->origins);
+    free(self->ring);
+    free(self->address);
+    free(self->peers);
+    free(self);
+}
+
+static report_http_t *s_new(const report_http_config_t *cfg, const report_http_handlers_t *handlers)
+{
     report_http_t *self = report_calloc(1, sizeof *self);
     self->cfg = *cfg;
     if (self->cfg.history < 2)
@@ -361,21 +414,58 @@ report_http_t *report_http_start(const report_http_config_t *cfg,
     self->peers = report_strdup(cfg->peers ? cfg->peers : "");
     self->cfg.address = self->address;
     self->cfg.peers = self->peers;
+    s_parse_origins(self);
     self->h = *handlers;
-    self->fd = fd;
-    self->port = ntohs(sa.sin_port);
+    self->starter = pthread_self();
     self->started_at = s_now();
     self->ring = report_calloc((size_t)self->cfg.history, sizeof(s_point_t));
-    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
-        close(fd);
-        free(self->ring);
-        free(self->address);
-        free(self->peers);
-        free(self);
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&self->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    /* the first point now, so that /status.json has history from the first answer on */
+    pthread_mutex_lock(&self->lock);
+    s_take_sample(self);
+    pthread_mutex_unlock(&self->lock);
+    return self;
+}
+
+report_http_t *report_http_start(const report_http_config_t *cfg,
+                                 const report_http_handlers_t *handlers)
+{
+    struct sockaddr_in sa;
+    if (s_parse_address(cfg->address, &sa) != 0 || !s_config_valid(cfg)) {
+        log_error("bad metrics address or limits", "address=%s hint=%s", report_logq(cfg->address),
+                  report_logq("HOST:PORT"));
         return NULL;
     }
-    log_info("metrics endpoint listening", "address=%s port=%d", report_logq(cfg->address),
-             self->port);
+    report_http_t *self = s_new(cfg, handlers);
+    self->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        s_answer, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->connection_memory_bytes, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        self->daemon ? MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    if (!info) {
+        log_error("cannot bind the metrics endpoint", "address=%s error=%s",
+                  report_logq(cfg->address), report_logq(strerror(errno)));
+        s_destroy(self);
+        return NULL;
+    }
+    self->port = info->port;
+    if (pthread_create(&self->sampler, NULL, s_sampler, self) != 0) {
+        s_destroy(self);
+        return NULL;
+    }
+    self->sampler_started = true;
+    log_info("metrics endpoint listening", "address=%s port=%d max_connections=%lld per_ip=%lld",
+             report_logq(cfg->address), self->port, (long long)cfg->max_connections,
+             (long long)cfg->max_connections_per_ip);
     return self;
 }
 
@@ -383,14 +473,7 @@ void report_http_stop(report_http_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    report_http_t *self = *self_p;
-    self->stop = 1;
-    pthread_join(self->thread, NULL);
-    close(self->fd);
-    free(self->ring);
-    free(self->address);
-    free(self->peers);
-    free(self);
+    s_destroy(*self_p);
     *self_p = NULL;
 }
 

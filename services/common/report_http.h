@@ -1,7 +1,8 @@
-/* The ops endpoint every service runs beside its sockets: a small HTTP/1.0 server in its own
- * thread serving /metrics (Prometheus), /healthz, /readyz, /status.json (the service's status
- * with rates and the last hour of history) and /status (the status page). It reads the
- * service only through the callbacks below, which take thread-safe snapshots. */
+/* The ops endpoint every service runs beside its sockets: an HTTP server (libmicrohttpd) in
+ * its own thread, bounded in connections, idle time and memory, serving /metrics (Prometheus),
+ * /healthz, /readyz, /status.json (the service's status with rates and the last hour of history)
+ * and /status (the status page). It reads the service only through the callbacks below, which take
+ * thread-safe snapshots. */
 #ifndef REPORT_HTTP_H
 #define REPORT_HTTP_H
 
@@ -37,22 +38,35 @@ typedef struct {
 } report_http_handlers_t;
 
 typedef struct {
-    const char *address;       /* "0.0.0.0:9570", "127.0.0.1:0" (0 = any free port) */
-    const char *peers;         /* comma-separated base URLs of the services the page shows */
-    int64_t sample_ms;         /* history sampling interval (10000) */
-    int64_t history;           /* points kept (360 = one hour at 10 s) */
-    int64_t max_request_bytes; /* bound of a request (8192) */
+    const char *address; /* "0.0.0.0:9570", "127.0.0.1:0" (0 = any free port) */
+    const char *peers;   /* comma-separated base URLs of the services the page shows */
+    int64_t sample_ms;   /* history sampling interval (10000) */
+    int64_t history;     /* points kept (360 = one hour at 10 s) */
+    /* Bounds, so that slow or hostile clients cannot starve /healthz (settings http-...). */
+    int64_t max_connections;         /* open at once, all clients */
+    int64_t max_connections_per_ip;  /* open at once from one address */
+    int64_t idle_timeout_s;          /* a connection silent this long is closed */
+    int64_t connection_memory_bytes; /* per connection: request line, headers, answer headers */
 } report_http_config_t;
+
+/* The defaults of the bounds (one place: the settings table uses them too). A Prometheus scrape,
+ * a probe or a browser needs a few connections; one address may hold half of them. */
+#define REPORT_HTTP_MAX_CONNECTIONS 512
+#define REPORT_HTTP_MAX_CONNECTIONS_PER_IP 256
+#define REPORT_HTTP_IDLE_TIMEOUT_S 10
+#define REPORT_HTTP_CONNECTION_MEMORY_BYTES 16384
 
 typedef struct report_http_t report_http_t;
 
 void report_http_config_default(report_http_config_t *cfg);
-/* Binds and starts the server thread. handlers are copied; arg must outlive the server.
- * NULL if the address cannot be bound. */
+/* Binds and starts the server. handlers are copied; arg must outlive the server; the callbacks
+ * are called from the server's threads. NULL if the address cannot be bound or a bound is out
+ * of range. */
 report_http_t *report_http_start(const report_http_config_t *cfg,
                                  const report_http_handlers_t *handlers);
+/* Stops the server (connections still open are closed) and frees it; accepts NULL. */
 void report_http_stop(report_http_t **self_p);
-/* The TCP port bound. */
+/* The TCP port bound (the one chosen by the system for port 0). */
 int report_http_port(report_http_t *self);
 
 /* A plain HTTP GET of http://host:port/path (no TLS, no redirects); returns the body (caller

@@ -100,6 +100,10 @@ void report_service_http_config(const report_service_common_t *common, report_ht
     report_http_config_default(out);
     out->address = common->metrics_address;
     out->peers = common->status_peers;
+    out->max_connections = common->http_max_connections;
+    out->max_connections_per_ip = common->http_max_connections_per_ip;
+    out->idle_timeout_s = common->http_idle_timeout_s;
+    out->connection_memory_bytes = common->http_connection_memory_bytes;
 }
 
 int report_service_serve(report_http_t *http, bool (*alive)(void *), void *arg)

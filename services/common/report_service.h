@@ -21,7 +21,14 @@ typedef struct {
     char *log_level;
     char *metrics_address;
     char *status_peers;
+    int64_t http_max_connections;
+    int64_t http_max_connections_per_ip;
+    int64_t http_idle_timeout_s;
+    int64_t http_connection_memory_bytes;
 } report_service_common_t;
+
+#define REPORT_SERVICE_STR_(x) #x
+#define REPORT_SERVICE_STR(x) REPORT_SERVICE_STR_(x)
 
 /* The settings-table entries of report_service_common_t held in TYPE's member FIELD. */
 #define REPORT_SERVICE_SETTINGS(TYPE, FIELD, METRICS_PORT)                                         \
@@ -32,13 +39,41 @@ typedef struct {
      0,                                                                                            \
      0,                                                                                            \
      "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},                        \
+        {"http-max-connections",                                                                   \
+         REPORT_SETTING_INT,                                                                       \
+         REPORT_SERVICE_STR(REPORT_HTTP_MAX_CONNECTIONS),                                          \
+         offsetof(TYPE, FIELD.http_max_connections),                                               \
+         1,                                                                                        \
+         1000000,                                                                                  \
+         "connections the HTTP endpoint holds at once, all clients"},                              \
+        {"http-max-connections-per-ip",                                                            \
+         REPORT_SETTING_INT,                                                                       \
+         REPORT_SERVICE_STR(REPORT_HTTP_MAX_CONNECTIONS_PER_IP),                                   \
+         offsetof(TYPE, FIELD.http_max_connections_per_ip),                                        \
+         1,                                                                                        \
+         1000000,                                                                                  \
+         "connections the HTTP endpoint holds at once from one address"},                          \
+        {"http-idle-timeout-s",                                                                    \
+         REPORT_SETTING_INT,                                                                       \
+         REPORT_SERVICE_STR(REPORT_HTTP_IDLE_TIMEOUT_S),                                           \
+         offsetof(TYPE, FIELD.http_idle_timeout_s),                                                \
+         1,                                                                                        \
+         86400,                                                                                    \
+         "an HTTP connection silent this long is closed"},                                         \
+        {"http-connection-memory-bytes",                                                           \
+         REPORT_SETTING_INT,                                                                       \
+         REPORT_SERVICE_STR(REPORT_HTTP_CONNECTION_MEMORY_BYTES),                                  \
+         offsetof(TYPE, FIELD.http_connection_memory_bytes),                                       \
+         4096,                                                                                     \
+         67108864,                                                                                 \
+         "memory of one HTTP connection: request line, headers and the answer's headers"},         \
         {"status-peers",                                                                           \
          REPORT_SETTING_STRING,                                                                    \
          "http://127.0.0.1:9570,http://127.0.0.1:9571,http://127.0.0.1:9572",                      \
          offsetof(TYPE, FIELD.status_peers),                                                       \
          0,                                                                                        \
          0,                                                                                        \
-         "base URLs of the services the status page shows"},                                       \
+         "base URLs of the services the status page shows (and may read /status.json)"},           \
     {                                                                                              \
         "log-level", REPORT_SETTING_STRING, "info", offsetof(TYPE, FIELD.log_level), 0, 0,         \
             "debug, info, warn or error"                                                           \

@@ -7,10 +7,17 @@
 #include "report_util.h"
 #include "report_zap.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
@@ -429,4 +436,169 @@ char *test_repo_path(const char *relative)
 {
     const char *root = getenv("REPORT_ROOT");
     return report_sprintf("%s/%s", root ? root : ".", relative);
+}
+
+/* --- raw HTTP and slow clients --- */
+
+/* A TCP connection to 127.0.0.1:port, from address `from` if not NULL; -1 on failure. */
+static int s_tcp_open(const char *from, int port, bool nonblocking)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    if (from && (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
+                 bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)) {
+        close(fd);
+        return -1;
+    }
+    sa.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+char *test_http_raw(int port, const char *request, int timeout_ms, size_t *len)
+{
+    int fd = s_tcp_open(NULL, port, false);
+    if (fd < 0)
+        return NULL;
+    int64_t end = report_clock_ms() + timeout_ms;
+    report_buf_t buf;
+    report_buf_init(&buf);
+    bool closed = send(fd, request, strlen(request), MSG_NOSIGNAL) == (ssize_t)strlen(request);
+    if (!closed) {
+        close(fd);
+        return NULL;
+    }
+    closed = false;
+    for (int64_t now; !closed && (now = report_clock_ms()) < end;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)(end - now)) <= 0)
+            continue;
+        char chunk[8192];
+        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+        if (n > 0)
+            report_buf_add(&buf, chunk, (size_t)n);
+        else
+            closed = true;
+    }
+    close(fd);
+    if (!closed) {
+        report_buf_free(&buf);
+        return NULL;
+    }
+    if (len)
+        *len = buf.len;
+    return report_buf_take(&buf);
+}
+
+bool test_http_header(const char *answer, const char *name, char *buf, size_t size)
+{
+    size_t n = strlen(name);
+    const char *end = strstr(answer, "\r\n\r\n");
+    for (const char *line = strstr(answer, "\r\n"); line && (!end || line < end);
+         line = strstr(line + 2, "\r\n")) {
+        if (strncasecmp(line + 2, name, n) == 0 && line[2 + n] == ':') {
+            const char *v = line + 3 + n;
+            while (*v == ' ')
+                v++;
+            size_t vlen = strcspn(v, "\r\n");
+            snprintf(buf, size, "%.*s", (int)vlen, v);
+            return true;
+        }
+    }
+    return false;
+}
+
+struct test_slow_clients_t {
+    char from[INET_ADDRSTRLEN];
+    int port;
+    int count;
+    int *fds;
+    bool *holding; /* connected and the partial request sent */
+    size_t opened;
+    int wake[2]; /* a byte here stops the thread */
+    pthread_t thread;
+};
+
+static void s_slow_step(test_slow_clients_t *self, int i, short revents)
+{
+    static const char partial[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+    if (!self->holding[i] && (revents & POLLOUT) && !(revents & (POLLERR | POLLHUP))) {
+        self->holding[i] = send(self->fds[i], partial, sizeof partial - 1, MSG_NOSIGNAL) > 0;
+        if (self->holding[i])
+            return;
+    } else if (!(revents & (POLLIN | POLLERR | POLLHUP))) {
+        return;
+    }
+    /* dropped by the server (or refused, or it answered): open it again */
+    close(self->fds[i]);
+    self->fds[i] = -1;
+    self->holding[i] = false;
+}
+
+static void *s_slow_thread(void *arg)
+{
+    test_slow_clients_t *self = arg;
+    struct pollfd *p = report_calloc((size_t)self->count + 1, sizeof *p);
+    for (;;) {
+        for (int i = 0; i < self->count; i++) {
+            if (self->fds[i] < 0 && (self->fds[i] = s_tcp_open(self->from, self->port, true)) >= 0)
+                self->opened++;
+            p[i] = (struct pollfd){self->fds[i], self->holding[i] ? POLLIN : POLLOUT, 0};
+        }
+        p[self->count] = (struct pollfd){self->wake[0], POLLIN, 0};
+        if (poll(p, (nfds_t)self->count + 1, 100) < 0 || p[self->count].revents)
+            break;
+        for (int i = 0; i < self->count; i++)
+            if (self->fds[i] >= 0 && p[i].revents)
+                s_slow_step(self, i, p[i].revents);
+    }
+    free(p);
+    return NULL;
+}
+
+test_slow_clients_t *test_slow_clients_start(const char *from, int port, int count)
+{
+    int probe = s_tcp_open(from, port, false);
+    if (probe < 0)
+        return NULL;
+    close(probe);
+    test_slow_clients_t *self = report_calloc(1, sizeof *self);
+    snprintf(self->from, sizeof self->from, "%s", from);
+    self->port = port;
+    self->count = count;
+    self->fds = report_malloc((size_t)count * sizeof *self->fds);
+    self->holding = report_calloc((size_t)count, sizeof *self->holding);
+    for (int i = 0; i < count; i++)
+        self->fds[i] = -1;
+    if (pipe2(self->wake, O_CLOEXEC) != 0 ||
+        pthread_create(&self->thread, NULL, s_slow_thread, self) != 0)
+        abort(); /* out of file descriptors or threads: nothing to measure */
+    return self;
+}
+
+size_t test_slow_clients_stop(test_slow_clients_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return 0;
+    test_slow_clients_t *self = *self_p;
+    if (write(self->wake[1], "x", 1) != 1)
+        abort();
+    pthread_join(self->thread, NULL);
+    for (int i = 0; i < self->count; i++)
+        if (self->fds[i] >= 0)
+            close(self->fds[i]);
+    close(self->wake[0]);
+    close(self->wake[1]);
+    size_t opened = self->opened;
+    free(self->fds);
+    free(self->holding);
+    free(self);
+    *self_p = NULL;
+    return opened;
 }

@@ -112,4 +112,22 @@ void test_pg_start(void);
 /* Path of a file under the repository root. Caller frees. */
 char *test_repo_path(const char *relative);
 
+/* One HTTP exchange on a raw socket to 127.0.0.1:port: sends request as it is and reads until
+ * the server closes. Returns all bytes read, NUL-terminated (caller frees; *len their count
+ * if len is not NULL), or NULL if it cannot connect or the server does not close within
+ * timeout_ms. */
+char *test_http_raw(int port, const char *request, int timeout_ms, size_t *len);
+/* The value of header name (case-insensitive) in a raw HTTP answer, in buf (size bytes);
+ * false if absent. */
+bool test_http_header(const char *answer, const char *name, char *buf, size_t size);
+
+/* Clients that connect to 127.0.0.1:port from address `from` (e.g. "127.0.0.2"), send a partial
+ * request and hold the connection, each re-opened as soon as the server drops it, in a thread
+ * of their own: the slow clients that must not starve an HTTP endpoint. NULL if no connection
+ * from `from` to the port can be made. (No Criterion asserts: deploy/bench_http.sh uses it.) */
+typedef struct test_slow_clients_t test_slow_clients_t;
+test_slow_clients_t *test_slow_clients_start(const char *from, int port, int count);
+/* Stops and closes them; returns how many connections were opened in all. */
+size_t test_slow_clients_stop(test_slow_clients_t **self_p);
+
 #endif
