@@ -97,22 +97,14 @@ static void push_join(push_job_t *job)
     cr_assert_eq(pthread_join(job->thread, NULL), 0);
 }
 
-static void assert_value(const char *sql, const char *expected)
-{
-    char *v = test_db_value(&stack.db, sql);
-    cr_assert(v, "no value for %s", sql);
-    cr_assert_str_eq(v, expected, "%s", sql);
-    free(v);
-}
-
 /* Every update is in the database exactly once, with its one indicator value. */
 static void assert_stored_once(size_t count)
 {
     char expected[32];
     snprintf(expected, sizeof expected, "%zu", count);
-    assert_value("SELECT count(*) FROM updates", expected);
-    assert_value("SELECT count(DISTINCT update_id) FROM updates", expected);
-    assert_value("SELECT count(*) FROM indicator_values", expected);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", expected);
+    test_db_assert_value(&stack.db, "SELECT count(DISTINCT update_id) FROM updates", expected);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM indicator_values", expected);
 }
 
 static void assert_final_success(const report_reply_t *replies, size_t count)

@@ -36,32 +36,13 @@ TestSuite(ingest, .fini = teardown, .timeout = 120);
         } while (report_clock_ms() < end_);                                                        \
     } while (0)
 
-static report_reply_t push_one(report_update_t *u)
-{
-    test_peer_t peer;
-    test_peer_open_as(&peer, report_collector_endpoint(stack.collector), u->unit_code);
-    test_peer_send_update(&peer, u);
-    report_reply_t reply;
-    cr_assert_eq(test_peer_recv(&peer, &reply, 10000), 0, "no reply");
-    test_peer_close(&peer);
-    return reply;
-}
-
-static void assert_value(const char *sql, const char *expected)
-{
-    char *v = test_db_value(&stack.db, sql);
-    cr_assert(v, "no value for %s", sql);
-    cr_assert_str_eq(v, expected, "%s", sql);
-    free(v);
-}
-
 Test(ingest, push_stores_the_row_with_its_content)
 {
     test_stack_start(&stack, NULL, 1);
     report_update_t *u = test_update_new("tt-1");
     u->item_order = 3;
     u->section = REPORT_SECTION_RESULT;
-    report_reply_t r = push_one(u);
+    report_reply_t r = test_push_one(&stack, 10000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
     cr_assert_str_eq(r.update_id, u->update_id);
     char *q = report_sprintf(
@@ -69,14 +50,16 @@ Test(ingest, push_stores_the_row_with_its_content)
         "area_code || '|' || item_key || '|' || item_order || '|' || text "
         "FROM updates WHERE update_id = '%s'",
         u->update_id);
-    assert_value(q, "THANH_TRA|2018|7|result|THANH_TRA|tt-1|3|tổ chức triển khai {THANHTRA_CUOC} "
-                    "cuộc thanh tra chuyên đề");
+    test_db_assert_value(
+        &stack.db, q,
+        "THANH_TRA|2018|7|result|THANH_TRA|tt-1|3|tổ chức triển khai {THANHTRA_CUOC} "
+        "cuộc thanh tra chuyên đề");
     free(q);
     q = report_sprintf(
         "SELECT indicator_code || '=' || value FROM indicator_values v JOIN updates u ON "
         "u.seq = v.update_seq WHERE u.update_id = '%s'",
         u->update_id);
-    assert_value(q, "THANHTRA_CUOC=1");
+    test_db_assert_value(&stack.db, q, "THANHTRA_CUOC=1");
     free(q);
     /* the raw payload is kept and decodes to the same update */
     q = report_sprintf("SELECT encode(payload, 'hex') FROM updates WHERE update_id = '%s'",
@@ -100,13 +83,13 @@ Test(ingest, the_same_update_twice_is_one_row_and_duplicate)
 {
     test_stack_start(&stack, NULL, 1);
     report_update_t *u = test_update_new("tt-dup");
-    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
-    report_reply_t r = push_one(u);
+    cr_assert_eq(test_push_one(&stack, 10000, u).outcome, REPORT_OUTCOME_STORED);
+    report_reply_t r = test_push_one(&stack, 10000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "%s", r.message);
     char *q = report_sprintf("SELECT count(*) FROM updates WHERE update_id = '%s'", u->update_id);
-    assert_value(q, "1");
+    test_db_assert_value(&stack.db, q, "1");
     free(q);
-    assert_value("SELECT count(*) FROM indicator_values", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM indicator_values", "1");
     report_update_destroy(&u);
 }
 
@@ -128,7 +111,7 @@ Test(ingest, a_resend_in_the_same_batch_is_still_one_row)
     test_peer_close(&peer);
     cr_assert_eq(stored, 1);
     cr_assert_eq(dup, 4);
-    assert_value("SELECT count(*) FROM updates", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     report_update_destroy(&u);
 }
 
@@ -151,7 +134,7 @@ Test(ingest, malformed_bytes_are_refused_and_the_next_update_is_served)
     /* the refusal is kept as a dead letter, with the bytes */
     cr_assert(test_db_wait_value(
         &stack.db, "SELECT reason || ':' || payload_size FROM dead_letters", "malformed:7", 5000));
-    assert_value("SELECT count(*) FROM updates", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     report_collector_stats_t st;
     WAIT_STATS(st, st.refused[REPORT_REASON_malformed] == 1);
     cr_assert_eq(st.refused[REPORT_REASON_malformed], 1);
@@ -164,11 +147,11 @@ Test(ingest, invalid_text_is_refused_and_nothing_is_stored)
     report_update_t *u = test_update_new("bad-text");
     free(u->text);
     u->text = report_strdup("a\xff");
-    report_reply_t r = push_one(u);
+    report_reply_t r = test_push_one(&stack, 10000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
     cr_assert_str_eq(r.reason, "invalid_utf8");
     cr_assert_str_eq(r.update_id, u->update_id);
-    assert_value("SELECT count(*) FROM updates", "0");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "0");
     cr_assert(
         test_db_wait_value(&stack.db, "SELECT reason FROM dead_letters", "invalid_utf8", 5000));
     report_update_destroy(&u);
@@ -182,7 +165,7 @@ Test(ingest, unknown_codes_are_refused_by_the_catalogue)
     report_update_t *u = test_update_new("unknown-unit");
     free(u->unit_code);
     u->unit_code = report_strdup("NO_SUCH_UNIT");
-    report_reply_t r = push_one(u);
+    report_reply_t r = test_push_one(&stack, 10000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
     cr_assert_str_eq(r.reason, "unknown_unit");
     report_update_destroy(&u);
@@ -190,32 +173,32 @@ Test(ingest, unknown_codes_are_refused_by_the_catalogue)
     u = test_update_new("unknown-area");
     free(u->area_code);
     u->area_code = report_strdup("NO_SUCH_AREA");
-    r = push_one(u);
+    r = test_push_one(&stack, 10000, u);
     cr_assert_str_eq(r.reason, "unknown_area");
     report_update_destroy(&u);
 
     u = test_update_new("unknown-indicator");
     free(u->indicators[0].code);
     u->indicators[0].code = report_strdup("NO_SUCH_INDICATOR");
-    r = push_one(u);
+    r = test_push_one(&stack, 10000, u);
     cr_assert_str_eq(r.reason, "unknown_indicator");
     report_update_destroy(&u);
 
     u = test_update_new("unknown-placeholder");
     free(u->text);
     u->text = report_strdup("đạt {ISO_KIEMTRA.pct} và {NOPE.ytd}");
-    r = push_one(u);
+    r = test_push_one(&stack, 10000, u);
     cr_assert_str_eq(r.reason, "unknown_indicator");
     report_update_destroy(&u);
 
     u = test_update_new("bad-placeholder");
     free(u->text);
     u->text = report_strdup("đạt {ISO_KIEMTRA.total}");
-    r = push_one(u);
+    r = test_push_one(&stack, 10000, u);
     cr_assert_str_eq(r.reason, "bad_placeholder");
     report_update_destroy(&u);
 
-    assert_value("SELECT count(*) FROM updates", "0");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "0");
     cr_assert(test_db_wait_value(&stack.db, "SELECT count(*) FROM dead_letters", "5", 5000));
 }
 
@@ -243,7 +226,7 @@ Test(ingest, one_bad_update_does_not_hold_back_its_batch)
     }
     cr_assert_eq(stored, 5);
     cr_assert_eq(rejected, 1);
-    assert_value("SELECT count(*) FROM updates", "5");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "5");
     for (int i = 0; i < 6; i++)
         report_update_destroy(&list[i]);
     test_peer_close(&peer);
@@ -257,12 +240,12 @@ Test(ingest, decomposed_vietnamese_is_stored_composed)
     u->text = report_strdup("Thanh tra Vi"
                             "e\xcc\xa3\xcc\x82"
                             "t");
-    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    cr_assert_eq(test_push_one(&stack, 10000, u).outcome, REPORT_OUTCOME_STORED);
     char *q = report_sprintf(
         "SELECT text = normalize(text, NFC) AND text = 'Thanh tra Việt' FROM updates "
         "WHERE update_id = '%s'",
         u->update_id);
-    assert_value(q, "t");
+    test_db_assert_value(&stack.db, q, "t");
     free(q);
     report_update_destroy(&u);
 }
@@ -310,7 +293,7 @@ Test(ingest, busy_past_the_inflight_bound)
         cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
     cr_assert_eq(test_peer_recv(&b, &r, 15000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED);
-    assert_value("SELECT count(*) FROM updates", "3");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3");
     for (int i = 0; i < 4; i++)
         report_update_destroy(&u[i]);
     test_peer_close(&a);
@@ -341,7 +324,7 @@ Test(ingest, postgres_stopped_during_a_push_then_back)
         stored++;
     }
     cr_assert_eq(stored, 20);
-    assert_value("SELECT count(*) FROM updates", "20");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "20");
     report_store_stats_t st;
     int64_t end = report_clock_ms() + 3000;
     do {
@@ -393,13 +376,13 @@ Test(ingest, several_stores_share_the_load_and_nothing_is_doubled)
     report_client_t *client = report_client_new(&cc);
     report_reply_t *replies = report_calloc(N, sizeof *replies);
     cr_assert_eq(report_client_push(client, list, N, replies), 0);
-    assert_value("SELECT count(*) FROM updates", "2000");
-    assert_value("SELECT count(DISTINCT stored_by) FROM updates", "2");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "2000");
+    test_db_assert_value(&stack.db, "SELECT count(DISTINCT stored_by) FROM updates", "2");
     /* the whole set again: all DUPLICATE, still 2000 rows */
     cr_assert_eq(report_client_push(client, list, N, replies), 0);
     for (int i = 0; i < N; i++)
         cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_DUPLICATE);
-    assert_value("SELECT count(*) FROM updates", "2000");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "2000");
     report_client_destroy(&client);
     free(replies);
     report_updates_free(list, N);
@@ -422,7 +405,7 @@ Test(ingest, a_dead_store_hands_its_updates_to_another)
     report_reply_t r;
     cr_assert_eq(test_peer_recv(&peer, &r, 30000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
-    assert_value("SELECT count(*) FROM updates", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     report_collector_stats_t st;
     WAIT_STATS(st, st.redispatched == 1);
     cr_assert_eq(st.redispatched, 1);
@@ -473,7 +456,7 @@ Test(ingest, a_burst_is_answered_in_full_on_the_first_attempt)
     for (int i = 0; i < N; i++)
         cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_STORED, "update %d: %s %s", i,
                      replies[i].reason, replies[i].message);
-    assert_value("SELECT count(*) FROM updates", "8000");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "8000");
     report_store_stats_t st;
     report_store_stats(stack.stores[0], &st);
     cr_assert_leq(st.batch_size.sum / (double)st.batch_size.count, 500.0,
@@ -519,7 +502,7 @@ Test(ingest, one_store_serves_several_collectors)
             report_update_destroy(&u);
         }
     }
-    assert_value("SELECT count(*) FROM updates", "100");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "100");
     report_store_stop(&stack.stores[0]);
     stack.store_count = 0;
     report_collector_stop(&second);

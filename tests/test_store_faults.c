@@ -24,25 +24,6 @@ static void teardown(void)
 TestSuite(store_ids, .fini = teardown, .timeout = 120);
 TestSuite(store_locks, .fini = teardown, .timeout = 120);
 
-static report_reply_t push_one(report_update_t *u)
-{
-    test_peer_t peer;
-    test_peer_open_as(&peer, report_collector_endpoint(stack.collector), u->unit_code);
-    test_peer_send_update(&peer, u);
-    report_reply_t reply;
-    cr_assert_eq(test_peer_recv(&peer, &reply, 15000), 0, "no reply");
-    test_peer_close(&peer);
-    return reply;
-}
-
-static void assert_value(const char *sql, const char *expected)
-{
-    char *v = test_db_value(&stack.db, sql);
-    cr_assert(v, "no value for %s", sql);
-    cr_assert_str_eq(v, expected, "%s", sql);
-    free(v);
-}
-
 static void set_text(report_update_t *u, const char *text)
 {
     free(u->text);
@@ -55,8 +36,8 @@ Test(store_ids, the_same_update_again_is_duplicate_alone_and_in_one_batch)
 {
     test_stack_start(&stack, NULL, 1);
     report_update_t *u = test_update_new("same-again");
-    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
-    report_reply_t r = push_one(u);
+    cr_assert_eq(test_push_one(&stack, 15000, u).outcome, REPORT_OUTCOME_STORED);
+    report_reply_t r = test_push_one(&stack, 15000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "%s %s", r.reason, r.message);
 
     /* three copies of a new update in one burst: one row, the others DUPLICATE */
@@ -74,8 +55,8 @@ Test(store_ids, the_same_update_again_is_duplicate_alone_and_in_one_batch)
     test_peer_close(&peer);
     cr_assert_eq(stored, 1);
     cr_assert_eq(dup, 2);
-    assert_value("SELECT count(*) FROM updates", "2");
-    assert_value("SELECT count(*) FROM indicator_values", "2");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "2");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM indicator_values", "2");
     report_update_destroy(&u);
     report_update_destroy(&v);
 }
@@ -85,19 +66,19 @@ Test(store_ids, the_same_id_with_other_text_is_an_id_conflict_and_the_row_stays)
     test_stack_start(&stack, NULL, 1);
     report_update_t *u = test_update_new("conflict");
     set_text(u, "bản gốc {THANHTRA_CUOC} cuộc");
-    cr_assert_eq(push_one(u).outcome, REPORT_OUTCOME_STORED);
+    cr_assert_eq(test_push_one(&stack, 15000, u).outcome, REPORT_OUTCOME_STORED);
     report_update_t *changed = test_update_new("conflict");
     free(changed->update_id);
     changed->update_id = report_strdup(u->update_id);
     set_text(changed, "bản sửa {THANHTRA_CUOC} cuộc");
-    report_reply_t r = push_one(changed);
+    report_reply_t r = test_push_one(&stack, 15000, changed);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED, "outcome %d %s", r.outcome, r.message);
     cr_assert_str_eq(r.reason, "id_conflict");
     cr_assert_str_eq(r.update_id, u->update_id);
     char *q = report_sprintf("SELECT text FROM updates WHERE update_id = '%s'", u->update_id);
-    assert_value(q, "bản gốc {THANHTRA_CUOC} cuộc");
+    test_db_assert_value(&stack.db, q, "bản gốc {THANHTRA_CUOC} cuộc");
     free(q);
-    assert_value("SELECT count(*) FROM updates", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     /* refused like any other refusal: counted by the collector, kept as a dead letter */
     cr_assert(
         test_db_wait_value(&stack.db, "SELECT reason FROM dead_letters", "id_conflict", 5000));
@@ -110,9 +91,9 @@ Test(store_ids, the_same_id_with_other_text_is_an_id_conflict_and_the_row_stays)
     cr_assert_eq(st.refused[REPORT_REASON_id_conflict], 1);
 
     /* the original sent again after the conflict is still a plain DUPLICATE */
-    r = push_one(u);
+    r = test_push_one(&stack, 15000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "outcome %d %s", r.outcome, r.message);
-    assert_value("SELECT count(*) FROM updates", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     report_update_destroy(&u);
     report_update_destroy(&changed);
 }
@@ -142,8 +123,8 @@ Test(store_ids, a_changed_resend_in_the_same_batch_is_an_id_conflict)
     cr_assert_eq(stored, 1);
     cr_assert_eq(dup, 1);
     cr_assert_eq(conflict, 1);
-    assert_value("SELECT count(*) FROM updates", "1");
-    assert_value("SELECT value::int FROM indicator_values", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
+    test_db_assert_value(&stack.db, "SELECT value::int FROM indicator_values", "1");
     report_update_destroy(&u);
     report_update_destroy(&changed);
 }
@@ -152,7 +133,7 @@ Test(store_ids, one_unit_cannot_take_the_update_id_of_another)
 {
     test_stack_start(&stack, NULL, 1);
     report_update_t *a = test_update_new("taken-first");
-    cr_assert_eq(push_one(a).outcome, REPORT_OUTCOME_STORED);
+    cr_assert_eq(test_push_one(&stack, 15000, a).outcome, REPORT_OUTCOME_STORED);
     /* QLKH's own update, which happens to carry the same id */
     report_update_t *b = test_update_new("qlkh-own");
     free(b->update_id);
@@ -160,19 +141,19 @@ Test(store_ids, one_unit_cannot_take_the_update_id_of_another)
     free(b->unit_code);
     b->unit_code = report_strdup("QLKH");
     set_text(b, "Phòng Quản lý Khoa học: báo cáo riêng");
-    report_reply_t r = push_one(b);
+    report_reply_t r = test_push_one(&stack, 15000, b);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
                  r.message);
     char *q = report_sprintf("SELECT string_agg(unit_code || ':' || item_key, ',' ORDER BY "
                              "unit_code) FROM updates WHERE update_id = '%s'",
                              a->update_id);
-    assert_value(q, "QLKH:qlkh-own,THANH_TRA:taken-first");
+    test_db_assert_value(&stack.db, q, "QLKH:qlkh-own,THANH_TRA:taken-first");
     free(q);
     /* each unit's indicator values hang off its own row */
-    assert_value("SELECT count(DISTINCT update_seq) FROM indicator_values", "2");
+    test_db_assert_value(&stack.db, "SELECT count(DISTINCT update_seq) FROM indicator_values", "2");
     /* and each one's resend is its own DUPLICATE */
-    cr_assert_eq(push_one(b).outcome, REPORT_OUTCOME_DUPLICATE);
-    cr_assert_eq(push_one(a).outcome, REPORT_OUTCOME_DUPLICATE);
+    cr_assert_eq(test_push_one(&stack, 15000, b).outcome, REPORT_OUTCOME_DUPLICATE);
+    cr_assert_eq(test_push_one(&stack, 15000, a).outcome, REPORT_OUTCOME_DUPLICATE);
     report_update_destroy(&a);
     report_update_destroy(&b);
 }
@@ -242,7 +223,8 @@ Test(store_locks, a_lock_held_past_the_store_timeout_neither_kills_the_stores_no
     }
     test_peer_close(&peer);
     cr_assert_eq(stored, N);
-    assert_value("SELECT count(*) || '/' || count(DISTINCT update_id) FROM updates", "20/20");
+    test_db_assert_value(
+        &stack.db, "SELECT count(*) || '/' || count(DISTINCT update_id) FROM updates", "20/20");
     report_collector_stats_t st;
     report_collector_stats(stack.collector, &st);
     cr_assert_eq(st.redispatched, 0);
@@ -286,7 +268,7 @@ Test(store_locks, an_insert_that_hits_lock_timeout_is_retried_and_stored)
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
                  r.message);
     test_peer_close(&peer);
-    assert_value("SELECT count(*) FROM updates", "1");
-    assert_value("SELECT count(*) FROM dead_letters", "0");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM dead_letters", "0");
     report_update_destroy(&u);
 }

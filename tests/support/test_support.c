@@ -98,6 +98,14 @@ void test_db_exec(const test_db_t *db, const char *sql)
     report_db_destroy(&conn);
 }
 
+void test_db_assert_value(const test_db_t *db, const char *sql, const char *expected)
+{
+    char *v = test_db_value(db, sql);
+    cr_assert(v, "no value for %s", sql);
+    cr_assert_str_eq(v, expected, "%s", sql);
+    free(v);
+}
+
 bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected, int timeout_ms)
 {
     int64_t end = report_clock_ms() + timeout_ms;
@@ -194,6 +202,17 @@ int test_push(test_stack_t *stack, report_update_t *const *updates, size_t count
     int rc = report_client_push_by_unit(&cc, dir, updates, count, replies);
     free(dir);
     return rc;
+}
+
+report_reply_t test_push_one(test_stack_t *stack, int timeout_ms, const report_update_t *u)
+{
+    test_peer_t peer;
+    test_peer_open_as(&peer, report_collector_endpoint(stack->collector), u->unit_code);
+    test_peer_send_update(&peer, u);
+    report_reply_t reply;
+    cr_assert_eq(test_peer_recv(&peer, &reply, timeout_ms), 0, "no reply");
+    test_peer_close(&peer);
+    return reply;
 }
 
 report_store_t *test_store_start(test_stack_t *stack)

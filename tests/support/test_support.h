@@ -28,6 +28,8 @@ void test_db_drop(test_db_t *db);
 char *test_db_value(const test_db_t *db, const char *sql);
 /* Runs a statement; cr_asserts success. */
 void test_db_exec(const test_db_t *db, const char *sql);
+/* cr_asserts that test_db_value(sql) equals expected. */
+void test_db_assert_value(const test_db_t *db, const char *sql, const char *expected);
 /* Polls until test_db_value(sql) equals expected or timeout_ms passes; true if it did. */
 bool test_db_wait_value(const test_db_t *db, const char *sql, const char *expected, int timeout_ms);
 
@@ -77,6 +79,10 @@ char *test_key_path(const char *who);
  * push only for itself); replies in the order of updates. Returns 0 if all STORED/DUPLICATE. */
 int test_push(test_stack_t *stack, report_update_t *const *updates, size_t count,
               report_reply_t *replies);
+
+/* Pushes one update on a connection of its own unit's key and waits up to timeout_ms for the
+ * reply (cr_asserts that one comes). */
+report_reply_t test_push_one(test_stack_t *stack, int timeout_ms, const report_update_t *u);
 
 /* Pushes the sample months deploy/sample/2018-01.json .. 2018-MM.json; asserts each update
  * was STORED or DUPLICATE. */
