@@ -119,11 +119,19 @@ static void s_db_failure(report_aggregator_t *self, const char **code, char *mes
     if (strcmp(report_db_sqlstate(self->db), "23505") == 0) {
         *code = "duplicate_number";
         snprintf(message, size, "%s", report_db_error(self->db));
+    } else if (report_db_connection_lost(self->db)) {
+        /* Lost during COMMIT, the commit may have happened: only the database knows. */
+        *code = "db_retry";
+        snprintf(message, size,
+                 "the connection to the database was lost (SQLSTATE %s); if it was lost during "
+                 "the commit the report may be published: run the same command again, which "
+                 "publishes it or answers duplicate_number if it already was",
+                 report_db_sqlstate(self->db));
     } else if (report_db_retryable(self->db)) {
         *code = "db_retry";
         snprintf(message, size,
-                 "the database is busy or was lost (SQLSTATE %s); nothing was published, run the "
-                 "same command again",
+                 "the database is busy (SQLSTATE %s); nothing was published, run the same "
+                 "command again",
                  report_db_sqlstate(self->db));
     } else {
         *code = "db_error";
