@@ -452,6 +452,18 @@ Test(report, amended_items_are_replaced_and_withdrawn_items_left_out)
     text = compile_text(2018, 7);
     cr_assert_null(strstr(text, "bản cũ."));
     free(text);
+    /* item_heads, which the compile reads, holds exactly the rows of current_items */
+    char *diff = test_db_value(
+        &stack.db, "SELECT count(*) FROM ((SELECT year, month, unit_code, item_key, seq, withdrawn"
+                   " FROM current_items EXCEPT SELECT year, month, unit_code, item_key, seq,"
+                   " withdrawn FROM item_heads) UNION ALL (SELECT year, month, unit_code,"
+                   " item_key, seq, withdrawn FROM item_heads EXCEPT SELECT year, month,"
+                   " unit_code, item_key, seq, withdrawn FROM current_items)) d");
+    cr_assert_str_eq(diff, "0");
+    free(diff);
+    char *heads = test_db_value(&stack.db, "SELECT count(*) FROM item_heads");
+    cr_assert_str_eq(heads, "3");
+    free(heads);
 }
 
 Test(report, year_to_date_and_percentage_with_gaps_in_the_history)

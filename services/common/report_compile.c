@@ -135,12 +135,14 @@ typedef struct {
 } s_indicators_t;
 
 /* Month value and year to date of every indicator of the agency, over the current version
- * of each item (amendments replace, withdrawn items count nothing), plus the plan target. */
+ * of each item (amendments replace, withdrawn items count nothing), plus the plan target.
+ * The current versions come from item_heads (migration 007: the rows of current_items, kept
+ * as updates arrive), so the cost follows the number of items, not of their revisions. */
 static const char *S_INDICATORS_SQL =
     "WITH cur AS ("
-    "  SELECT c.seq, c.month FROM current_items c JOIN units u ON u.code = c.unit_code"
-    "   WHERE u.agency_code = $1 AND c.year = $2::int AND c.month <= $3::int"
-    "     AND NOT c.withdrawn"
+    "  SELECT h.seq, h.month FROM item_heads h JOIN units u ON u.code = h.unit_code"
+    "   WHERE u.agency_code = $1 AND h.year = $2::int AND h.month <= $3::int"
+    "     AND NOT h.withdrawn"
     "), v AS ("
     "  SELECT iv.indicator_code AS code,"
     "         sum(iv.value) FILTER (WHERE cur.month = $3::int) AS month_value,"
@@ -232,12 +234,14 @@ static char *s_fill(s_lookup_t *l, const char *pattern)
 
 /* --- items --- */
 
+/* The current version of each item (item_heads), then only those rows of updates. */
 static const char *S_ITEMS_SQL =
     "SELECT c.section, c.area_code, w.lead_in, c.text, c.sub_items::text"
-    "  FROM current_items c JOIN units u ON u.code = c.unit_code"
+    "  FROM item_heads h JOIN updates c ON c.seq = h.seq"
+    "  JOIN units u ON u.code = h.unit_code"
     "  JOIN work_areas w ON w.code = c.area_code"
-    " WHERE u.agency_code = $1 AND c.year = $2::int AND c.month = $3::int"
-    "   AND NOT c.withdrawn AND c.text <> ''"
+    " WHERE u.agency_code = $1 AND h.year = $2::int AND h.month = $3::int"
+    "   AND NOT h.withdrawn AND c.text <> ''"
     " ORDER BY w.position, u.position, c.item_order, c.item_key";
 
 typedef struct {
@@ -356,8 +360,10 @@ int report_compile(report_db_t *db, const report_compile_request_t *req, report_
     char **counts = NULL;
     size_t n = 0;
     if (s_strv_query(db,
-                     "SELECT count(*)::text FROM updates x JOIN units u ON u.code = x.unit_code"
-                     " WHERE u.agency_code = $1 AND x.year = $2::int AND x.month = $3::int",
+                     "SELECT count(*)::text FROM (SELECT 1 FROM updates x"
+                     "  JOIN units u ON u.code = x.unit_code"
+                     " WHERE u.agency_code = $1 AND x.year = $2::int AND x.month = $3::int"
+                     " LIMIT 1) s",
                      3, p3, &counts, &n) != 0) {
         s_db_fail(out, db);
         goto done;
