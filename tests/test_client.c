@@ -424,3 +424,123 @@ Test(client, rejected_is_final_busy_and_silence_are_retried_duplicate_is_success
     zmq_close(router);
     zmq_ctx_term(ctx);
 }
+
+/* Updates whose answer would name no update are refused by the client before sending: the
+ * collector echoes an id that is not a UUID only if it is printable ASCII of at most 40
+ * characters (else ""), and refuses a too large update before decoding it (with ""; far
+ * beyond its limit it drops the connection). Before, such an update was resent until the
+ * deadline and ended UNKNOWN, exit 75 "re-run the same file", which never helps. */
+Test(client, an_id_that_is_no_uuid_and_a_too_large_update_are_rejected_at_once_exit_1)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t **list = updates_new("local", 4);
+    free(list[0]->update_id);
+    list[0]->update_id = report_strdup("09c7a6d3-d061-539f-a4b8-9c17f7b61d8e-12345678"); /* 45 */
+    free(list[1]->update_id);
+    list[1]->update_id = report_strdup("09c7a6d3-d061-539f-a4b8-9c17f7b61d8é"); /* non-ASCII */
+    free(list[2]->text);
+    list[2]->text = report_calloc(1, 262400);
+    memset(list[2]->text, 'x', 262399);
+    char *file = push_file_write(list, 4);
+    char *out, *err;
+    int64_t start = report_clock_ms();
+    int status = reportctl_push(file, "--deadline-ms 10000", &out, &err);
+    int64_t elapsed = report_clock_ms() - start;
+    cr_assert_eq(status, 1, "exit status %d\n%s%s", status, out, err);
+    cr_assert_eq(count_lines_starting(out, "REJECTED "), 3, "%s", out);
+    cr_assert_eq(count_lines_starting(out, "STORED "), 1, "%s", out);
+    cr_assert(strstr(out, " local-0 reason=bad_uuid "), "%s", out);
+    cr_assert(strstr(out, " local-1 reason=bad_uuid "), "%s", out);
+    cr_assert(strstr(out, " local-2 reason=too_large "), "%s", out);
+    cr_assert(strstr(err, "pushed: stored=1 duplicate=0 rejected=3 unknown=0"), "%s", err);
+    cr_assert_lt(elapsed, 5000, "reportctl took %lld ms", (long long)elapsed);
+    test_db_assert_value(&stack.db, "SELECT string_agg(item_key, ',') FROM updates", "local-3");
+    free(out);
+    free(err);
+    /* The limit is a setting of the client: the collector's max-message-bytes. */
+    report_update_t *small[] = {test_update_new("small")};
+    report_client_config_t cc;
+    client_config(&cc, report_collector_endpoint(stack.collector), 10000);
+    cc.max_message_bytes = 100;
+    report_client_t *client = report_client_new(&cc);
+    report_reply_t reply;
+    cr_assert_eq(report_client_push(client, small, 1, &reply), REPORT_PUSH_REJECTED);
+    cr_assert_str_eq(reply.reason, "too_large", "%s", reply.message);
+    report_client_destroy(&client);
+    report_update_destroy(&small[0]);
+    unlink(file);
+    free(file);
+    report_updates_free(list, 4);
+}
+
+/* The key is revoked while a push is under way: the collector answers every later message
+ * "unauthorized" with an empty id (the key names no unit any more). Before, those answers
+ * were ignored and every unanswered update was resent until the deadline, then UNKNOWN. Now
+ * the first such answer ends the push: what was stored says STORED, the rest REJECTED
+ * unauthorized, and none of those is in the database. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+Test(client, a_key_revoked_mid_push_ends_it_rejected_unauthorized_not_unknown)
+{
+    test_stack_start(&stack, NULL, 1);
+    enum { N = 2000 };
+    report_update_t **list = updates_new("revoke", N);
+    push_job_t job;
+    push_start(&job, list, N, 20000, 2);
+    report_collector_stats_t st;
+    int64_t end = report_clock_ms() + 20000;
+    do {
+        usleep(1000);
+        report_collector_stats(stack.collector, &st);
+    } while (st.received < 20 && report_clock_ms() < end);
+    cr_assert_geq(st.received, 20, "the push did not start");
+    char err[256];
+    cr_assert_eq(report_keys_revoke(test_keys_dir(), "unit", "THANH_TRA", err, sizeof err), 0, "%s",
+                 err);
+    int64_t revoked = report_clock_ms();
+    push_join(&job);
+    int64_t elapsed = report_clock_ms() - revoked;
+    size_t stored = 0, unauthorized = 0;
+    for (size_t i = 0; i < N; i++) {
+        const report_reply_t *r = &job.replies[i];
+        cr_assert(r->outcome != REPORT_OUTCOME_NONE, "update %zu: UNKNOWN %s", i, r->message);
+        if (r->outcome == REPORT_OUTCOME_STORED) {
+            stored++;
+            continue;
+        }
+        cr_assert_eq(r->outcome, REPORT_OUTCOME_REJECTED, "update %zu: %s", i,
+                     report_outcome_name(r->outcome));
+        cr_assert_str_eq(r->reason, "unauthorized", "update %zu: %s", i, r->message);
+        unauthorized++;
+    }
+    cr_log_info("stored %zu, unauthorized %zu, push ended %lld ms after the revocation", stored,
+                unauthorized, (long long)elapsed);
+    cr_assert_eq(job.rc, REPORT_PUSH_REJECTED, "push result %d", job.rc);
+    cr_assert_gt(unauthorized, 0);
+    cr_assert_lt(elapsed, 5000, "the push ended %lld ms after the revocation", (long long)elapsed);
+    /* STORED means stored, REJECTED means not stored */
+    char expected[32];
+    snprintf(expected, sizeof expected, "%zu", stored);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", expected);
+    const char **ids = report_calloc(stored + 1, sizeof *ids);
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++)
+        if (job.replies[i].outcome == REPORT_OUTCOME_STORED)
+            ids[n++] = list[i]->update_id;
+    qsort(ids, n, sizeof *ids, cmp_str);
+    char *joined = report_calloc(n + 1, 37);
+    for (size_t i = 0; i < n; i++)
+        sprintf(joined + strlen(joined), "%s%s", i ? "," : "", ids[i]);
+    char *have =
+        test_db_value(&stack.db, "SELECT coalesce(string_agg(update_id::text, ',' ORDER BY "
+                                 "update_id), '') FROM updates");
+    cr_assert(have && strcmp(have, joined) == 0, "the database does not hold exactly the STORED");
+    free(have);
+    free(joined);
+    free(ids);
+    free(job.replies);
+    report_updates_free(list, N);
+}
