@@ -130,12 +130,20 @@ typedef struct {
     s_index_t *index;
     report_reply_t *replies;
     size_t count, done, in_window, next_unsent;
-    size_t indexed; /* entries of index: the updates that are sent */
+    size_t indexed; /* entries of index: the updates that are sent, one per id */
     int64_t deadline;
     bool revoked; /* answered unauthorized: nothing more is sent */
 } s_push_t;
 
+/* By id, then by position: of two updates with one id the earlier comes first. */
 static int s_cmp_index(const void *a, const void *b)
+{
+    const s_index_t *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int s_cmp_id(const void *a, const void *b)
 {
     return strcmp(((const s_index_t *)a)->id, ((const s_index_t *)b)->id);
 }
@@ -205,14 +213,15 @@ static bool s_fill(s_push_t *p, int64_t now)
 }
 
 /* The update sent under update_id (compared in canonical form: the collector answers so),
- * or p->count. */
+ * or p->count. Only sent updates are indexed, and no two of them share an id, so an answer
+ * names at most one update. */
 static size_t s_find(const s_push_t *p, const char *update_id)
 {
     char canon[37];
     if (!s_canonical_id(update_id, canon))
         return p->count;
     s_index_t key = {canon, 0};
-    s_index_t *hit = bsearch(&key, p->index, p->indexed, sizeof(s_index_t), s_cmp_index);
+    s_index_t *hit = bsearch(&key, p->index, p->indexed, sizeof(s_index_t), s_cmp_id);
     return hit ? hit->index : p->count;
 }
 
@@ -273,11 +282,12 @@ static void s_refuse_locally(s_push_t *p, size_t i, const report_update_t *u, co
     p->done++;
 }
 
-/* Encodes the updates and refuses, before anything is sent, those whose answer would never
- * come: an id that is not a UUID (the collector echoes such an id only if it is short
- * printable ASCII, else answers ""), and an update bigger than the collector accepts (refused
- * before decoding: the answer names no update; far beyond it the connection is dropped).
- * Indexes the others by id. */
+/* Encodes the updates and refuses, before anything is sent, those whose answer could not be
+ * told apart or would never come: an id that is not a UUID (the collector echoes such an id
+ * only if it is short printable ASCII, else answers ""), an update bigger than the
+ * collector accepts (refused before decoding: the answer names no update; far beyond it the
+ * connection is dropped), and a second update with an id the push already sends (answers
+ * carry only the id: the two would take each other's). Indexes the others by id. */
 static void s_prepare(s_push_t *p, report_update_t *const *updates)
 {
     size_t max = (size_t)p->client->cfg.max_message_bytes;
@@ -300,6 +310,20 @@ static void s_prepare(s_push_t *p, report_update_t *const *updates)
         p->index[p->indexed++].index = i;
     }
     qsort(p->index, p->indexed, sizeof(s_index_t), s_cmp_index);
+    size_t kept = 0;
+    for (size_t k = 0; k < p->indexed; k++) {
+        if (kept && strcmp(p->index[kept - 1].id, p->index[k].id) == 0) {
+            size_t i = p->index[k].index, first = p->index[kept - 1].index;
+            char message[200];
+            snprintf(message, sizeof message,
+                     "update_id already used by an earlier update of this push (item_key %.100s)",
+                     updates[first]->item_key ? updates[first]->item_key : "");
+            s_refuse_locally(p, i, updates[i], "duplicate_id", message);
+            continue;
+        }
+        p->index[kept++] = p->index[k];
+    }
+    p->indexed = kept;
 }
 
 static void s_receive(s_push_t *p)
@@ -376,8 +400,11 @@ static int s_push_until(report_client_t *self, report_update_t *const *updates, 
     p.items = report_calloc(count ? count : 1, sizeof(s_item_t));
     p.index = report_calloc(count ? count : 1, sizeof(s_index_t));
     s_prepare(&p, updates);
-    if (!self->sock)
-        s_open(self);
+    /* A new session: a late answer to an update of an earlier push (maybe under the same id)
+     * goes to the closed socket and is dropped, instead of settling one of this push. */
+    if (self->sock)
+        zmq_close(self->sock);
+    s_open(self);
     int64_t now = report_clock_ms();
     const volatile int *stop = self->cfg.stop;
     while (p.done < count && now < p.deadline && !(stop && *stop)) {

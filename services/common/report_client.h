@@ -14,7 +14,8 @@
  * outcome is unknown (REPORT_OUTCOME_NONE, reason "unknown"): it may or may not be stored, and
  * pushing the same updates again is safe (what is stored answers DUPLICATE). One DEALER socket
  * is kept for the whole push: it reconnects by itself after a collector restart, ZMTP heartbeats
- * drop a dead connection, and an answer to any earlier copy of an update settles it. */
+ * drop a dead connection, and an answer to any earlier copy of an update settles it. The next
+ * push opens a new socket. */
 #ifndef REPORT_CLIENT_H
 #define REPORT_CLIENT_H
 
@@ -60,11 +61,14 @@ void report_client_destroy(report_client_t **self_p);
  * rejected).
  *
  * Answers carry only the update id, so some updates are REJECTED by the client itself, never
- * sent, because no answer to them would ever come: an id that is not a UUID ("bad_uuid"),
- * and an update encoded larger than cfg.max_message_bytes ("too_large"). A REJECTED
- * "unauthorized" answer (the key was revoked while connected; it names no update) ends the
- * push: nothing more is sent, answers to updates already sent are awaited for
- * cfg.timeout_ms, and every update still unanswered is REJECTED "unauthorized". */
+ * sent, because no answer to them could be told apart or would ever come: an id that is not
+ * a UUID ("bad_uuid"), an update encoded larger than cfg.max_message_bytes ("too_large"),
+ * and an id (compared in canonical lower-case form) that an earlier update of the same push
+ * already has ("duplicate_id"). A REJECTED "unauthorized" answer (the key was revoked while
+ * connected; it names no update) ends the push: nothing more is sent, answers to updates
+ * already sent are awaited for cfg.timeout_ms, and every update still unanswered is REJECTED
+ * "unauthorized". Each push is a session of its own on a new connection: an answer meant for
+ * an earlier push can never settle an update of this one. */
 int report_client_push(report_client_t *self, report_update_t *const *updates, size_t count,
                        report_reply_t *replies);
 

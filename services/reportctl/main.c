@@ -603,7 +603,9 @@ static int s_push_keys(const s_push_config_t *cfg, report_client_keys_t *keys)
     return -1;
 }
 
-/* Pushes each file in turn; the exit status is the worst outcome (see S_PUSH_EXIT_*). */
+/* Pushes each file in turn, each a push (and session) of its own: an answer to a copy sent for
+ * one file cannot settle an update of the next, even under the same id. The exit status is
+ * the worst outcome (see S_PUSH_EXIT_*). */
 static int s_push_files(const s_push_config_t *cfg, const report_client_config_t *ccfg,
                         char **files, int nfiles)
 {
