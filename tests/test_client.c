@@ -10,6 +10,7 @@
 #include "report_codec.h"
 
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,4 +424,283 @@ Test(client, rejected_is_final_busy_and_silence_are_retried_duplicate_is_success
         report_update_destroy(&list[i]);
     zmq_close(router);
     zmq_ctx_term(ctx);
+}
+
+/* Two updates of one push under one id (also in another letter case): answers name only the
+ * id, so the client cannot tell whose answer it is. Before: the first update's STORED settled
+ * whichever came first in the index and the second's id_conflict was dropped as a late
+ * answer, so one ended UNKNOWN at the deadline or the refused one said STORED. Now the later
+ * one is REJECTED duplicate_id without being sent, and the push ends as soon as the first is
+ * answered. */
+Test(client, duplicate_ids_in_one_push_one_is_stored_the_others_rejected_at_once)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *list[] = {test_update_new("dup-first"), test_update_new("dup-same"),
+                               test_update_new("dup-upper")};
+    snprintf(list[1]->update_id, 37, "%s", list[0]->update_id);
+    for (size_t i = 0; i < 36; i++)
+        list[2]->update_id[i] = (char)toupper((unsigned char)list[0]->update_id[i]);
+    free(list[1]->text);
+    list[1]->text = report_strdup("other text under the same id");
+    report_client_config_t cc;
+    client_config(&cc, report_collector_endpoint(stack.collector), 20000);
+    report_client_t *client = report_client_new(&cc);
+    report_reply_t replies[3];
+    int64_t start = report_clock_ms();
+    int rc = report_client_push(client, list, 3, replies);
+    int64_t elapsed = report_clock_ms() - start;
+    report_client_destroy(&client);
+    for (size_t i = 0; i < 3; i++)
+        cr_log_info("update %zu: %s reason=%s message=%s", i,
+                    report_outcome_name(replies[i].outcome), replies[i].reason, replies[i].message);
+    cr_assert_eq(replies[0].outcome, REPORT_OUTCOME_STORED, "first: %s %s", replies[0].reason,
+                 replies[0].message);
+    for (size_t i = 1; i < 3; i++) {
+        cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_REJECTED, "update %zu: %s", i,
+                     report_outcome_name(replies[i].outcome));
+        cr_assert_str_eq(replies[i].reason, "duplicate_id", "update %zu", i);
+        cr_assert_str_eq(replies[i].update_id, list[i]->update_id);
+    }
+    cr_assert_eq(rc, REPORT_PUSH_REJECTED, "push result %d", rc);
+    cr_assert_lt(elapsed, 5000, "the push waited %lld ms", (long long)elapsed);
+    test_db_assert_value(&stack.db, "SELECT string_agg(item_key, ',') FROM updates", "dup-first");
+    for (size_t i = 0; i < 3; i++)
+        report_update_destroy(&list[i]);
+}
+
+Test(client, reportctl_refuses_a_second_update_with_the_same_id_and_prints_no_wrong_stored)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t **list = updates_new("cli-dup", 3);
+    snprintf(list[1]->update_id, 37, "%s", list[0]->update_id);
+    free(list[1]->text);
+    list[1]->text = report_strdup("other text");
+    char *file = push_file_write(list, 3);
+    char *out, *err;
+    int64_t start = report_clock_ms();
+    int status = reportctl_push(file, "--deadline-ms 10000", &out, &err);
+    int64_t elapsed = report_clock_ms() - start;
+    cr_assert_eq(status, 1, "exit status %d\n%s%s", status, out, err);
+    cr_assert_eq(count_lines_starting(out, "STORED "), 2, "%s", out);
+    cr_assert_eq(count_lines_starting(out, "REJECTED "), 1, "%s", out);
+    char line[256]; /* reportctl's line format */
+    snprintf(line, sizeof line, "%-9s %04d-%02d %-12s %-36s %s\n", "STORED", 2018, 7, "THANH_TRA",
+             list[0]->update_id, "cli-dup-0");
+    cr_assert(strstr(out, line), "no line %s in\n%s", line, out);
+    snprintf(line, sizeof line, "%-9s %04d-%02d %-12s %-36s %s reason=duplicate_id ", "REJECTED",
+             2018, 7, "THANH_TRA", list[1]->update_id, "cli-dup-1");
+    cr_assert(strstr(out, line), "no line %s in\n%s", line, out);
+    cr_assert(strstr(err, "pushed: stored=2 duplicate=0 rejected=1 unknown=0"), "%s", err);
+    cr_assert_lt(elapsed, 5000, "reportctl took %lld ms", (long long)elapsed);
+    test_db_assert_value(&stack.db,
+                         "SELECT string_agg(item_key, ',' ORDER BY item_key) FROM updates",
+                         "cli-dup-0,cli-dup-2");
+    free(out);
+    free(err);
+    unlink(file);
+    free(file);
+    report_updates_free(list, 3);
+}
+
+/* Two pushes on one client (what reportctl does for FILE1 FILE2) with one id: the first ends
+ * UNKNOWN, then the collector answers its copy STORED while the second push waits. Before, the
+ * one socket served both pushes and that late STORED settled the second update, whose own
+ * answer was id_conflict. Each push now has a connection of its own. */
+typedef struct {
+    report_client_config_t cfg;
+    report_update_t *first, *second;
+    report_reply_t first_reply, second_reply;
+    pthread_t thread;
+} two_pushes_t;
+
+static void *two_pushes_run(void *arg)
+{
+    two_pushes_t *job = arg;
+    report_client_t *client = report_client_new(&job->cfg);
+    cr_assert(client);
+    report_client_push(client, &job->first, 1, &job->first_reply);
+    report_client_push(client, &job->second, 1, &job->second_reply);
+    report_client_destroy(&client);
+    return NULL;
+}
+
+Test(client, an_answer_to_an_earlier_push_never_settles_an_update_of_the_next)
+{
+    void *ctx = zmq_ctx_new();
+    void *router = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
+    cr_assert_eq(zmq_bind(router, "tcp://127.0.0.1:*"), 0);
+    char endpoint[256];
+    size_t len = sizeof endpoint;
+    zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, endpoint, &len);
+    two_pushes_t job;
+    memset(&job, 0, sizeof job);
+    client_config(&job.cfg, endpoint, 2000);
+    job.cfg.keys.plain = true;
+    job.first = test_update_new("first-file");
+    job.second = test_update_new("second-file");
+    snprintf(job.second->update_id, 37, "%s", job.first->update_id);
+    cr_assert_eq(pthread_create(&job.thread, NULL, two_pushes_run, &job), 0);
+    zmq_msg_t first_sender;
+    zmq_msg_init(&first_sender);
+    bool have_first = false;
+    int64_t quiet_until = 0;
+    while (!quiet_until || report_clock_ms() < quiet_until) {
+        if (!quiet_until && pthread_tryjoin_np(job.thread, NULL) == 0)
+            quiet_until = report_clock_ms() + 200;
+        zmq_pollitem_t pi = {router, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&pi, 1, 50) <= 0)
+            continue;
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        zmq_msg_init(&body);
+        zmq_msg_recv(&id, router, 0);
+        zmq_msg_recv(&body, router, 0);
+        report_update_t *u = report_update_decode(zmq_msg_data(&body), zmq_msg_size(&body));
+        cr_assert(u);
+        if (strcmp(u->item_key, "first-file") == 0 && !have_first) {
+            zmq_msg_copy(&first_sender, &id); /* silent: the first push ends UNKNOWN */
+            have_first = true;
+        } else if (strcmp(u->item_key, "second-file") == 0) {
+            /* the late answer to the first push's copy, then the second's own answer */
+            cr_assert(have_first);
+            fake_answer(router, &first_sender, job.first, REPORT_OUTCOME_STORED);
+            fake_answer(router, &id, u, REPORT_OUTCOME_REJECTED);
+        }
+        report_update_destroy(&u);
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+    }
+    cr_assert_eq(job.first_reply.outcome, REPORT_OUTCOME_NONE);
+    cr_assert_eq(job.second_reply.outcome, REPORT_OUTCOME_REJECTED,
+                 "the second push's update ended %s (%s): the answer to the first push's copy "
+                 "settled it",
+                 report_outcome_name(job.second_reply.outcome), job.second_reply.reason);
+    cr_assert_str_eq(job.second_reply.reason, "id_conflict");
+    zmq_msg_close(&first_sender);
+    report_update_destroy(&job.first);
+    report_update_destroy(&job.second);
+    zmq_close(router);
+    zmq_ctx_term(ctx);
+}
+
+/* Updates whose answer would name no update are refused by the client before sending: the
+ * collector echoes an id that is not a UUID only if it is printable ASCII of at most 40
+ * characters (else ""), and refuses a too large update before decoding it (with ""; far
+ * beyond its limit it drops the connection). Before, such an update was resent until the
+ * deadline and ended UNKNOWN, exit 75 "re-run the same file", which never helps. */
+Test(client, an_id_that_is_no_uuid_and_a_too_large_update_are_rejected_at_once_exit_1)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_update_t **list = updates_new("local", 4);
+    free(list[0]->update_id);
+    list[0]->update_id = report_strdup("09c7a6d3-d061-539f-a4b8-9c17f7b61d8e-12345678"); /* 45 */
+    free(list[1]->update_id);
+    list[1]->update_id = report_strdup("09c7a6d3-d061-539f-a4b8-9c17f7b61d8é"); /* non-ASCII */
+    free(list[2]->text);
+    list[2]->text = report_calloc(1, 262400);
+    memset(list[2]->text, 'x', 262399);
+    char *file = push_file_write(list, 4);
+    char *out, *err;
+    int64_t start = report_clock_ms();
+    int status = reportctl_push(file, "--deadline-ms 10000", &out, &err);
+    int64_t elapsed = report_clock_ms() - start;
+    cr_assert_eq(status, 1, "exit status %d\n%s%s", status, out, err);
+    cr_assert_eq(count_lines_starting(out, "REJECTED "), 3, "%s", out);
+    cr_assert_eq(count_lines_starting(out, "STORED "), 1, "%s", out);
+    cr_assert(strstr(out, " local-0 reason=bad_uuid "), "%s", out);
+    cr_assert(strstr(out, " local-1 reason=bad_uuid "), "%s", out);
+    cr_assert(strstr(out, " local-2 reason=too_large "), "%s", out);
+    cr_assert(strstr(err, "pushed: stored=1 duplicate=0 rejected=3 unknown=0"), "%s", err);
+    cr_assert_lt(elapsed, 5000, "reportctl took %lld ms", (long long)elapsed);
+    test_db_assert_value(&stack.db, "SELECT string_agg(item_key, ',') FROM updates", "local-3");
+    free(out);
+    free(err);
+    /* The limit is a setting of the client: the collector's max-message-bytes. */
+    report_update_t *small[] = {test_update_new("small")};
+    report_client_config_t cc;
+    client_config(&cc, report_collector_endpoint(stack.collector), 10000);
+    cc.max_message_bytes = 100;
+    report_client_t *client = report_client_new(&cc);
+    report_reply_t reply;
+    cr_assert_eq(report_client_push(client, small, 1, &reply), REPORT_PUSH_REJECTED);
+    cr_assert_str_eq(reply.reason, "too_large", "%s", reply.message);
+    report_client_destroy(&client);
+    report_update_destroy(&small[0]);
+    unlink(file);
+    free(file);
+    report_updates_free(list, 4);
+}
+
+/* The key is revoked while a push is under way: the collector answers every later message
+ * "unauthorized" with an empty id (the key names no unit any more). Before, those answers
+ * were ignored and every unanswered update was resent until the deadline, then UNKNOWN. Now
+ * the first such answer ends the push: what was stored says STORED, the rest REJECTED
+ * unauthorized, and none of those is in the database. */
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+Test(client, a_key_revoked_mid_push_ends_it_rejected_unauthorized_not_unknown)
+{
+    test_stack_start(&stack, NULL, 1);
+    enum { N = 2000 };
+    report_update_t **list = updates_new("revoke", N);
+    push_job_t job;
+    push_start(&job, list, N, 20000, 2);
+    report_collector_stats_t st;
+    int64_t end = report_clock_ms() + 20000;
+    do {
+        usleep(1000);
+        report_collector_stats(stack.collector, &st);
+    } while (st.received < 20 && report_clock_ms() < end);
+    cr_assert_geq(st.received, 20, "the push did not start");
+    char err[256];
+    cr_assert_eq(report_keys_revoke(test_keys_dir(), "unit", "THANH_TRA", err, sizeof err), 0, "%s",
+                 err);
+    int64_t revoked = report_clock_ms();
+    push_join(&job);
+    int64_t elapsed = report_clock_ms() - revoked;
+    size_t stored = 0, unauthorized = 0;
+    for (size_t i = 0; i < N; i++) {
+        const report_reply_t *r = &job.replies[i];
+        cr_assert(r->outcome != REPORT_OUTCOME_NONE, "update %zu: UNKNOWN %s", i, r->message);
+        if (r->outcome == REPORT_OUTCOME_STORED) {
+            stored++;
+            continue;
+        }
+        cr_assert_eq(r->outcome, REPORT_OUTCOME_REJECTED, "update %zu: %s", i,
+                     report_outcome_name(r->outcome));
+        cr_assert_str_eq(r->reason, "unauthorized", "update %zu: %s", i, r->message);
+        unauthorized++;
+    }
+    cr_log_info("stored %zu, unauthorized %zu, push ended %lld ms after the revocation", stored,
+                unauthorized, (long long)elapsed);
+    cr_assert_eq(job.rc, REPORT_PUSH_REJECTED, "push result %d", job.rc);
+    cr_assert_gt(unauthorized, 0);
+    cr_assert_lt(elapsed, 5000, "the push ended %lld ms after the revocation", (long long)elapsed);
+    /* STORED means stored, REJECTED means not stored */
+    char expected[32];
+    snprintf(expected, sizeof expected, "%zu", stored);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", expected);
+    const char **ids = report_calloc(stored + 1, sizeof *ids);
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++)
+        if (job.replies[i].outcome == REPORT_OUTCOME_STORED)
+            ids[n++] = list[i]->update_id;
+    qsort(ids, n, sizeof *ids, cmp_str);
+    char *joined = report_calloc(n + 1, 37);
+    for (size_t i = 0; i < n; i++)
+        sprintf(joined + strlen(joined), "%s%s", i ? "," : "", ids[i]);
+    char *have =
+        test_db_value(&stack.db, "SELECT coalesce(string_agg(update_id::text, ',' ORDER BY "
+                                 "update_id), '') FROM updates");
+    cr_assert(have && strcmp(have, joined) == 0, "the database does not hold exactly the STORED");
+    free(have);
+    free(joined);
+    free(ids);
+    free(job.replies);
+    report_updates_free(list, N);
 }

@@ -6,6 +6,7 @@
 #include "report_keys.h"
 #include "report_log.h"
 #include "report_util.h"
+#include "report_validate.h"
 #include "report_zap.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <uuid/uuid.h>
 #include <zmq.h>
 
 void report_client_config_default(report_client_config_t *cfg)
@@ -28,6 +29,9 @@ void report_client_config_default(report_client_config_t *cfg)
     cfg->deadline_ms = 600000;
     cfg->retries = -1;
     cfg->window = 500;
+    /* The collector's default max-message-bytes: a bigger update is refused before it is
+     * decoded (its answer names no update), and beyond it + 1 KiB the connection is dropped. */
+    cfg->max_message_bytes = REPORT_DEFAULT_MAX_MESSAGE_BYTES;
     cfg->stop = NULL;
     memset(&cfg->keys, 0, sizeof cfg->keys);
 }
@@ -74,6 +78,8 @@ report_client_t *report_client_new(const report_client_config_t *cfg)
         self->cfg.timeout_ms = 1;
     if (self->cfg.backoff_max_ms < self->cfg.timeout_ms)
         self->cfg.backoff_max_ms = self->cfg.timeout_ms;
+    if (self->cfg.max_message_bytes < 1)
+        self->cfg.max_message_bytes = REPORT_DEFAULT_MAX_MESSAGE_BYTES;
     self->zctx = zmq_ctx_new();
     if (!self->zctx) {
         report_client_destroy(&self);
@@ -103,6 +109,7 @@ typedef enum { S_UNSENT, S_WAIT, S_DONE } s_state_t;
 typedef struct {
     uint8_t *payload;
     size_t size;
+    char id[37]; /* canonical (lower case) update id, as the collector answers it */
     s_state_t state;
     bool in_window; /* sent and neither answered nor timed out: counts against the window */
     int64_t due;    /* when to send again */
@@ -123,12 +130,33 @@ typedef struct {
     s_index_t *index;
     report_reply_t *replies;
     size_t count, done, in_window, next_unsent;
+    size_t indexed; /* entries of index: the updates that are sent, one per id */
     int64_t deadline;
+    bool revoked; /* answered unauthorized: nothing more is sent */
 } s_push_t;
 
+/* By id, then by position: of two updates with one id the earlier comes first. */
 static int s_cmp_index(const void *a, const void *b)
 {
+    const s_index_t *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static int s_cmp_id(const void *a, const void *b)
+{
     return strcmp(((const s_index_t *)a)->id, ((const s_index_t *)b)->id);
+}
+
+/* The canonical (lower-case) form of a UUID other than the nil one into out (37 bytes);
+ * false if id is not one. */
+static bool s_canonical_id(const char *id, char *out)
+{
+    uuid_t u;
+    if (!id || strlen(id) != 36 || uuid_parse(id, u) != 0 || uuid_is_null(u))
+        return false;
+    uuid_unparse_lower(u, out);
+    return true;
 }
 
 /* The n-th wait of a capped exponential back-off from base: d = min(cap, base * 2^n) plus a
@@ -170,7 +198,7 @@ static void s_leave_window(s_push_t *p, s_item_t *item)
 static bool s_fill(s_push_t *p, int64_t now)
 {
     size_t window = (size_t)p->client->cfg.window;
-    for (size_t i = 0; i < p->count && p->in_window < window; i++) {
+    for (size_t i = 0; i < p->count && p->in_window < window && !p->revoked; i++) {
         s_item_t *it = &p->items[i];
         bool ready = (it->state == S_UNSENT && i >= p->next_unsent) ||
                      (it->state == S_WAIT && !it->in_window && it->due <= now);
@@ -184,24 +212,42 @@ static bool s_fill(s_push_t *p, int64_t now)
     return true;
 }
 
+/* The update sent under update_id (compared in canonical form: the collector answers so),
+ * or p->count. Only sent updates are indexed, and no two of them share an id, so an answer
+ * names at most one update. */
 static size_t s_find(const s_push_t *p, const char *update_id)
 {
-    s_index_t key = {update_id, 0};
-    s_index_t *hit = bsearch(&key, p->index, p->count, sizeof(s_index_t), s_cmp_index);
-    if (hit)
-        return hit->index;
-    /* The collector answers with ids canonicalised to lower case; a client may have sent
-     * upper case: fall back to a case-insensitive scan. */
-    for (size_t i = 0; i < p->count; i++)
-        if (strcasecmp(p->index[i].id, update_id) == 0)
-            return p->index[i].index;
-    return p->count;
+    char canon[37];
+    if (!s_canonical_id(update_id, canon))
+        return p->count;
+    s_index_t key = {canon, 0};
+    s_index_t *hit = bsearch(&key, p->index, p->indexed, sizeof(s_index_t), s_cmp_id);
+    return hit ? hit->index : p->count;
+}
+
+/* The collector refused a message as unauthorized: the key was revoked while connected. The
+ * answer names no update and every later one gets the same: stop sending, and give updates
+ * already sent one timeout for the answers of copies that got in before the revocation. */
+static void s_revoked(s_push_t *p)
+{
+    if (p->revoked)
+        return;
+    p->revoked = true;
+    int64_t drain = report_clock_ms() + p->client->cfg.timeout_ms;
+    if (drain < p->deadline)
+        p->deadline = drain;
+    log_warn("push refused: key no longer enrolled", "unanswered=%zu", p->count - p->done);
 }
 
 /* Applies one answer. A final one settles the update whichever copy it answers; BUSY puts it
  * back to wait for a resend with back-off. */
 static void s_answer(s_push_t *p, const report_reply_t *reply)
 {
+    if (reply->outcome == REPORT_OUTCOME_REJECTED && !reply->update_id[0] &&
+        strcmp(reply->reason, "unauthorized") == 0) {
+        s_revoked(p);
+        return;
+    }
     size_t idx = s_find(p, reply->update_id);
     if (idx >= p->count || p->items[idx].state == S_DONE)
         return; /* not ours, or a late answer to something settled */
@@ -222,6 +268,62 @@ static void s_answer(s_push_t *p, const report_reply_t *reply)
     p->replies[idx] = *reply;
     it->state = S_DONE;
     p->done++;
+}
+
+/* Settles update i without sending it: REJECTED for reason, which no resend could change. */
+static void s_refuse_locally(s_push_t *p, size_t i, const report_update_t *u, const char *reason,
+                             const char *message)
+{
+    report_reply_set(&p->replies[i], u->update_id ? u->update_id : "", REPORT_OUTCOME_REJECTED,
+                     reason, "not sent: %s", message);
+    free(p->items[i].payload);
+    p->items[i].payload = NULL;
+    p->items[i].state = S_DONE;
+    p->done++;
+}
+
+/* Encodes the updates and refuses, before anything is sent, those whose answer could not be
+ * told apart or would never come: an id that is not a UUID (the collector echoes such an id
+ * only if it is short printable ASCII, else answers ""), an update bigger than the
+ * collector accepts (refused before decoding: the answer names no update; far beyond it the
+ * connection is dropped), and a second update with an id the push already sends (answers
+ * carry only the id: the two would take each other's). Indexes the others by id. */
+static void s_prepare(s_push_t *p, report_update_t *const *updates)
+{
+    size_t max = (size_t)p->client->cfg.max_message_bytes;
+    for (size_t i = 0; i < p->count; i++) {
+        s_item_t *it = &p->items[i];
+        if (!s_canonical_id(updates[i]->update_id, it->id)) {
+            s_refuse_locally(p, i, updates[i], "bad_uuid",
+                             "update_id is not a UUID (8-4-4-4-12 hexadecimal, not all zero)");
+            continue;
+        }
+        it->payload = report_update_encode(updates[i], &it->size);
+        if (it->size > max) {
+            char message[128];
+            snprintf(message, sizeof message, "update of %zu bytes, limit %zu (max message bytes)",
+                     it->size, max);
+            s_refuse_locally(p, i, updates[i], "too_large", message);
+            continue;
+        }
+        p->index[p->indexed].id = it->id;
+        p->index[p->indexed++].index = i;
+    }
+    qsort(p->index, p->indexed, sizeof(s_index_t), s_cmp_index);
+    size_t kept = 0;
+    for (size_t k = 0; k < p->indexed; k++) {
+        if (kept && strcmp(p->index[kept - 1].id, p->index[k].id) == 0) {
+            size_t i = p->index[k].index, first = p->index[kept - 1].index;
+            char message[200];
+            snprintf(message, sizeof message,
+                     "update_id already used by an earlier update of this push (item_key %.100s)",
+                     updates[first]->item_key ? updates[first]->item_key : "");
+            s_refuse_locally(p, i, updates[i], "duplicate_id", message);
+            continue;
+        }
+        p->index[kept++] = p->index[k];
+    }
+    p->indexed = kept;
 }
 
 static void s_receive(s_push_t *p)
@@ -263,7 +365,8 @@ static void s_expire(s_push_t *p, int64_t now)
 static long s_wait_ms(const s_push_t *p, int64_t now, bool blocked)
 {
     int64_t wake = p->deadline;
-    for (size_t i = 0; i < p->count; i++)
+    /* revoked: nothing is resent, only answers are awaited until the deadline */
+    for (size_t i = 0; i < p->count && !p->revoked; i++)
         if (p->items[i].state == S_WAIT && p->items[i].due < wake)
             wake = p->items[i].due;
     int64_t wait = wake > now ? wake - now : 0;
@@ -296,14 +399,12 @@ static int s_push_until(report_client_t *self, report_update_t *const *updates, 
     memset(replies, 0, count * sizeof *replies);
     p.items = report_calloc(count ? count : 1, sizeof(s_item_t));
     p.index = report_calloc(count ? count : 1, sizeof(s_index_t));
-    for (size_t i = 0; i < count; i++) {
-        p.items[i].payload = report_update_encode(updates[i], &p.items[i].size);
-        p.index[i].id = updates[i]->update_id ? updates[i]->update_id : "";
-        p.index[i].index = i;
-    }
-    qsort(p.index, count, sizeof(s_index_t), s_cmp_index);
-    if (!self->sock)
-        s_open(self);
+    s_prepare(&p, updates);
+    /* A new session: a late answer to an update of an earlier push (maybe under the same id)
+     * goes to the closed socket and is dropped, instead of settling one of this push. */
+    if (self->sock)
+        zmq_close(self->sock);
+    s_open(self);
     int64_t now = report_clock_ms();
     const volatile int *stop = self->cfg.stop;
     while (p.done < count && now < p.deadline && !(stop && *stop)) {
@@ -316,7 +417,16 @@ static int s_push_until(report_client_t *self, report_update_t *const *updates, 
         s_expire(&p, now);
     }
     for (size_t i = 0; i < count; i++) {
-        if (p.items[i].state != S_DONE || p.replies[i].outcome == REPORT_OUTCOME_NONE)
+        bool settled = p.items[i].state == S_DONE && p.replies[i].outcome != REPORT_OUTCOME_NONE;
+        if (!settled && p.revoked)
+            report_reply_set(
+                &replies[i], updates[i]->update_id, REPORT_OUTCOME_REJECTED, "unauthorized",
+                p.items[i].attempts ? "the key was revoked during the push and this update got no "
+                                      "answer; once re-enrolled, re-run the same file (if it was "
+                                      "stored before the revocation it answers DUPLICATE)"
+                                    : "not sent: the key was revoked during the push; once "
+                                      "re-enrolled, re-run the same file");
+        else if (!settled)
             report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_NONE, "unknown",
                              "not confirmed after %d sends; re-run the same file: updates "
                              "already stored will answer DUPLICATE",

@@ -14,7 +14,8 @@
  * outcome is unknown (REPORT_OUTCOME_NONE, reason "unknown"): it may or may not be stored, and
  * pushing the same updates again is safe (what is stored answers DUPLICATE). One DEALER socket
  * is kept for the whole push: it reconnects by itself after a collector restart, ZMTP heartbeats
- * drop a dead connection, and an answer to any earlier copy of an update settles it. */
+ * drop a dead connection, and an answer to any earlier copy of an update settles it. The next
+ * push opens a new socket. */
 #ifndef REPORT_CLIENT_H
 #define REPORT_CLIENT_H
 
@@ -31,6 +32,7 @@ typedef struct {
     int64_t deadline_ms;       /* a push gives up after this long: outcome unknown */
     int64_t retries;           /* -1: until the deadline; n: unknown at a timeout after n resends */
     int64_t window;            /* updates sent and not yet answered, at most */
+    int64_t max_message_bytes; /* an update encoded larger is REJECTED too_large, not sent */
     const volatile int *stop;  /* if set, a push ends early (outcomes unknown) once *stop != 0 */
     report_client_keys_t keys; /* CURVE: the collector's public key and the unit's pair */
 } report_client_config_t;
@@ -46,7 +48,8 @@ typedef enum {
 typedef struct report_client_t report_client_t;
 
 /* Fills cfg with the defaults: timeout 5 s, back-off cap 30 s, deadline 10 min, no retry
- * limit, window 500, no keys. */
+ * limit, window 500, max message bytes the collector's default
+ * (REPORT_DEFAULT_MAX_MESSAGE_BYTES), no keys. */
 void report_client_config_default(report_client_config_t *cfg);
 /* Creates a client (connects lazily). The endpoint string is copied. NULL on failure. */
 report_client_t *report_client_new(const report_client_config_t *cfg);
@@ -55,7 +58,17 @@ void report_client_destroy(report_client_t **self_p);
 /* Sends count updates and waits for their answers until cfg.deadline_ms from now. replies[i]
  * gets the final answer to updates[i]; an update without one at the deadline gets outcome
  * NONE with reason "unknown". Returns a report_push_result_t (the worst: unknown, then
- * rejected). */
+ * rejected).
+ *
+ * Answers carry only the update id, so some updates are REJECTED by the client itself, never
+ * sent, because no answer to them could be told apart or would ever come: an id that is not
+ * a UUID ("bad_uuid"), an update encoded larger than cfg.max_message_bytes ("too_large"),
+ * and an id (compared in canonical lower-case form) that an earlier update of the same push
+ * already has ("duplicate_id"). A REJECTED "unauthorized" answer (the key was revoked while
+ * connected; it names no update) ends the push: nothing more is sent, answers to updates
+ * already sent are awaited for cfg.timeout_ms, and every update still unanswered is REJECTED
+ * "unauthorized". Each push is a session of its own on a new connection: an answer meant for
+ * an earlier push can never settle an update of this one. */
 int report_client_push(report_client_t *self, report_update_t *const *updates, size_t count,
                        report_reply_t *replies);
 

@@ -31,6 +31,7 @@ typedef struct {
     int64_t backoff_max_ms;
     int64_t deadline_ms;
     int64_t window;
+    int64_t max_message_bytes;
     char *key;
     char *server_key;
     bool insecure_plain;
@@ -61,6 +62,8 @@ static const report_setting_t s_push_settings[] = {
      "keep resending until this long after the start; then UNKNOWN (exit 75)"},
     {"window", REPORT_SETTING_INT, "500", F(window), 1, 100000,
      "updates sent and not yet answered, at most"},
+    {"max-message-bytes", REPORT_SETTING_INT, "262144", F(max_message_bytes), 256, 64 * 1024 * 1024,
+     "the collector's max-message-bytes: a bigger update is REJECTED too_large, not sent"},
     {"unit-keys", REPORT_SETTING_STRING, "", F(unit_keys), 0, 0,
      "push each unit's updates with DIR/UNIT.key (an office relaying several units)"},
     {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
@@ -600,7 +603,9 @@ static int s_push_keys(const s_push_config_t *cfg, report_client_keys_t *keys)
     return -1;
 }
 
-/* Pushes each file in turn; the exit status is the worst outcome (see S_PUSH_EXIT_*). */
+/* Pushes each file in turn, each a push (and session) of its own: an answer to a copy sent for
+ * one file cannot settle an update of the next, even under the same id. The exit status is
+ * the worst outcome (see S_PUSH_EXIT_*). */
 static int s_push_files(const s_push_config_t *cfg, const report_client_config_t *ccfg,
                         char **files, int nfiles)
 {
@@ -664,6 +669,7 @@ static int s_push(int argc, char **argv)
         ccfg.backoff_max_ms = cfg.backoff_max_ms;
         ccfg.deadline_ms = cfg.deadline_ms;
         ccfg.window = cfg.window;
+        ccfg.max_message_bytes = cfg.max_message_bytes;
         ccfg.stop = &report_service_stop;
         if (s_push_keys(&cfg, &ccfg.keys) == 0)
             exit_code = s_push_files(&cfg, &ccfg, files, nfiles);
