@@ -7,6 +7,7 @@
 #include "test_support.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,20 @@
 
 static test_stack_t stack;
 static report_db_t *locker; /* a second session holding a lock on updates */
+static int frozen_pid;      /* a backend stopped with SIGSTOP */
 
 static void teardown(void)
 {
+    if (frozen_pid > 0) /* always, or the server keeps a stopped backend */
+        kill(frozen_pid, SIGCONT);
+    frozen_pid = 0;
     report_db_destroy(&locker); /* a failed test must not leave the stores waiting */
     test_stack_stop(&stack);
 }
 
 TestSuite(store_ids, .fini = teardown, .timeout = 120);
 TestSuite(store_locks, .fini = teardown, .timeout = 120);
+TestSuite(store_hung, .fini = teardown, .timeout = 120);
 
 static void set_text(report_update_t *u, const char *text)
 {
@@ -271,4 +277,83 @@ Test(store_locks, an_insert_that_hits_lock_timeout_is_retried_and_stored)
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     test_db_assert_value(&stack.db, "SELECT count(*) FROM dead_letters", "0");
     report_update_destroy(&u);
+}
+
+/* --- a database session that stops answering --- */
+
+/* The pid of the one backend of the store's role in the test's database. */
+static int ingest_backend_pid(void)
+{
+    char *sql = report_sprintf("SELECT string_agg(pid::text, ',') FROM pg_stat_activity"
+                               " WHERE datname = '%s' AND usename = 'report_ingest'",
+                               stack.db.name);
+    char *v = test_db_value(&stack.db, sql);
+    free(sql);
+    cr_assert(v && *v && !strchr(v, ','), "expected one backend of the store, got %s",
+              v ? v : "none");
+    int pid = atoi(v);
+    free(v);
+    return pid;
+}
+
+Test(store_hung, a_store_whose_backend_stops_answering_falls_silent_and_its_work_moves)
+{
+    report_collector_config_t cc;
+    test_collector_config(&cc);
+    cc.store_timeout_ms = 2000;
+    test_stack_start(&stack, &cc, 0);
+    /* The store that will hang: statement_timeout 1 s, so its wait bound is 3 s. */
+    report_store_config_t sc;
+    test_store_config(&stack, &sc);
+    sc.statement_timeout_ms = 1000;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_stack_wait_stores(&stack);
+    int pid = ingest_backend_pid();
+    /* A healthy store with little credit: every update goes to the first one. */
+    sc.capacity = 50;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_store_config_free(&sc);
+    test_stack_wait_stores(&stack);
+
+    /* The first store's backend stops (a hung server or path, as far as the store can tell),
+     * and no new session may be opened in the database (the existing ones go on). */
+    cr_assert_eq(kill(pid, SIGSTOP), 0, "cannot stop backend %d", pid);
+    frozen_pid = pid;
+    char *sql = report_sprintf("ALTER DATABASE %s CONNECTION LIMIT 0", stack.db.name);
+    test_db_exec(&stack.db, sql);
+    free(sql);
+
+    enum { N = 20 };
+    report_update_t *list[N];
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    for (int i = 0; i < N; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "hung-%d", i);
+        list[i] = test_update_new(key);
+        test_peer_send_update(&peer, list[i]);
+    }
+    /* wait bound (3 s) + store timeout (2 s) + slack */
+    int stored = 0;
+    int64_t t0 = report_clock_ms();
+    for (int i = 0; i < N; i++) {
+        report_reply_t r;
+        int64_t left = t0 + 12000 - report_clock_ms();
+        cr_assert_eq(test_peer_recv(&peer, &r, left > 0 ? (int)left : 1), 0,
+                     "%d of %d answered within 12 s of a hung database session", i, N);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                     r.message);
+        stored++;
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, N);
+    report_collector_stats_t st;
+    report_collector_stats(stack.collector, &st);
+    cr_assert_geq(st.redispatched, N, "redispatched %llu", (unsigned long long)st.redispatched);
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[1], &ss);
+    cr_assert_eq(ss.stored, N, "the healthy store stored %llu", (unsigned long long)ss.stored);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "20");
+    for (int i = 0; i < N; i++)
+        report_update_destroy(&list[i]);
 }

@@ -17,7 +17,9 @@ typedef int(report_db_row_fn)(void *arg, const PGresult *result, int row);
  * not use the handle. */
 typedef void(report_db_wait_fn)(void *arg);
 
-/* Creates a handle for conninfo; does not connect. NULL on failure. */
+/* Creates a handle for conninfo; does not connect. NULL on failure. Where the conninfo
+ * does not set them, connections use connect_timeout=10, keepalives=1 (idle 10 s, interval
+ * 5 s, count 3) and tcp_user_timeout=15000, so that a dead server or path is noticed. */
 report_db_t *report_db_new(const char *conninfo);
 /* Closes the connection and frees the handle; accepts NULL; sets *self_p to NULL. */
 void report_db_destroy(report_db_t **self_p);
@@ -42,6 +44,15 @@ int report_db_exec(report_db_t *self, const char *sql);
  * also owns ZeroMQ sockets keeps its heartbeats going while a statement waits on a lock.
  * fn NULL turns it off. */
 void report_db_set_wait(report_db_t *self, int interval_ms, report_db_wait_fn *fn, void *arg);
+
+/* Bounds how long a statement's results are waited for, on the client, in milliseconds (0:
+ * no bound; only with report_db_set_wait). Past it the statement is cancelled (in a thread
+ * of its own, so that a hung path cannot hold the caller), the connection is dropped and
+ * the statement fails as connection lost (08006), with report_db_wait_expired true: the
+ * server-side statement_timeout cannot fire when the server or the path stops answering. */
+void report_db_set_wait_bound(report_db_t *self, int64_t bound_ms);
+/* True if the last statement failed because it ran past the wait bound. */
+bool report_db_wait_expired(const report_db_t *self);
 
 /* SQLSTATE of the last failure ("" if none), and its message. */
 const char *report_db_sqlstate(const report_db_t *self);

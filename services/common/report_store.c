@@ -52,6 +52,7 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->lock_timeout_ms = 2000;
     cfg->statement_timeout_ms = 4000;
     cfg->idle_in_transaction_timeout_ms = 5000;
+    cfg->db_wait_max_ms = 0;
     cfg->migrate = true;
     cfg->key = "keys/store.key";
     cfg->collector_key = "keys/server.pub";
@@ -109,7 +110,8 @@ typedef struct {
     report_store_stats_t *shared_stats;
     volatile int *stop;
     bool fatal;
-    bool undecided;                 /* a row neither inserted nor found: try the batch again */
+    bool undecided; /* a row neither inserted nor found: try the batch again */
+    bool stalled;   /* a statement ran past the wait bound and nothing was committed since */
     report_ratelimit_t refusal_log; /* a flood of bad updates cannot fill the disk */
 } s_run_t;
 
@@ -544,12 +546,16 @@ static void s_send_frame(s_run_t *run, size_t link, const report_frame_t *frame)
 
 static void s_heartbeat(s_run_t *run)
 {
+    run->next_heartbeat = report_clock_ms() + run->cfg->heartbeat_ms;
+    /* The database stopped answering us: fall silent while we hold work we cannot commit,
+     * so that the collectors declare us dead and hand it to another store. */
+    if (run->stalled && run->work_count > 0)
+        return;
     report_frame_t ready = {.type = REPORT_FRAME_READY};
     ready.credit = (uint32_t)run->cfg->capacity;
     snprintf(ready.store_id, sizeof ready.store_id, "%s", run->store_id);
     for (size_t i = 0; i < run->link_count; i++)
         s_send_frame(run, i, &ready);
-    run->next_heartbeat = report_clock_ms() + run->cfg->heartbeat_ms;
 }
 
 /* Called by the database wrapper while a statement runs, on this thread. */
@@ -616,6 +622,11 @@ static void s_retry_later(s_run_t *run, size_t count)
 
 static void s_connection_lost(s_run_t *run)
 {
+    if (report_db_wait_expired(run->db) && !run->stalled) {
+        run->stalled = true;
+        log_warn("database stopped answering, silent to collectors until a commit",
+                 "error=%s held=%zu", report_logq(report_db_error(run->db)), run->work_count);
+    }
     if (run->stats.db_up)
         log_warn("database connection lost", "sqlstate=%s error=%s held=%zu",
                  report_db_sqlstate(run->db), report_logq(report_db_error(run->db)),
@@ -631,6 +642,13 @@ static bool s_setting_off(report_db_t *db, const char *name)
     bool off = v && strcmp(v, "off") == 0;
     free(v);
     return off;
+}
+
+static int64_t s_wait_bound(const report_store_config_t *cfg)
+{
+    if (cfg->db_wait_max_ms > 0)
+        return cfg->db_wait_max_ms;
+    return cfg->statement_timeout_ms > 0 ? cfg->statement_timeout_ms + 2000 : 60000;
 }
 
 /* Connects if needed and it is time to try. 0 if connected. */
@@ -662,7 +680,11 @@ static int s_db_ensure(s_run_t *run)
                  "be lost",
                  "allow_unsafe_durability=true");
     }
-    if (run->cfg->migrate && report_db_migrate(run->db) != 0) {
+    /* Migrations may take long: only the conninfo's keepalives bound them. */
+    report_db_set_wait_bound(run->db, 0);
+    int migrated = run->cfg->migrate ? report_db_migrate(run->db) : 0;
+    report_db_set_wait_bound(run->db, s_wait_bound(run->cfg));
+    if (migrated != 0) {
         s_connection_lost(run);
         return -1;
     }
@@ -777,6 +799,7 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
         run->stats.last_commit_ms = report_wall_ms();
         run->backoff_ms = run->cfg->reconnect_min_ms;
+        run->stalled = false;
         log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
         return 0;
     }
@@ -823,6 +846,7 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
     s_dead_clear(run);
     run->stats.batches++;
     run->stats.last_commit_ms = report_wall_ms();
+    run->stalled = false;
     return 0;
 }
 
@@ -959,6 +983,7 @@ static int s_run(s_run_t *run)
     /* Heartbeats go on while a statement waits (a lock held by a frozen peer, say). */
     int64_t wait_ms = cfg->heartbeat_ms / 2 < 100 ? cfg->heartbeat_ms / 2 : 100;
     report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_waiting, run);
+    report_db_set_wait_bound(run->db, s_wait_bound(cfg));
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;

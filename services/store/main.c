@@ -44,6 +44,9 @@ static const report_setting_t s_settings[] = {
     {"idle-in-transaction-timeout-ms", REPORT_SETTING_INT, "5000",
      F(store.idle_in_transaction_timeout_ms), 0, 3600000,
      "the server ends the session of a store idle this long inside a transaction (0 = never)"},
+    {"db-wait-max-ms", REPORT_SETTING_INT, "0", F(store.db_wait_max_ms), 0, 3600000,
+     "longest wait for a statement's results on the client, then the connection is dropped and "
+     "the store falls silent while it holds work (0 = statement-timeout-ms + 2000, or 60000)"},
     {"migrate", REPORT_SETTING_BOOL, "true", F(store.migrate), 0, 0,
      "apply database migrations at start"},
     {"allow-unsafe-durability", REPORT_SETTING_BOOL, "false", F(store.allow_unsafe_durability), 0,
