@@ -29,6 +29,7 @@ static void teardown(void)
 TestSuite(store_ids, .fini = teardown, .timeout = 120);
 TestSuite(store_locks, .fini = teardown, .timeout = 120);
 TestSuite(store_hung, .fini = teardown, .timeout = 120);
+TestSuite(store_transient, .fini = teardown, .timeout = 120);
 
 static void set_text(report_update_t *u, const char *text)
 {
@@ -355,5 +356,111 @@ Test(store_hung, a_store_whose_backend_stops_answering_falls_silent_and_its_work
     cr_assert_eq(ss.stored, N, "the healthy store stored %llu", (unsigned long long)ss.stored);
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "20");
     for (int i = 0; i < N; i++)
+        report_update_destroy(&list[i]);
+}
+
+/* --- a database state that every row runs into is not a refusal of the rows --- */
+
+/* Ends the store's sessions, so that the next ones start with the database's settings. */
+static void terminate_ingest_backends(void)
+{
+    char *sql = report_sprintf("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                               " WHERE datname = '%s' AND usename = 'report_ingest'",
+                               stack.db.name);
+    char *v = test_db_value(&stack.db, sql);
+    free(sql);
+    cr_assert(v, "cannot terminate the store's sessions");
+    free(v);
+}
+
+/* Checks that nothing is answered within quiet_ms. */
+static void expect_no_answer(test_peer_t *peer, int quiet_ms)
+{
+    report_reply_t r;
+    int got = test_peer_recv(peer, &r, quiet_ms);
+    cr_assert_neq(got, 0, "answered %d %s %s while the database could not take it", r.outcome,
+                  r.reason, r.message);
+}
+
+static void expect_stored(test_peer_t *peer, int count, int timeout_ms)
+{
+    for (int i = 0; i < count; i++) {
+        report_reply_t r;
+        cr_assert_eq(test_peer_recv(peer, &r, timeout_ms), 0, "no reply (%d of %d)", i, count);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                     r.message);
+    }
+}
+
+Test(store_transient, a_read_only_database_is_retried_not_refused)
+{
+    test_stack_start(&stack, NULL, 1);
+    /* a failover onto a standby, as the store sees it: its new sessions are read-only */
+    char *sql = report_sprintf(
+        "ALTER ROLE report_ingest IN DATABASE %s SET default_transaction_read_only = on",
+        stack.db.name);
+    test_db_exec(&stack.db, sql);
+    free(sql);
+    terminate_ingest_backends();
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *list[3];
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "ro-%d", i);
+        list[i] = test_update_new(key);
+        test_peer_send_update(&peer, list[i]);
+    }
+    expect_no_answer(&peer, 2000);
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    cr_assert_geq(ss.retries, 1, "the store did not run into the read-only session");
+    cr_assert_eq(ss.rejected, 0);
+    sql = report_sprintf(
+        "ALTER ROLE report_ingest IN DATABASE %s RESET default_transaction_read_only",
+        stack.db.name);
+    test_db_exec(&stack.db, sql);
+    free(sql);
+    terminate_ingest_backends();
+    expect_stored(&peer, 3, 15000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM dead_letters", "0");
+    for (int i = 0; i < 3; i++)
+        report_update_destroy(&list[i]);
+}
+
+Test(store_transient, a_batch_whose_every_row_is_refused_alike_is_retried)
+{
+    test_stack_start(&stack, NULL, 0);
+    /* the three updates sent at once make one batch */
+    report_store_config_t sc;
+    test_store_config(&stack, &sc);
+    sc.batch_wait_ms = 300;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_store_config_free(&sc);
+    test_stack_wait_stores(&stack);
+    /* a constraint every row violates (23514, a data class): not the rows' fault */
+    test_db_exec(&stack.db,
+                 "ALTER TABLE updates ADD CONSTRAINT t_every_row CHECK (false) NOT VALID");
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *list[3];
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "alike-%d", i);
+        list[i] = test_update_new(key);
+        test_peer_send_update(&peer, list[i]);
+    }
+    expect_no_answer(&peer, 2000);
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    cr_assert_geq(ss.retries, 1, "the batch was not retried");
+    cr_assert_eq(ss.rejected, 0);
+    test_db_exec(&stack.db, "ALTER TABLE updates DROP CONSTRAINT t_every_row");
+    expect_stored(&peer, 3, 15000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3");
+    for (int i = 0; i < 3; i++)
         report_update_destroy(&list[i]);
 }

@@ -295,15 +295,17 @@ bool report_db_connection_lost(const report_db_t *self)
     return !self->conn || PQstatus(self->conn) != CONNECTION_OK;
 }
 
+bool report_db_refuses_data(const report_db_t *self)
+{
+    return strncmp(self->sqlstate, "22", 2) == 0 || strncmp(self->sqlstate, "23", 2) == 0 ||
+           strncmp(self->sqlstate, "54", 2) == 0;
+}
+
 bool report_db_retryable(const report_db_t *self)
 {
-    static const char *const transient[] = {"55P03", "57014", "25P03", "40001", "40P01"};
     if (report_db_connection_lost(self))
         return true;
-    for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++)
-        if (strcmp(self->sqlstate, transient[i]) == 0)
-            return true;
-    return false;
+    return !report_db_refuses_data(self);
 }
 
 int report_db_bound_session(report_db_t *self, int64_t lock_ms, int64_t statement_ms,

@@ -110,8 +110,9 @@ typedef struct {
     report_store_stats_t *shared_stats;
     volatile int *stop;
     bool fatal;
-    bool undecided; /* a row neither inserted nor found: try the batch again */
-    bool stalled;   /* a statement ran past the wait bound and nothing was committed since */
+    bool undecided;      /* a row neither inserted nor found: try the batch again */
+    bool stalled;        /* a statement ran past the wait bound and nothing was committed since */
+    int64_t alike_since; /* first of consecutive batches whose every row was refused alike */
     report_ratelimit_t refusal_log; /* a flood of bad updates cannot fill the disk */
 } s_run_t;
 
@@ -783,6 +784,10 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
     }
 }
 
+/* How long a batch whose every update the database refuses with the same SQLSTATE is
+ * retried before they are refused (a poison batch must not hold the store for ever). */
+#define S_ALIKE_GRACE_MS 60000
+
 /* Commits one chunk (at most batch_max updates) in one transaction. 0, or -1 when the
  * connection was lost or the failure was transient (what is not decided yet is kept and
  * tried again after a back-off; nothing is refused for it). */
@@ -800,6 +805,7 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         run->stats.last_commit_ms = report_wall_ms();
         run->backoff_ms = run->cfg->reconnect_min_ms;
         run->stalled = false;
+        run->alike_since = 0;
         log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
         return 0;
     }
@@ -811,34 +817,63 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         s_retry_later(run, count);
         return -1;
     }
-    /* A row the database refused (a catalogue change since we loaded it, say): find it by
-     * committing one by one, so one bad update cannot hold back the others. */
+    /* A row the database refused for what it carries (SQLSTATE class 22, 23 or 54; anything
+     * else was retried above): find it by committing one by one, so one bad update cannot
+     * hold back the others. */
     log_warn("batch refused, retrying one by one", "sqlstate=%s error=%s updates=%zu",
              report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count);
     if (s_catalog_load(run) != 0) {
         s_connection_lost(run);
         return -1;
     }
+    typedef char s_state_t[6];
+    s_state_t *states = report_calloc(count, sizeof(s_state_t));
+    size_t refused = 0;
+    bool alike = true;
     for (size_t i = 0; i < count; i++) {
-        s_work_t *w = &run->work[members[i]];
         if (s_commit(run, &members[i], 1, false) == 0) {
             s_mark_committed(run, &members[i], 1);
         } else if (report_db_connection_lost(run->db)) {
+            free(states);
             s_connection_lost(run);
             return -1;
         } else if (run->undecided || report_db_retryable(run->db)) {
             /* The ones committed so far are answered with the rest, after the retry. */
+            free(states);
             s_retry_later(run, count - i);
             return -1;
         } else {
-            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
-                             "store_refused", "database refused the update (SQLSTATE %s)",
-                             report_db_sqlstate(run->db));
-            w->answered = true;
-            s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
-                        w->update->update_id, w->payload, w->payload_size, w->payload_size);
+            snprintf(states[i], sizeof states[i], "%s", report_db_sqlstate(run->db));
+            alike = alike && (refused == 0 || strcmp(states[i], states[i - 1]) == 0);
+            refused++;
         }
     }
+    /* Every update of the batch refused for the same reason: that says more about the
+     * database (a constraint or a setting that every row runs into) than about the rows, so
+     * it is taken as transient for S_ALIKE_GRACE_MS before anything is refused for it. */
+    int64_t now = report_clock_ms();
+    if (count > 1 && refused == count && alike &&
+        (run->alike_since == 0 || now - run->alike_since < S_ALIKE_GRACE_MS)) {
+        if (run->alike_since == 0)
+            run->alike_since = now;
+        log_warn("every update of the batch refused alike, taken as transient", "sqlstate=%s",
+                 states[0]);
+        free(states);
+        s_retry_later(run, count);
+        return -1;
+    }
+    run->alike_since = 0;
+    for (size_t i = 0; i < count; i++) {
+        s_work_t *w = &run->work[members[i]];
+        if (!states[i][0])
+            continue;
+        report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED, "store_refused",
+                         "database refused the update (SQLSTATE %s)", states[i]);
+        w->answered = true;
+        s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
+                    w->update->update_id, w->payload, w->payload_size, w->payload_size);
+    }
+    free(states);
     if (s_commit(run, NULL, 0, true) == 0)
         run->stats.dead_letters += run->dead_count;
     else
