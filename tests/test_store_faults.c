@@ -30,6 +30,7 @@ TestSuite(store_ids, .fini = teardown, .timeout = 120);
 TestSuite(store_locks, .fini = teardown, .timeout = 120);
 TestSuite(store_hung, .fini = teardown, .timeout = 120);
 TestSuite(store_transient, .fini = teardown, .timeout = 120);
+TestSuite(store_batches, .fini = teardown, .timeout = 120);
 
 static void set_text(report_update_t *u, const char *text)
 {
@@ -463,4 +464,75 @@ Test(store_transient, a_batch_whose_every_row_is_refused_alike_is_retried)
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3");
     for (int i = 0; i < 3; i++)
         report_update_destroy(&list[i]);
+}
+
+/* --- a batch too big for statement_timeout, a batch too big in bytes --- */
+
+/* Sends count updates of a text of text_bytes each (no two alike). */
+static void send_big_updates(test_peer_t *peer, int count, size_t text_bytes, const char *prefix)
+{
+    char *text = report_malloc(text_bytes + 1);
+    for (size_t i = 0; i < text_bytes; i++)
+        text[i] = (char)('a' + (i * 7 + i / 26) % 26);
+    text[text_bytes] = '\0';
+    for (int i = 0; i < count; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s-%d", prefix, i);
+        report_update_t *u = test_update_new(key);
+        text[0] = (char)('a' + i % 26);
+        set_text(u, text);
+        test_peer_send_update(peer, u);
+        report_update_destroy(&u);
+    }
+    free(text);
+}
+
+/* One store holding every update until all have come (batch_wait_ms), so that they make one
+ * batch unless the store splits it. */
+static void start_batching_store(int64_t statement_timeout_ms, int64_t max_bytes)
+{
+    test_stack_start(&stack, NULL, 0);
+    report_store_config_t sc;
+    test_store_config(&stack, &sc);
+    sc.statement_timeout_ms = statement_timeout_ms;
+    sc.batch_max_bytes = max_bytes;
+    sc.batch_wait_ms = 2000;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_store_config_free(&sc);
+    test_stack_wait_stores(&stack);
+}
+
+Test(store_batches, a_batch_past_statement_timeout_is_halved_until_it_commits)
+{
+    /* no byte bound to speak of: only halving can split the batch */
+    start_batching_store(300, 1024 * 1024 * 1024);
+    enum { N = 400 };
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    send_big_updates(&peer, N, 15 * 1024, "big");
+    expect_stored(&peer, N, 30000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "400");
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    cr_assert_eq(ss.rejected, 0);
+    cr_assert_geq(ss.retries, 1, "the batch never ran past statement_timeout: make it bigger");
+    cr_assert_gt(ss.batches, 1, "all %d in one batch", N);
+}
+
+Test(store_batches, a_batch_is_bounded_in_bytes)
+{
+    start_batching_store(4000, 64 * 1024);
+    enum { N = 20 };
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    send_big_updates(&peer, N, 15 * 1024, "bytes");
+    expect_stored(&peer, N, 15000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "20");
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    /* 15 KB payloads, at most 64 KB a batch: 4 a batch */
+    cr_assert_geq(ss.batches, 5, "%llu batches", (unsigned long long)ss.batches);
+    cr_assert_eq(ss.retries, 0);
 }

@@ -41,6 +41,7 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->collectors = "tcp://127.0.0.1:5571";
     cfg->store_id = "";
     cfg->batch_max = 500;
+    cfg->batch_max_bytes = 4 * 1024 * 1024;
     cfg->batch_wait_ms = 5;
     cfg->capacity = 2000;
     cfg->heartbeat_ms = 1000;
@@ -113,6 +114,7 @@ typedef struct {
     bool undecided;      /* a row neither inserted nor found: try the batch again */
     bool stalled;        /* a statement ran past the wait bound and nothing was committed since */
     int64_t alike_since; /* first of consecutive batches whose every row was refused alike */
+    size_t chunk_limit;  /* updates per transaction now: batch_max, halved on a timeout */
     report_ratelimit_t refusal_log; /* a flood of bad updates cannot fill the disk */
 } s_run_t;
 
@@ -788,7 +790,7 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
  * retried before they are refused (a poison batch must not hold the store for ever). */
 #define S_ALIKE_GRACE_MS 60000
 
-/* Commits one chunk (at most batch_max updates) in one transaction. 0, or -1 when the
+/* Commits one chunk (at most chunk_limit updates) in one transaction. 0, or -1 when the
  * connection was lost or the failure was transient (what is not decided yet is kept and
  * tried again after a back-off; nothing is refused for it). */
 static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
@@ -806,6 +808,12 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         run->backoff_ms = run->cfg->reconnect_min_ms;
         run->stalled = false;
         run->alike_since = 0;
+        /* back towards batch_max after a halving, by an eighth per commit */
+        if (run->chunk_limit < (size_t)run->cfg->batch_max) {
+            run->chunk_limit += run->chunk_limit / 8 + 1;
+            if (run->chunk_limit > (size_t)run->cfg->batch_max)
+                run->chunk_limit = (size_t)run->cfg->batch_max;
+        }
         log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
         return 0;
     }
@@ -814,6 +822,13 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         return -1;
     }
     if (run->undecided || report_db_retryable(run->db)) {
+        /* A batch that ran past statement_timeout would do so again: halve it. */
+        if (strcmp(report_db_sqlstate(run->db), "57014") == 0 && count > 1 &&
+            run->chunk_limit > count / 2) {
+            run->chunk_limit = count / 2;
+            log_warn("batch ran past statement_timeout, halving it", "updates=%zu now=%zu", count,
+                     run->chunk_limit);
+        }
         s_retry_later(run, count);
         return -1;
     }
@@ -885,7 +900,8 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
     return 0;
 }
 
-/* Commits what is held, batch_max updates per transaction, then answers every update. */
+/* Commits what is held, in transactions of at most chunk_limit updates and batch_max_bytes,
+ * then answers every update. */
 static void s_flush(s_run_t *run)
 {
     if (run->work_count == 0 && run->dead_count == 0)
@@ -905,16 +921,25 @@ static void s_flush(s_run_t *run)
     for (size_t i = 0; i < run->work_count; i++)
         if (!run->work[i].answered)
             members[count++] = i;
-    size_t chunk = (size_t)run->cfg->batch_max;
-    for (size_t done = 0; done < count || (count == 0 && done == 0); done += chunk) {
-        size_t n = count - done < chunk ? count - done : chunk;
+    /* Chunks of at most chunk_limit updates and batch_max_bytes of payload (at least one
+     * update each); with nothing to commit, one empty chunk for the dead letters. */
+    size_t max_bytes = run->cfg->batch_max_bytes > 0 ? (size_t)run->cfg->batch_max_bytes : SIZE_MAX;
+    size_t done = 0;
+    do {
+        size_t n = 0, bytes = 0;
+        while (done + n < count && n < run->chunk_limit) {
+            size_t b = run->work[members[done + n]].payload_size;
+            if (n > 0 && bytes + b > max_bytes)
+                break;
+            bytes += b;
+            n++;
+        }
         if (s_commit_chunk(run, members + done, n) != 0) {
             free(members);
             return;
         }
-        if (count == 0)
-            break;
-    }
+        done += n;
+    } while (done < count);
     free(members);
     s_answer_all(run);
 }
@@ -1022,6 +1047,7 @@ static int s_run(s_run_t *run)
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;
+    run->chunk_limit = cfg->batch_max > 0 ? (size_t)cfg->batch_max : 1;
     run->stats.capacity = (uint64_t)cfg->capacity;
     report_ratelimit_init(&run->refusal_log, 20, 1000);
     report_histogram_init_sizes(&run->stats.batch_size);

@@ -10,13 +10,14 @@
 #include "report_metrics.h"
 
 typedef struct {
-    char *db;              /* libpq conninfo */
-    char *collectors;      /* comma-separated endpoints of collectors' store links */
-    char *store_id;        /* "" = hostname-pid */
-    int64_t batch_max;     /* updates per transaction */
-    int64_t batch_wait_ms; /* longest an update waits for its batch to fill */
-    int64_t capacity;      /* updates held at most (announced to collectors as credit) */
-    int64_t heartbeat_ms;  /* READY heartbeat to collectors */
+    char *db;                /* libpq conninfo */
+    char *collectors;        /* comma-separated endpoints of collectors' store links */
+    char *store_id;          /* "" = hostname-pid */
+    int64_t batch_max;       /* updates per transaction */
+    int64_t batch_max_bytes; /* payload bytes per transaction (at least one update) */
+    int64_t batch_wait_ms;   /* longest an update waits for its batch to fill */
+    int64_t capacity;        /* updates held at most (announced to collectors as credit) */
+    int64_t heartbeat_ms;    /* READY heartbeat to collectors */
     int64_t reconnect_min_ms;
     int64_t reconnect_max_ms;
     int64_t dead_letter_max;   /* rows kept in dead_letters */

@@ -21,6 +21,8 @@ static const report_setting_t s_settings[] = {
      "name in logs and rows (default host-pid)"},
     {"batch-max", REPORT_SETTING_INT, "500", F(store.batch_max), 1, 100000,
      "updates per transaction at most"},
+    {"batch-max-bytes", REPORT_SETTING_INT, "4194304", F(store.batch_max_bytes), 1024, 1073741824,
+     "payload bytes per transaction at most (at least one update)"},
     {"batch-wait-ms", REPORT_SETTING_INT, "5", F(store.batch_wait_ms), 0, 60000,
      "longest an update waits for its batch to fill"},
     {"capacity", REPORT_SETTING_INT, "2000", F(store.capacity), 1, 1000000,
