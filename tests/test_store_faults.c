@@ -7,6 +7,7 @@
 #include "test_support.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +15,22 @@
 
 static test_stack_t stack;
 static report_db_t *locker; /* a second session holding a lock on updates */
+static int frozen_pid;      /* a backend stopped with SIGSTOP */
 
 static void teardown(void)
 {
+    if (frozen_pid > 0) /* always, or the server keeps a stopped backend */
+        kill(frozen_pid, SIGCONT);
+    frozen_pid = 0;
     report_db_destroy(&locker); /* a failed test must not leave the stores waiting */
     test_stack_stop(&stack);
 }
 
 TestSuite(store_ids, .fini = teardown, .timeout = 120);
 TestSuite(store_locks, .fini = teardown, .timeout = 120);
+TestSuite(store_hung, .fini = teardown, .timeout = 120);
+TestSuite(store_transient, .fini = teardown, .timeout = 120);
+TestSuite(store_batches, .fini = teardown, .timeout = 120);
 
 static void set_text(report_update_t *u, const char *text)
 {
@@ -271,4 +279,260 @@ Test(store_locks, an_insert_that_hits_lock_timeout_is_retried_and_stored)
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     test_db_assert_value(&stack.db, "SELECT count(*) FROM dead_letters", "0");
     report_update_destroy(&u);
+}
+
+/* --- a database session that stops answering --- */
+
+/* The pid of the one backend of the store's role in the test's database. */
+static int ingest_backend_pid(void)
+{
+    char *sql = report_sprintf("SELECT string_agg(pid::text, ',') FROM pg_stat_activity"
+                               " WHERE datname = '%s' AND usename = 'report_ingest'",
+                               stack.db.name);
+    char *v = test_db_value(&stack.db, sql);
+    free(sql);
+    cr_assert(v && *v && !strchr(v, ','), "expected one backend of the store, got %s",
+              v ? v : "none");
+    int pid = atoi(v);
+    free(v);
+    return pid;
+}
+
+Test(store_hung, a_store_whose_backend_stops_answering_falls_silent_and_its_work_moves)
+{
+    report_collector_config_t cc;
+    test_collector_config(&cc);
+    cc.store_timeout_ms = 2000;
+    test_stack_start(&stack, &cc, 0);
+    /* The store that will hang: statement_timeout 1 s, so its wait bound is 3 s. */
+    report_store_config_t sc;
+    test_store_config(&stack, &sc);
+    sc.statement_timeout_ms = 1000;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_stack_wait_stores(&stack);
+    int pid = ingest_backend_pid();
+    /* A healthy store with little credit: every update goes to the first one. */
+    sc.capacity = 50;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_store_config_free(&sc);
+    test_stack_wait_stores(&stack);
+
+    /* The first store's backend stops (a hung server or path, as far as the store can tell),
+     * and no new session may be opened in the database (the existing ones go on). */
+    cr_assert_eq(kill(pid, SIGSTOP), 0, "cannot stop backend %d", pid);
+    frozen_pid = pid;
+    char *sql = report_sprintf("ALTER DATABASE %s CONNECTION LIMIT 0", stack.db.name);
+    test_db_exec(&stack.db, sql);
+    free(sql);
+
+    enum { N = 20 };
+    report_update_t *list[N];
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    for (int i = 0; i < N; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "hung-%d", i);
+        list[i] = test_update_new(key);
+        test_peer_send_update(&peer, list[i]);
+    }
+    /* wait bound (3 s) + store timeout (2 s) + slack */
+    int stored = 0;
+    int64_t t0 = report_clock_ms();
+    for (int i = 0; i < N; i++) {
+        report_reply_t r;
+        int64_t left = t0 + 12000 - report_clock_ms();
+        cr_assert_eq(test_peer_recv(&peer, &r, left > 0 ? (int)left : 1), 0,
+                     "%d of %d answered within 12 s of a hung database session", i, N);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                     r.message);
+        stored++;
+    }
+    test_peer_close(&peer);
+    cr_assert_eq(stored, N);
+    report_collector_stats_t st;
+    report_collector_stats(stack.collector, &st);
+    cr_assert_geq(st.redispatched, N, "redispatched %llu", (unsigned long long)st.redispatched);
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[1], &ss);
+    cr_assert_eq(ss.stored, N, "the healthy store stored %llu", (unsigned long long)ss.stored);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "20");
+    for (int i = 0; i < N; i++)
+        report_update_destroy(&list[i]);
+}
+
+/* --- a database state that every row runs into is not a refusal of the rows --- */
+
+/* Ends the store's sessions, so that the next ones start with the database's settings. */
+static void terminate_ingest_backends(void)
+{
+    char *sql = report_sprintf("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                               " WHERE datname = '%s' AND usename = 'report_ingest'",
+                               stack.db.name);
+    char *v = test_db_value(&stack.db, sql);
+    free(sql);
+    cr_assert(v, "cannot terminate the store's sessions");
+    free(v);
+}
+
+/* Checks that nothing is answered within quiet_ms. */
+static void expect_no_answer(test_peer_t *peer, int quiet_ms)
+{
+    report_reply_t r;
+    int got = test_peer_recv(peer, &r, quiet_ms);
+    cr_assert_neq(got, 0, "answered %d %s %s while the database could not take it", r.outcome,
+                  r.reason, r.message);
+}
+
+static void expect_stored(test_peer_t *peer, int count, int timeout_ms)
+{
+    for (int i = 0; i < count; i++) {
+        report_reply_t r;
+        cr_assert_eq(test_peer_recv(peer, &r, timeout_ms), 0, "no reply (%d of %d)", i, count);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
+                     r.message);
+    }
+}
+
+Test(store_transient, a_read_only_database_is_retried_not_refused)
+{
+    test_stack_start(&stack, NULL, 1);
+    /* a failover onto a standby, as the store sees it: its new sessions are read-only */
+    char *sql = report_sprintf(
+        "ALTER ROLE report_ingest IN DATABASE %s SET default_transaction_read_only = on",
+        stack.db.name);
+    test_db_exec(&stack.db, sql);
+    free(sql);
+    terminate_ingest_backends();
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *list[3];
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "ro-%d", i);
+        list[i] = test_update_new(key);
+        test_peer_send_update(&peer, list[i]);
+    }
+    expect_no_answer(&peer, 2000);
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    cr_assert_geq(ss.retries, 1, "the store did not run into the read-only session");
+    cr_assert_eq(ss.rejected, 0);
+    sql = report_sprintf(
+        "ALTER ROLE report_ingest IN DATABASE %s RESET default_transaction_read_only",
+        stack.db.name);
+    test_db_exec(&stack.db, sql);
+    free(sql);
+    terminate_ingest_backends();
+    expect_stored(&peer, 3, 15000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM dead_letters", "0");
+    for (int i = 0; i < 3; i++)
+        report_update_destroy(&list[i]);
+}
+
+Test(store_transient, a_batch_whose_every_row_is_refused_alike_is_retried)
+{
+    test_stack_start(&stack, NULL, 0);
+    /* the three updates sent at once make one batch */
+    report_store_config_t sc;
+    test_store_config(&stack, &sc);
+    sc.batch_wait_ms = 300;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_store_config_free(&sc);
+    test_stack_wait_stores(&stack);
+    /* a constraint every row violates (23514, a data class): not the rows' fault */
+    test_db_exec(&stack.db,
+                 "ALTER TABLE updates ADD CONSTRAINT t_every_row CHECK (false) NOT VALID");
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    report_update_t *list[3];
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "alike-%d", i);
+        list[i] = test_update_new(key);
+        test_peer_send_update(&peer, list[i]);
+    }
+    expect_no_answer(&peer, 2000);
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    cr_assert_geq(ss.retries, 1, "the batch was not retried");
+    cr_assert_eq(ss.rejected, 0);
+    test_db_exec(&stack.db, "ALTER TABLE updates DROP CONSTRAINT t_every_row");
+    expect_stored(&peer, 3, 15000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3");
+    for (int i = 0; i < 3; i++)
+        report_update_destroy(&list[i]);
+}
+
+/* --- a batch too big for statement_timeout, a batch too big in bytes --- */
+
+/* Sends count updates of a text of text_bytes each (no two alike). */
+static void send_big_updates(test_peer_t *peer, int count, size_t text_bytes, const char *prefix)
+{
+    char *text = report_malloc(text_bytes + 1);
+    for (size_t i = 0; i < text_bytes; i++)
+        text[i] = (char)('a' + (i * 7 + i / 26) % 26);
+    text[text_bytes] = '\0';
+    for (int i = 0; i < count; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s-%d", prefix, i);
+        report_update_t *u = test_update_new(key);
+        text[0] = (char)('a' + i % 26);
+        set_text(u, text);
+        test_peer_send_update(peer, u);
+        report_update_destroy(&u);
+    }
+    free(text);
+}
+
+/* One store holding every update until all have come (batch_wait_ms), so that they make one
+ * batch unless the store splits it. */
+static void start_batching_store(int64_t statement_timeout_ms, int64_t max_bytes)
+{
+    test_stack_start(&stack, NULL, 0);
+    report_store_config_t sc;
+    test_store_config(&stack, &sc);
+    sc.statement_timeout_ms = statement_timeout_ms;
+    sc.batch_max_bytes = max_bytes;
+    sc.batch_wait_ms = 2000;
+    stack.stores[stack.store_count++] = test_store_start_config(&stack, &sc);
+    test_store_config_free(&sc);
+    test_stack_wait_stores(&stack);
+}
+
+Test(store_batches, a_batch_past_statement_timeout_is_halved_until_it_commits)
+{
+    /* no byte bound to speak of: only halving can split the batch */
+    start_batching_store(300, 1024 * 1024 * 1024);
+    enum { N = 400 };
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    send_big_updates(&peer, N, 15 * 1024, "big");
+    expect_stored(&peer, N, 30000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "400");
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    cr_assert_eq(ss.rejected, 0);
+    cr_assert_geq(ss.retries, 1, "the batch never ran past statement_timeout: make it bigger");
+    cr_assert_gt(ss.batches, 1, "all %d in one batch", N);
+}
+
+Test(store_batches, a_batch_is_bounded_in_bytes)
+{
+    start_batching_store(4000, 64 * 1024);
+    enum { N = 20 };
+    test_peer_t peer;
+    test_peer_open(&peer, report_collector_endpoint(stack.collector));
+    send_big_updates(&peer, N, 15 * 1024, "bytes");
+    expect_stored(&peer, N, 15000);
+    test_peer_close(&peer);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "20");
+    report_store_stats_t ss;
+    report_store_stats(stack.stores[0], &ss);
+    /* 15 KB payloads, at most 64 KB a batch: 4 a batch */
+    cr_assert_geq(ss.batches, 5, "%llu batches", (unsigned long long)ss.batches);
+    cr_assert_eq(ss.retries, 0);
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@ struct report_db_t {
     report_db_wait_fn *wait_fn;
     void *wait_arg;
     int wait_ms;
+    int64_t bound_ms; /* longest wait for a statement's results (0: none) */
+    bool expired;     /* the last statement ran past bound_ms: connection dropped */
 };
 
 report_db_t *report_db_new(const char *conninfo)
@@ -61,10 +64,19 @@ static void s_notice(void *arg, const char *message)
     log_debug("database notice", "notice=%s", report_logq(line));
 }
 
+/* Defaults for what the conninfo leaves unset, so that a dead server or network path is
+ * noticed by the kernel and libpq rather than waited on forever. They come first: keywords
+ * are processed in order and the conninfo, expanded from dbname, overrides them. */
+static const char *const s_default_keys[] = {
+    "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
+
 int report_db_connect(report_db_t *self)
 {
     report_db_disconnect(self);
-    self->conn = PQconnectdb(self->conninfo);
+    self->expired = false;
+    const char *values[] = {"10", "1", "10", "5", "3", "15000", self->conninfo, NULL};
+    self->conn = PQconnectdbParams(s_default_keys, values, 1);
     if (PQstatus(self->conn) != CONNECTION_OK) {
         s_keep_error(self, NULL);
         snprintf(self->sqlstate, sizeof self->sqlstate, "08001");
@@ -123,14 +135,60 @@ void report_db_set_wait(report_db_t *self, int interval_ms, report_db_wait_fn *f
     self->wait_ms = interval_ms > 0 ? interval_ms : 100;
 }
 
+void report_db_set_wait_bound(report_db_t *self, int64_t bound_ms)
+{
+    self->bound_ms = bound_ms > 0 ? bound_ms : 0;
+}
+
+bool report_db_wait_expired(const report_db_t *self)
+{
+    return self->expired;
+}
+
+/* PQcancel opens a connection of its own and may block as long as the path to the server is
+ * hung: it runs in a thread of its own, which owns the cancel object. */
+static void *s_cancel_thread(void *arg)
+{
+    PGcancel *cancel = arg;
+    char err[256];
+    PQcancel(cancel, err, sizeof err);
+    PQfreeCancel(cancel);
+    return NULL;
+}
+
+static void s_cancel_detached(PGconn *conn)
+{
+    PGcancel *cancel = PQgetCancel(conn);
+    if (!cancel)
+        return;
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&thread, &attr, s_cancel_thread, cancel) != 0)
+        PQfreeCancel(cancel);
+    pthread_attr_destroy(&attr);
+}
+
 /* Waits for the results of the statement just sent, calling the wait hook between polls of
  * the socket, and returns what PQexec would: the first failed result, else the last one
- * (NULL if the connection broke before any result). */
+ * (NULL if the connection broke before any result). Past bound_ms without the results the
+ * statement is cancelled, the connection dropped and NULL returned with expired set: a
+ * server or path that stopped answering cannot hold the caller (statement_timeout is the
+ * server's and cannot fire then). */
 static PGresult *s_wait_results(report_db_t *self)
 {
     PGresult *keep = NULL;
+    int64_t deadline = self->bound_ms ? report_clock_ms() + self->bound_ms : 0;
     for (;;) {
         while (PQisBusy(self->conn)) {
+            if (deadline && report_clock_ms() >= deadline) {
+                PQclear(keep);
+                s_cancel_detached(self->conn);
+                report_db_disconnect(self);
+                self->expired = true;
+                return NULL;
+            }
             struct pollfd pfd = {.fd = PQsocket(self->conn), .events = POLLIN};
             if (pfd.fd < 0)
                 break;
@@ -158,6 +216,24 @@ static PGresult *s_wait_results(report_db_t *self)
     return keep;
 }
 
+/* The statement ran past the bound: the connection is gone (class 08). */
+static int s_expired(report_db_t *self)
+{
+    snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+    snprintf(self->error, sizeof self->error,
+             "no answer from the server within %lld ms: statement cancelled, connection dropped",
+             (long long)self->bound_ms);
+    return -1;
+}
+
+static int s_await(report_db_t *self, report_db_row_fn *fn, void *arg)
+{
+    PGresult *res = s_wait_results(self);
+    if (self->expired)
+        return s_expired(self);
+    return s_check(self, res, fn, arg);
+}
+
 static bool s_not_connected(report_db_t *self)
 {
     if (self->conn)
@@ -179,6 +255,7 @@ static int s_send_failed(report_db_t *self)
 int report_db_query(report_db_t *self, const char *sql, int nparams, const char *const *params,
                     report_db_row_fn *fn, void *arg)
 {
+    self->expired = false;
     if (s_not_connected(self))
         return -1;
     if (!self->wait_fn)
@@ -186,18 +263,19 @@ int report_db_query(report_db_t *self, const char *sql, int nparams, const char 
                        fn, arg);
     if (!PQsendQueryParams(self->conn, sql, nparams, NULL, params, NULL, NULL, 0))
         return s_send_failed(self);
-    return s_check(self, s_wait_results(self), fn, arg);
+    return s_await(self, fn, arg);
 }
 
 int report_db_exec(report_db_t *self, const char *sql)
 {
+    self->expired = false;
     if (s_not_connected(self))
         return -1;
     if (!self->wait_fn)
         return s_check(self, PQexec(self->conn, sql), NULL, NULL);
     if (!PQsendQuery(self->conn, sql))
         return s_send_failed(self);
-    return s_check(self, s_wait_results(self), NULL, NULL);
+    return s_await(self, NULL, NULL);
 }
 
 const char *report_db_sqlstate(const report_db_t *self)
@@ -217,15 +295,17 @@ bool report_db_connection_lost(const report_db_t *self)
     return !self->conn || PQstatus(self->conn) != CONNECTION_OK;
 }
 
+bool report_db_refuses_data(const report_db_t *self)
+{
+    return strncmp(self->sqlstate, "22", 2) == 0 || strncmp(self->sqlstate, "23", 2) == 0 ||
+           strncmp(self->sqlstate, "54", 2) == 0;
+}
+
 bool report_db_retryable(const report_db_t *self)
 {
-    static const char *const transient[] = {"55P03", "57014", "25P03", "40001", "40P01"};
     if (report_db_connection_lost(self))
         return true;
-    for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++)
-        if (strcmp(self->sqlstate, transient[i]) == 0)
-            return true;
-    return false;
+    return !report_db_refuses_data(self);
 }
 
 int report_db_bound_session(report_db_t *self, int64_t lock_ms, int64_t statement_ms,

@@ -17,7 +17,9 @@ typedef int(report_db_row_fn)(void *arg, const PGresult *result, int row);
  * not use the handle. */
 typedef void(report_db_wait_fn)(void *arg);
 
-/* Creates a handle for conninfo; does not connect. NULL on failure. */
+/* Creates a handle for conninfo; does not connect. NULL on failure. Where the conninfo
+ * does not set them, connections use connect_timeout=10, keepalives=1 (idle 10 s, interval
+ * 5 s, count 3) and tcp_user_timeout=15000, so that a dead server or path is noticed. */
 report_db_t *report_db_new(const char *conninfo);
 /* Closes the connection and frees the handle; accepts NULL; sets *self_p to NULL. */
 void report_db_destroy(report_db_t **self_p);
@@ -43,16 +45,32 @@ int report_db_exec(report_db_t *self, const char *sql);
  * fn NULL turns it off. */
 void report_db_set_wait(report_db_t *self, int interval_ms, report_db_wait_fn *fn, void *arg);
 
+/* Bounds how long a statement's results are waited for, on the client, in milliseconds (0:
+ * no bound; only with report_db_set_wait). Past it the statement is cancelled (in a thread
+ * of its own, so that a hung path cannot hold the caller), the connection is dropped and
+ * the statement fails as connection lost (08006), with report_db_wait_expired true: the
+ * server-side statement_timeout cannot fire when the server or the path stops answering. */
+void report_db_set_wait_bound(report_db_t *self, int64_t bound_ms);
+/* True if the last statement failed because it ran past the wait bound. */
+bool report_db_wait_expired(const report_db_t *self);
+
 /* SQLSTATE of the last failure ("" if none), and its message. */
 const char *report_db_sqlstate(const report_db_t *self);
 const char *report_db_error(const report_db_t *self);
 /* True if the last failure means the connection is gone (class 08, or the connection is bad):
  * the caller should reconnect and retry. */
 bool report_db_connection_lost(const report_db_t *self);
-/* True if the last failure is transient, so that the same statements may succeed when tried
- * again: the connection lost, lock_timeout (55P03), statement_timeout or a cancel (57014),
- * idle_in_transaction_session_timeout (25P03), serialization failure (40001), deadlock
- * (40P01). Such a failure says nothing about the data and must never refuse it. */
+/* True if the last failure is about the data the statement carried: SQLSTATE class 22 (data
+ * exception), 23 (integrity constraint violation) or 54 (program limit exceeded, a row too
+ * big, say). Only such a failure may refuse a row. */
+bool report_db_refuses_data(const report_db_t *self);
+/* True if the same statements may succeed when tried again: every failure except those of
+ * report_db_refuses_data. Besides the connection lost, lock_timeout (55P03), statement_timeout
+ * (57014), idle_in_transaction_session_timeout (25P03), serialization failure (40001) and
+ * deadlock (40P01), this takes in a read-only session after a failover (25006), disk full
+ * (53100), out of memory (53200), I/O errors (58030), an unknown commit outcome (40003),
+ * missing privileges or schema (42xxx): none says anything about the data, and none may
+ * refuse it. */
 bool report_db_retryable(const report_db_t *self);
 
 /* Bounds, for this session, how long a lock may be waited for, a statement may run and a

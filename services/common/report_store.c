@@ -41,6 +41,7 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->collectors = "tcp://127.0.0.1:5571";
     cfg->store_id = "";
     cfg->batch_max = 500;
+    cfg->batch_max_bytes = 4 * 1024 * 1024;
     cfg->batch_wait_ms = 5;
     cfg->capacity = 2000;
     cfg->heartbeat_ms = 1000;
@@ -52,6 +53,7 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->lock_timeout_ms = 2000;
     cfg->statement_timeout_ms = 4000;
     cfg->idle_in_transaction_timeout_ms = 5000;
+    cfg->db_wait_max_ms = 0;
     cfg->migrate = true;
     cfg->key = "keys/store.key";
     cfg->collector_key = "keys/server.pub";
@@ -109,7 +111,10 @@ typedef struct {
     report_store_stats_t *shared_stats;
     volatile int *stop;
     bool fatal;
-    bool undecided;                 /* a row neither inserted nor found: try the batch again */
+    bool undecided;      /* a row neither inserted nor found: try the batch again */
+    bool stalled;        /* a statement ran past the wait bound and nothing was committed since */
+    int64_t alike_since; /* first of consecutive batches whose every row was refused alike */
+    size_t chunk_limit;  /* updates per transaction now: batch_max, halved on a timeout */
     report_ratelimit_t refusal_log; /* a flood of bad updates cannot fill the disk */
 } s_run_t;
 
@@ -544,12 +549,16 @@ static void s_send_frame(s_run_t *run, size_t link, const report_frame_t *frame)
 
 static void s_heartbeat(s_run_t *run)
 {
+    run->next_heartbeat = report_clock_ms() + run->cfg->heartbeat_ms;
+    /* The database stopped answering us: fall silent while we hold work we cannot commit,
+     * so that the collectors declare us dead and hand it to another store. */
+    if (run->stalled && run->work_count > 0)
+        return;
     report_frame_t ready = {.type = REPORT_FRAME_READY};
     ready.credit = (uint32_t)run->cfg->capacity;
     snprintf(ready.store_id, sizeof ready.store_id, "%s", run->store_id);
     for (size_t i = 0; i < run->link_count; i++)
         s_send_frame(run, i, &ready);
-    run->next_heartbeat = report_clock_ms() + run->cfg->heartbeat_ms;
 }
 
 /* Called by the database wrapper while a statement runs, on this thread. */
@@ -616,6 +625,11 @@ static void s_retry_later(s_run_t *run, size_t count)
 
 static void s_connection_lost(s_run_t *run)
 {
+    if (report_db_wait_expired(run->db) && !run->stalled) {
+        run->stalled = true;
+        log_warn("database stopped answering, silent to collectors until a commit",
+                 "error=%s held=%zu", report_logq(report_db_error(run->db)), run->work_count);
+    }
     if (run->stats.db_up)
         log_warn("database connection lost", "sqlstate=%s error=%s held=%zu",
                  report_db_sqlstate(run->db), report_logq(report_db_error(run->db)),
@@ -631,6 +645,13 @@ static bool s_setting_off(report_db_t *db, const char *name)
     bool off = v && strcmp(v, "off") == 0;
     free(v);
     return off;
+}
+
+static int64_t s_wait_bound(const report_store_config_t *cfg)
+{
+    if (cfg->db_wait_max_ms > 0)
+        return cfg->db_wait_max_ms;
+    return cfg->statement_timeout_ms > 0 ? cfg->statement_timeout_ms + 2000 : 60000;
 }
 
 /* Connects if needed and it is time to try. 0 if connected. */
@@ -662,7 +683,11 @@ static int s_db_ensure(s_run_t *run)
                  "be lost",
                  "allow_unsafe_durability=true");
     }
-    if (run->cfg->migrate && report_db_migrate(run->db) != 0) {
+    /* Migrations may take long: only the conninfo's keepalives bound them. */
+    report_db_set_wait_bound(run->db, 0);
+    int migrated = run->cfg->migrate ? report_db_migrate(run->db) : 0;
+    report_db_set_wait_bound(run->db, s_wait_bound(run->cfg));
+    if (migrated != 0) {
         s_connection_lost(run);
         return -1;
     }
@@ -761,7 +786,11 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
     }
 }
 
-/* Commits one chunk (at most batch_max updates) in one transaction. 0, or -1 when the
+/* How long a batch whose every update the database refuses with the same SQLSTATE is
+ * retried before they are refused (a poison batch must not hold the store for ever). */
+#define S_ALIKE_GRACE_MS 60000
+
+/* Commits one chunk (at most chunk_limit updates) in one transaction. 0, or -1 when the
  * connection was lost or the failure was transient (what is not decided yet is kept and
  * tried again after a back-off; nothing is refused for it). */
 static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
@@ -777,6 +806,14 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
         run->stats.last_commit_ms = report_wall_ms();
         run->backoff_ms = run->cfg->reconnect_min_ms;
+        run->stalled = false;
+        run->alike_since = 0;
+        /* back towards batch_max after a halving, by an eighth per commit */
+        if (run->chunk_limit < (size_t)run->cfg->batch_max) {
+            run->chunk_limit += run->chunk_limit / 8 + 1;
+            if (run->chunk_limit > (size_t)run->cfg->batch_max)
+                run->chunk_limit = (size_t)run->cfg->batch_max;
+        }
         log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
         return 0;
     }
@@ -785,37 +822,73 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         return -1;
     }
     if (run->undecided || report_db_retryable(run->db)) {
+        /* A batch that ran past statement_timeout would do so again: halve it. */
+        if (strcmp(report_db_sqlstate(run->db), "57014") == 0 && count > 1 &&
+            run->chunk_limit > count / 2) {
+            run->chunk_limit = count / 2;
+            log_warn("batch ran past statement_timeout, halving it", "updates=%zu now=%zu", count,
+                     run->chunk_limit);
+        }
         s_retry_later(run, count);
         return -1;
     }
-    /* A row the database refused (a catalogue change since we loaded it, say): find it by
-     * committing one by one, so one bad update cannot hold back the others. */
+    /* A row the database refused for what it carries (SQLSTATE class 22, 23 or 54; anything
+     * else was retried above): find it by committing one by one, so one bad update cannot
+     * hold back the others. */
     log_warn("batch refused, retrying one by one", "sqlstate=%s error=%s updates=%zu",
              report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count);
     if (s_catalog_load(run) != 0) {
         s_connection_lost(run);
         return -1;
     }
+    typedef char s_state_t[6];
+    s_state_t *states = report_calloc(count, sizeof(s_state_t));
+    size_t refused = 0;
+    bool alike = true;
     for (size_t i = 0; i < count; i++) {
-        s_work_t *w = &run->work[members[i]];
         if (s_commit(run, &members[i], 1, false) == 0) {
             s_mark_committed(run, &members[i], 1);
         } else if (report_db_connection_lost(run->db)) {
+            free(states);
             s_connection_lost(run);
             return -1;
         } else if (run->undecided || report_db_retryable(run->db)) {
             /* The ones committed so far are answered with the rest, after the retry. */
+            free(states);
             s_retry_later(run, count - i);
             return -1;
         } else {
-            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
-                             "store_refused", "database refused the update (SQLSTATE %s)",
-                             report_db_sqlstate(run->db));
-            w->answered = true;
-            s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
-                        w->update->update_id, w->payload, w->payload_size, w->payload_size);
+            snprintf(states[i], sizeof states[i], "%s", report_db_sqlstate(run->db));
+            alike = alike && (refused == 0 || strcmp(states[i], states[i - 1]) == 0);
+            refused++;
         }
     }
+    /* Every update of the batch refused for the same reason: that says more about the
+     * database (a constraint or a setting that every row runs into) than about the rows, so
+     * it is taken as transient for S_ALIKE_GRACE_MS before anything is refused for it. */
+    int64_t now = report_clock_ms();
+    if (count > 1 && refused == count && alike &&
+        (run->alike_since == 0 || now - run->alike_since < S_ALIKE_GRACE_MS)) {
+        if (run->alike_since == 0)
+            run->alike_since = now;
+        log_warn("every update of the batch refused alike, taken as transient", "sqlstate=%s",
+                 states[0]);
+        free(states);
+        s_retry_later(run, count);
+        return -1;
+    }
+    run->alike_since = 0;
+    for (size_t i = 0; i < count; i++) {
+        s_work_t *w = &run->work[members[i]];
+        if (!states[i][0])
+            continue;
+        report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED, "store_refused",
+                         "database refused the update (SQLSTATE %s)", states[i]);
+        w->answered = true;
+        s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
+                    w->update->update_id, w->payload, w->payload_size, w->payload_size);
+    }
+    free(states);
     if (s_commit(run, NULL, 0, true) == 0)
         run->stats.dead_letters += run->dead_count;
     else
@@ -823,10 +896,12 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
     s_dead_clear(run);
     run->stats.batches++;
     run->stats.last_commit_ms = report_wall_ms();
+    run->stalled = false;
     return 0;
 }
 
-/* Commits what is held, batch_max updates per transaction, then answers every update. */
+/* Commits what is held, in transactions of at most chunk_limit updates and batch_max_bytes,
+ * then answers every update. */
 static void s_flush(s_run_t *run)
 {
     if (run->work_count == 0 && run->dead_count == 0)
@@ -846,16 +921,25 @@ static void s_flush(s_run_t *run)
     for (size_t i = 0; i < run->work_count; i++)
         if (!run->work[i].answered)
             members[count++] = i;
-    size_t chunk = (size_t)run->cfg->batch_max;
-    for (size_t done = 0; done < count || (count == 0 && done == 0); done += chunk) {
-        size_t n = count - done < chunk ? count - done : chunk;
+    /* Chunks of at most chunk_limit updates and batch_max_bytes of payload (at least one
+     * update each); with nothing to commit, one empty chunk for the dead letters. */
+    size_t max_bytes = run->cfg->batch_max_bytes > 0 ? (size_t)run->cfg->batch_max_bytes : SIZE_MAX;
+    size_t done = 0;
+    do {
+        size_t n = 0, bytes = 0;
+        while (done + n < count && n < run->chunk_limit) {
+            size_t b = run->work[members[done + n]].payload_size;
+            if (n > 0 && bytes + b > max_bytes)
+                break;
+            bytes += b;
+            n++;
+        }
         if (s_commit_chunk(run, members + done, n) != 0) {
             free(members);
             return;
         }
-        if (count == 0)
-            break;
-    }
+        done += n;
+    } while (done < count);
     free(members);
     s_answer_all(run);
 }
@@ -959,9 +1043,11 @@ static int s_run(s_run_t *run)
     /* Heartbeats go on while a statement waits (a lock held by a frozen peer, say). */
     int64_t wait_ms = cfg->heartbeat_ms / 2 < 100 ? cfg->heartbeat_ms / 2 : 100;
     report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_waiting, run);
+    report_db_set_wait_bound(run->db, s_wait_bound(cfg));
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;
+    run->chunk_limit = cfg->batch_max > 0 ? (size_t)cfg->batch_max : 1;
     run->stats.capacity = (uint64_t)cfg->capacity;
     report_ratelimit_init(&run->refusal_log, 20, 1000);
     report_histogram_init_sizes(&run->stats.batch_size);

@@ -10,13 +10,14 @@
 #include "report_metrics.h"
 
 typedef struct {
-    char *db;              /* libpq conninfo */
-    char *collectors;      /* comma-separated endpoints of collectors' store links */
-    char *store_id;        /* "" = hostname-pid */
-    int64_t batch_max;     /* updates per transaction */
-    int64_t batch_wait_ms; /* longest an update waits for its batch to fill */
-    int64_t capacity;      /* updates held at most (announced to collectors as credit) */
-    int64_t heartbeat_ms;  /* READY heartbeat to collectors */
+    char *db;                /* libpq conninfo */
+    char *collectors;        /* comma-separated endpoints of collectors' store links */
+    char *store_id;          /* "" = hostname-pid */
+    int64_t batch_max;       /* updates per transaction */
+    int64_t batch_max_bytes; /* payload bytes per transaction (at least one update) */
+    int64_t batch_wait_ms;   /* longest an update waits for its batch to fill */
+    int64_t capacity;        /* updates held at most (announced to collectors as credit) */
+    int64_t heartbeat_ms;    /* READY heartbeat to collectors */
     int64_t reconnect_min_ms;
     int64_t reconnect_max_ms;
     int64_t dead_letter_max;   /* rows kept in dead_letters */
@@ -28,7 +29,12 @@ typedef struct {
     int64_t lock_timeout_ms;                /* lock_timeout */
     int64_t statement_timeout_ms;           /* statement_timeout */
     int64_t idle_in_transaction_timeout_ms; /* idle_in_transaction_session_timeout */
-    bool migrate;                           /* apply migrations at start */
+    /* Longest the store waits on the client side for a statement's results; past it the
+     * statement is cancelled, the connection dropped and the store stops heartbeating while
+     * it holds work and has not committed since, so that the collectors hand that work to
+     * another store. 0 = statement_timeout_ms + 2000, or 60000 if that is 0. */
+    int64_t db_wait_max_ms;
+    bool migrate;                 /* apply migrations at start */
     bool allow_unsafe_durability; /* development only: run even with fsync/synchronous_commit off */
     char *key;           /* the store's CURVE key pair (.key file), enrolled in KEYS/stores */
     char *collector_key; /* the collectors' public key (.pub file or Z85) */

@@ -21,6 +21,8 @@ static const report_setting_t s_settings[] = {
      "name in logs and rows (default host-pid)"},
     {"batch-max", REPORT_SETTING_INT, "500", F(store.batch_max), 1, 100000,
      "updates per transaction at most"},
+    {"batch-max-bytes", REPORT_SETTING_INT, "4194304", F(store.batch_max_bytes), 1024, 1073741824,
+     "payload bytes per transaction at most (at least one update)"},
     {"batch-wait-ms", REPORT_SETTING_INT, "5", F(store.batch_wait_ms), 0, 60000,
      "longest an update waits for its batch to fill"},
     {"capacity", REPORT_SETTING_INT, "2000", F(store.capacity), 1, 1000000,
@@ -44,6 +46,9 @@ static const report_setting_t s_settings[] = {
     {"idle-in-transaction-timeout-ms", REPORT_SETTING_INT, "5000",
      F(store.idle_in_transaction_timeout_ms), 0, 3600000,
      "the server ends the session of a store idle this long inside a transaction (0 = never)"},
+    {"db-wait-max-ms", REPORT_SETTING_INT, "0", F(store.db_wait_max_ms), 0, 3600000,
+     "longest wait for a statement's results on the client, then the connection is dropped and "
+     "the store falls silent while it holds work (0 = statement-timeout-ms + 2000, or 60000)"},
     {"migrate", REPORT_SETTING_BOOL, "true", F(store.migrate), 0, 0,
      "apply database migrations at start"},
     {"allow-unsafe-durability", REPORT_SETTING_BOOL, "false", F(store.allow_unsafe_durability), 0,
