@@ -81,7 +81,7 @@ trap stop_rabbit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "starting RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server) on 127.0.0.1:$base (${DIR#"$ROOT"/})"
+echo "starting RabbitMQ $(dpkg-query -W -f='${Version}' rabbitmq-server) on 127.0.0.1:$base (${DIR#"$ROOT"/})" >&2
 start_service rabbitmq "$DIR/log/console.log" "${as_rabbit[@]}" "${renv[@]}" "$RBIN/rabbitmq-server"
 rabbit_pid=$REPORT_LAST_PID
 ok=0
