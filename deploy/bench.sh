@@ -2,7 +2,8 @@
 # Ingest benchmark: a private PostgreSQL (var/bench-pg, port 55434), then build/bin/bench_ingest
 # (collector and stores in-process, CURVE on, pipelined clients) in two configurations: group
 # commit (batch-max 500, the default) and single-row commits (batch-max 1) for contrast.
-# Prints one line of figures per run. Not part of the test suite.
+# Prints one line of figures per run. Not part of the test suite. The benchmark of the real
+# services as processes (many units, realistic updates, COPY limit, RabbitMQ) is tests/bench/run.sh.
 #
 #   deploy/bench.sh [UPDATES]      default 100000 (single-row run: a fifth of it)
 set -euo pipefail

@@ -219,6 +219,31 @@ if [[ $fast -eq 0 && $build_ok -eq 1 ]]; then
     fi
 fi
 
+# Bench smoke run (issue 9): tests/bench/run.sh --smoke, about 20 s of load on the Debug build
+# (real services as processes, CURVE, private PostgreSQL on its own port; no RabbitMQ peer).
+# One test: it passes when the bench ran and printed a well-formed "bench:" line with
+# acked_per_s > 0; no speed is asserted. Skipped with --fast and --fuzz-only.
+if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
+    section "bench smoke run (tests/bench/run.sh --smoke)"
+    bench_log="$ROOT/build/bench-smoke.log"
+    bench_re='^bench: acked_per_s=([0-9]+) copy_per_s=[0-9]+ ratio=[0-9.]+ p50_ms=[0-9.]+ p99_ms=[0-9.]+ at_half_p99_ms=[0-9.]+ collector_rss_mb=[0-9]+ store_rss_mb=[0-9]+ fsync_per_s=[0-9]+$'
+    bench_rc=0
+    REPORT_BENCH_PGPORT="${REPORT_BENCH_SMOKE_PGPORT:-55451}" \
+        REPORT_BENCH_PORT_BASE="${REPORT_BENCH_SMOKE_PORT_BASE:-56110}" \
+        REPORT_BENCH_VAR="$ROOT/var/bench-smoke" \
+        timeout 600 "$ROOT/tests/bench/run.sh" --smoke --build-dir "$ROOT/build" --no-build \
+        >"$bench_log" 2>&1 || bench_rc=$?
+    bench_line="$(grep '^bench: ' "$bench_log" | tail -n 1 || true)"
+    if [[ $bench_rc -eq 0 && "$bench_line" =~ $bench_re && ${BASH_REMATCH[1]} -gt 0 ]]; then
+        echo "$bench_line"
+        passed=$((passed + 1))
+    else
+        log "error: the bench smoke run failed (exit status $bench_rc); last lines of $bench_log:"
+        tail -n 30 "$bench_log" >&2 || true
+        failed=$((failed + 1))
+    fi
+fi
+
 if [[ $sanitize -eq 1 && $build_ok -eq 1 ]]; then
     section "build (Debug, ASan+UBSan) in build-asan/"
     asan_args=(-DCMAKE_BUILD_TYPE=Debug -DREPORT_WERROR=ON -DREPORT_SANITIZE=ON)
