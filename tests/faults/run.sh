@@ -58,20 +58,21 @@ PG_PORT="${REPORT_FAULTS_PGPORT:-55460}"
 BIN="${REPORT_BIN_DIR:-$ROOT/build/bin}"
 KEYS="$VAR/keys"
 LOGS="$VAR/logs"
-CA_PORT=56300 # collector A: units
-SA_PORT=56301 # collector A: stores
-CB_PORT=56302 # collector B: units
-SB_PORT=56303 # collector B: stores
-PUB_PORT=56304
-CATCH_PORT=56305
-CTRL_PORT=56306
-M_CA=56310 M_CB=56311 M_S1=56312 M_S2=56313 M_AGG=56314
+P=${REPORT_FAULTS_PORT_BASE:-56300} # 20 ports from here
+CA_PORT=$P                           # collector A: units
+SA_PORT=$((P + 1))                   # collector A: stores
+CB_PORT=$((P + 2))                   # collector B: units
+SB_PORT=$((P + 3))                   # collector B: stores
+PUB_PORT=$((P + 4))
+CATCH_PORT=$((P + 5))
+CTRL_PORT=$((P + 6))
+M_CA=$((P + 10)) M_CB=$((P + 11)) M_S1=$((P + 12)) M_S2=$((P + 13)) M_AGG=$((P + 14))
 PEERS="http://127.0.0.1:$M_CA,http://127.0.0.1:$M_S1,http://127.0.0.1:$M_AGG"
 PERIOD=2018-11 # the fault updates; the aggregator scenario publishes 2018-07 (the samples)
 
 if [[ $short -eq 1 ]]; then
     KILLS_STORE=1 KILLS_COLLECTOR=1 KILLS_TWO=1 PG_RESTARTS=1 FREEZE_S=7 PUBLISHES=3
-    SUB_RESTARTS=2 MIN_GAP=1 MAX_GAP=2 SCEN_BOUND=75 PUSH_DEADLINE_MS=8000 IDLE_CONNS=1000
+    SUB_RESTARTS=2 MIN_GAP=1 MAX_GAP=2 SCEN_BOUND=75 PUSH_DEADLINE_MS=5000 IDLE_CONNS=1000
     STEADY_S=3 FLOOD=20
 else
     KILLS_STORE=20 KILLS_COLLECTOR=10 KILLS_TWO=6 PG_RESTARTS=5 FREEZE_S=20 PUBLISHES=6
@@ -86,16 +87,29 @@ COLLECTOR_MAX_PER_PEER=1200
 RSS_BOUND_MB="${REPORT_FAULTS_RSS_MB:-256}" # per service, printed with the settings that bound it
 
 ALL_PIDS=()
+WATCHDOG=""
+SCEN="setup"
+TOTAL_ACKED=0 TOTAL_LOST=0 TOTAL_DUP=0 TOTAL_CONFLICTS=0 SCENARIOS=0 FAILED_SCENARIOS=()
 declare -A SVC=()    # name -> pid
 declare -A SVCCMD=() # name -> command (for restarts), one argument per line
+# kill_tree PID: PID and its descendants (a client loop, its timeout and its reportctl)
+kill_tree() {
+    local c
+    kill -STOP "$1" 2>/dev/null || return 0
+    for c in $(pgrep -P "$1" 2>/dev/null || true); do
+        kill_tree "$c"
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    kill -CONT "$1" 2>/dev/null || true
+}
 cleanup_done=0
 cleanup() {
     [[ $cleanup_done -eq 1 ]] && return 0
     cleanup_done=1
     local p
+    [[ -z "$WATCHDOG" ]] || kill -KILL "$WATCHDOG" 2>/dev/null || true
     for p in "${ALL_PIDS[@]}"; do
-        kill -CONT "$p" 2>/dev/null || true
-        kill -KILL "$p" 2>/dev/null || true
+        kill_tree "$p"
     done
     for p in "${ALL_PIDS[@]}"; do
         wait "$p" 2>/dev/null || true
@@ -105,6 +119,24 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap on_hang USR1
+
+final_line() {
+    echo
+    if [[ ${#FAILED_SCENARIOS[@]} -gt 0 ]]; then
+        echo "failed scenarios: ${FAILED_SCENARIOS[*]} (seed $seed)"
+    fi
+    echo "faults: scenarios=$SCENARIOS acked=$TOTAL_ACKED lost=$TOTAL_LOST duplicated=$TOTAL_DUP conflicts=$TOTAL_CONFLICTS"
+}
+on_hang() {
+    trap - USR1
+    log "error: scenario $SCEN still running 30 s after its bound of ${SCEN_BOUND}s: hang"
+    FAILED_SCENARIOS+=("$SCEN(hang)")
+    SCENARIOS=$((SCENARIOS + 1))
+    cleanup
+    final_line
+    exit 1
+}
 
 rand() { # rand MIN MAX (inclusive)
     echo $(($1 + RANDOM % ($2 - $1 + 1)))
@@ -133,14 +165,38 @@ wait_bounded() {
 
 # ------------------------------------------------------------------ services
 
-# svc_start NAME CMD...: start (or restart) a service, remembered for svc_restart
+# svc_start NAME CMD...: start (or restart) a service, remembered for svc_restart. When
+# SVCPORT[NAME] is set, waits until that port answers; a service that exits because its
+# port is taken is started again (the ports lie in the kernel's ephemeral range: a client
+# reconnecting to a collector that is down may, rarely, hold its port for a moment).
+declare -A SVCPORT=()
 svc_start() {
-    local name="$1"
+    local name="$1" attempt i pid
     shift
     SVCCMD[$name]="$(printf '%s\n' "$@")"
-    start_service "$name" "$LOGS/$name.log" "$@"
-    SVC[$name]=$REPORT_LAST_PID
-    ALL_PIDS+=("$REPORT_LAST_PID")
+    for ((attempt = 1; attempt <= 10; attempt++)); do
+        start_service "$name" "$LOGS/$name.log" "$@"
+        pid=$REPORT_LAST_PID
+        SVC[$name]=$pid
+        ALL_PIDS+=("$pid")
+        [[ -n "${SVCPORT[$name]:-}" ]] || return 0
+        for ((i = 0; i < 150; i++)); do
+            if (exec 3<>"/dev/tcp/127.0.0.1/${SVCPORT[$name]}") 2>/dev/null; then
+                return 0
+            fi
+            service_alive "$pid" || break
+            sleep 0.1
+        done
+        if service_alive "$pid"; then
+            die "$name does not answer on port ${SVCPORT[$name]} after 15 s"
+        fi
+        wait "$pid" 2>/dev/null || true
+        tail -n 3 "$LOGS/$name.log" | grep -q 'already in use' ||
+            die "$name exited at start (see ${LOGS#"$ROOT"/}/$name.log)"
+        log "warning: $name: port in use, starting it again in ${attempt}s"
+        sleep "$attempt"
+    done
+    die "$name: its port stays in use"
 }
 svc_restart() {
     local name="$1" cmd=()
@@ -167,12 +223,14 @@ rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/
 
 STORE_EXTRA=()
 start_store() { # NAME METRICS_PORT COLLECTORS
+    SVCPORT[$1]=$2
     svc_start "$1" "$BIN/report-store" --db "$INGEST_DB" --collectors "$3" --store-id "$1" \
         --key "$KEYS/clients/store.key" --collector-key "$KEYS/server.pub" \
         --heartbeat-ms 500 --reconnect-max-ms 1000 "${STORE_EXTRA[@]}" \
         --metrics-address "127.0.0.1:$2" --status-peers "$PEERS" --log-level warn
 }
 start_collector() { # NAME UNIT_PORT STORE_PORT METRICS_PORT
+    SVCPORT[$1]=$2
     svc_start "$1" "$BIN/report-collector" --endpoint "tcp://127.0.0.1:$2" \
         --store-endpoint "tcp://127.0.0.1:$3" --keys-dir "$KEYS" --store-timeout-ms 2000 \
         --max-connections "$COLLECTOR_MAX_CONNECTIONS" \
@@ -180,6 +238,7 @@ start_collector() { # NAME UNIT_PORT STORE_PORT METRICS_PORT
         --metrics-address "127.0.0.1:$4" --status-peers "$PEERS" --log-level warn
 }
 start_aggregator() {
+    SVCPORT[aggregator]=$CTRL_PORT
     svc_start aggregator "$BIN/report-aggregator" --db "$REPORTER_DB" \
         --control-endpoint "tcp://127.0.0.1:$CTRL_PORT" --publish-endpoint "tcp://127.0.0.1:$PUB_PORT" \
         --catchup-endpoint "tcp://127.0.0.1:$CATCH_PORT" --keys-dir "$KEYS" --status-period 2018-07 \
@@ -269,8 +328,7 @@ stop_clients() {
             if (($(now) > SCEN_DEADLINE)); then
                 log "error: $SCEN: a client is still running at the scenario's bound (${SCEN_BOUND}s): hang"
                 SCEN_FAIL=1
-                kill -KILL "$p" 2>/dev/null || true
-                pkill -KILL -P "$p" 2>/dev/null || true
+                kill_tree "$p"
                 break
             fi
             sleep 0.2
@@ -287,8 +345,6 @@ stop_clients() {
 }
 
 # ------------------------------------------------------------------ checks
-
-TOTAL_ACKED=0 TOTAL_LOST=0 TOTAL_DUP=0 TOTAL_CONFLICTS=0 SCENARIOS=0 FAILED_SCENARIOS=()
 
 # check_db: from the database, the updates sent in this scenario
 check_db() {
@@ -334,9 +390,21 @@ scenario_begin() {
     SCEN_START=$(now)
     SCEN_DEADLINE=$((SCEN_START + SCEN_BOUND))
     printf '\n== scenario %s (bound %ss)\n' "$SCEN" "$SCEN_BOUND"
+    # the watchdog: a scenario still running 30 s after its bound is a hang; it ends the run
+    # (USR1 to this shell, then SIGKILL to whatever child blocks the shell)
+    (
+        trap - EXIT
+        sleep $((SCEN_BOUND + 30))
+        kill -USR1 $$ 2>/dev/null || exit 0
+        sleep 2
+        pkill -KILL -P $$ 2>/dev/null || true
+    ) &
+    WATCHDOG=$!
 }
 scenario_end() {
     local t=$(($(now) - SCEN_START))
+    kill -KILL "$WATCHDOG" 2>/dev/null || true
+    wait "$WATCHDOG" 2>/dev/null || true
     SCENARIOS=$((SCENARIOS + 1))
     if ((t > SCEN_BOUND)); then
         log "error: $SCEN took ${t}s, over its bound of ${SCEN_BOUND}s"
@@ -349,8 +417,6 @@ scenario_end() {
         printf '  %s: ok (%ss)\n' "$SCEN" "$t"
     fi
 }
-# the fault loop of a scenario stops early at its bound (minus the time to drain)
-in_time() { (($(now) < SCEN_DEADLINE - PUSH_DEADLINE_MS / 1000 - 15)); }
 
 wanted() { [[ -z "$only" || ",$only," == *",$1,"* ]]; }
 
@@ -537,6 +603,35 @@ start_subscriber() { # N
         --publish-endpoint "tcp://127.0.0.1:$PUB_PORT" --catchup-endpoint "tcp://127.0.0.1:$CATCH_PORT"
 }
 
+OFFICE=()
+# amend I: a new revision of an item of 2018-07 under a new id (the next version differs)
+AMENDS=0
+amend() {
+    local v
+    AMENDS=$((AMENDS + 1))
+    v="$(</proc/sys/kernel/random/uuid)"
+    printf '{"update_id":"%s","unit":"QLKH","period":"2018-07","section":"result","area":"NHIEM_VU","item_key":"fault-amended","order":9,"revision":%d,"text":"Fault suite amendment %d, %s"}\n' \
+        "$v" "$AMENDS" "$1" "$v" >"$SCEN_DIR/amend-$1.json"
+    timeout 40 "$BIN/reportctl" push --endpoint "$EP_A" --server-key "$KEYS/server.pub" \
+        --key "$KEYS/clients/QLKH.key" --timeout-ms 1000 --deadline-ms 30000 \
+        "$SCEN_DIR/amend-$1.json" >>"$SCEN_DIR/amend.out" 2>&1 || {
+        log "error: amendment $1 not stored"
+        SCEN_FAIL=1
+    }
+}
+next_number() {
+    psql -X -q -A -t -d report -c "SELECT coalesce(max(number), 600) + 1 FROM published_reports"
+}
+# publish_start I NUMBER: reportctl publish in the background (PUBLISH_PID)
+publish_start() {
+    OFFICE=(--key "$KEYS/clients/office.key" --server-key "$KEYS/server.pub"
+        --control-endpoint "tcp://127.0.0.1:$CTRL_PORT" --timeout-ms 10000)
+    timeout 30 "$BIN/reportctl" publish 2018-07 "${OFFICE[@]}" --number "$2" \
+        --date 2018-07-19 --basis "Fault suite publish $1" >"$SCEN_DIR/publish-$1.out" 2>&1 &
+    PUBLISH_PID=$!
+    ALL_PIDS+=("$PUBLISH_PID")
+}
+
 scen_aggregator() {
     scenario_begin aggregator
     SCEN_DIR="$VAR/aggregator"
@@ -549,40 +644,34 @@ scen_aggregator() {
     wait_port "$CTRL_PORT" aggregator
     start_subscriber 1
     start_subscriber 2
-    local office=(--key "$KEYS/clients/office.key" --server-key "$KEYS/server.pub"
-        --control-endpoint "tcp://127.0.0.1:$CTRL_PORT" --timeout-ms 10000)
-    local i rc number pubpid killed=0 v
-    local base
-    base="$(psql -X -q -A -t -d report -c "SELECT coalesce(max(number), 600) FROM published_reports")"
+    local i rc number pubpid killed=0 subkilled
     for ((i = 1; i <= PUBLISHES && $(now) < SCEN_DEADLINE - 25; i++)); do
-        # amend an item of the period: a new revision under a new id
-        v="$(</proc/sys/kernel/random/uuid)"
-        printf '{"update_id":"%s","unit":"QLKH","period":"2018-07","section":"result","area":"NHIEM_VU","item_key":"fault-amended","order":9,"revision":%d,"text":"Fault suite amendment %d, %s"}\n' \
-            "$v" "$((base + i))" "$i" "$v" >"$SCEN_DIR/amend-$i.json"
-        timeout 40 "$BIN/reportctl" push --endpoint "$EP_A" --server-key "$KEYS/server.pub" \
-            --key "$KEYS/clients/QLKH.key" --timeout-ms 1000 --deadline-ms 30000 \
-            "$SCEN_DIR/amend-$i.json" >>"$SCEN_DIR/amend.out" 2>&1 || { log "error: amendment $i not stored"; SCEN_FAIL=1; }
-        number=$((base + i))
-        rc=0
-        timeout 30 "$BIN/reportctl" publish 2018-07 "${office[@]}" --number "$number" \
-            --date 2018-07-19 --basis "Fault suite publish $i" >"$SCEN_DIR/publish-$i.out" 2>&1 &
-        pubpid=$!
-        ALL_PIDS+=("$pubpid")
-        if ((killed == 0 && (i == 2 || RANDOM % 3 == 0))); then
-            sleep "0.0$(rand 1 9)"
+        amend "$i"
+        number=$(next_number)
+        publish_start "$i" "$number"
+        pubpid=$PUBLISH_PID
+        subkilled=0
+        # a subscriber killed (or stopped) while the report is published, restarted after it
+        if ((i <= SUB_RESTARTS)); then
+            sleep "0.$(rand 0 3)"
+            if ((RANDOM % 2)); then svc_kill9 sub2; else svc_stop sub2; fi
+            subkilled=1
+        fi
+        # the aggregator killed while publishing (at least once: the second publish)
+        if ((killed == 0 && i == 2 || RANDOM % 4 == 0)); then
+            sleep "0.$(rand 0 4)$(rand 0 9)"
             svc_kill9 aggregator
             printf '  kill -9 aggregator while publishing number %d\n' "$number"
             killed=$((killed + 1))
-            sleep 0.5
+            sleep 0.3
             start_aggregator
             wait_port "$CTRL_PORT" aggregator
         fi
+        rc=0
         wait "$pubpid" || rc=$?
         printf '  publish number %d: exit %d (%s)\n' "$number" "$rc" \
-            "$(tail -n 1 "$SCEN_DIR/publish-$i.out" | cut -c1-100)"
-        # a subscriber restarted (killed) while reports are published
-        if ((i <= SUB_RESTARTS)); then
-            if ((RANDOM % 2)); then svc_kill9 sub2; else svc_stop sub2; fi
+            "$(tail -n 1 "$SCEN_DIR/publish-$i.out" | cut -c1-110)"
+        if ((subkilled == 1)); then
             sleep "0.$(rand 1 5)"
             start_subscriber 2
             echo "  subscriber 2 restarted"
@@ -701,6 +790,25 @@ scen_misbehaving() {
         oversized_frame "$CATCH_PORT"
     done
     printf '  %d frames announcing 1 TiB to the collector and the catch-up socket\n' "$FLOOD"
+    # meanwhile a report is published: a well-behaved subscriber gets it
+    : >"$LOGS/sub1.log"
+    start_subscriber 1
+    amend 1
+    local number v rc=0
+    number=$(next_number)
+    publish_start 1 "$number"
+    wait "$PUBLISH_PID" || rc=$?
+    v="$(sed -n 's/^published .* version=\([0-9]*\) .*/\1/p' "$d/publish-1.out")"
+    for ((i = 0; i < 100; i++)); do
+        [[ -n "$v" && -f "$d/inbox1/SKHCN-2018-07-v$v.txt" ]] && break
+        sleep 0.2
+    done
+    if [[ $rc -eq 0 && -n "$v" && -f "$d/inbox1/SKHCN-2018-07-v$v.txt" ]]; then
+        printf '  published version %s (number %d); the other subscriber received it\n' "$v" "$number"
+    else
+        log "error: publish during the misbehaving peers: exit $rc, version '${v}', not received"
+        SCEN_FAIL=1
+    fi
     sleep "$STEADY_S"
     print_rss during
     for fd in "${fds[@]}"; do
@@ -724,6 +832,7 @@ scen_misbehaving() {
     kill -KILL "$noread" 2>/dev/null || true
     wait "$noread" 2>/dev/null || true
     svc_kill9 sub9
+    svc_stop sub1
     scenario_end
 }
 
@@ -791,9 +900,5 @@ if ((all_dup > TOTAL_DUP)); then
     TOTAL_DUP=$all_dup
 fi
 cleanup
-echo
-if [[ ${#FAILED_SCENARIOS[@]} -gt 0 ]]; then
-    echo "failed scenarios: ${FAILED_SCENARIOS[*]} (seed $seed)"
-fi
-echo "faults: scenarios=$SCENARIOS acked=$TOTAL_ACKED lost=$TOTAL_LOST duplicated=$TOTAL_DUP conflicts=$TOTAL_CONFLICTS"
+final_line
 [[ ${#FAILED_SCENARIOS[@]} -eq 0 && $TOTAL_LOST -eq 0 && $TOTAL_DUP -eq 0 && $TOTAL_CONFLICTS -eq 0 ]]
