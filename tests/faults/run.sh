@@ -107,7 +107,7 @@ cleanup() {
     [[ $cleanup_done -eq 1 ]] && return 0
     cleanup_done=1
     local p
-    [[ -z "$WATCHDOG" ]] || kill -KILL "$WATCHDOG" 2>/dev/null || true
+    [[ -z "$WATCHDOG" ]] || kill_tree "$WATCHDOG"
     for p in "${ALL_PIDS[@]}"; do
         kill_tree "$p"
     done
@@ -398,12 +398,12 @@ scenario_begin() {
         kill -USR1 $$ 2>/dev/null || exit 0
         sleep 2
         pkill -KILL -P $$ 2>/dev/null || true
-    ) &
+    ) </dev/null >/dev/null 2>&1 &
     WATCHDOG=$!
 }
 scenario_end() {
     local t=$(($(now) - SCEN_START))
-    kill -KILL "$WATCHDOG" 2>/dev/null || true
+    kill_tree "$WATCHDOG"
     wait "$WATCHDOG" 2>/dev/null || true
     SCENARIOS=$((SCENARIOS + 1))
     if ((t > SCEN_BOUND)); then
