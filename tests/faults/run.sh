@@ -625,7 +625,7 @@ next_number() {
 # publish_start I NUMBER: reportctl publish in the background (PUBLISH_PID)
 publish_start() {
     OFFICE=(--key "$KEYS/clients/office.key" --server-key "$KEYS/server.pub"
-        --control-endpoint "tcp://127.0.0.1:$CTRL_PORT" --timeout-ms 10000)
+        --control-endpoint "tcp://127.0.0.1:$CTRL_PORT" --timeout-ms 4000)
     timeout 30 "$BIN/reportctl" publish 2018-07 "${OFFICE[@]}" --number "$2" \
         --date 2018-07-19 --basis "Fault suite publish $1" >"$SCEN_DIR/publish-$1.out" 2>&1 &
     PUBLISH_PID=$!
@@ -657,11 +657,51 @@ scen_aggregator() {
             if ((RANDOM % 2)); then svc_kill9 sub2; else svc_stop sub2; fi
             subkilled=1
         fi
-        # the aggregator killed while publishing (at least once: the second publish)
-        if ((killed == 0 && i == 2 || RANDOM % 4 == 0)); then
-            sleep "0.$(rand 0 4)$(rand 0 9)"
+        # the aggregator killed while publishing: on the second publish inside its transaction
+        # (another session holds a lock on published_reports, the insert waits), else at a
+        # random moment now and then
+        if ((i == 2)); then
+            local fifo="$SCEN_DIR/lock.fifo" lockpid lockfd busy=0 w
+            rm -f "$fifo"
+            mkfifo "$fifo"
+            psql -X -q -d report -v ON_ERROR_STOP=1 <"$fifo" >"$SCEN_DIR/lock.log" 2>&1 &
+            lockpid=$!
+            ALL_PIDS+=("$lockpid")
+            exec {lockfd}>"$fifo"
+            printf 'BEGIN;\nLOCK TABLE published_reports IN EXCLUSIVE MODE;\nSELECT 1;\n' >&"$lockfd"
+            # the publish started before the lock: start another one, which will wait on it
+            wait "$pubpid" || true
+            i=$((i + 1))
+            amend "$i"
+            number=$(next_number)
+            publish_start "$i" "$number"
+            pubpid=$PUBLISH_PID
+            for ((w = 0; w < 100; w++)); do
+                busy="$(psql -X -q -A -t -d report -c "SELECT count(*) FROM pg_stat_activity
+                    WHERE usename = 'report_reporter' AND wait_event_type = 'Lock'" 2>/dev/null || echo 0)"
+                ((busy > 0)) && break
+                sleep 0.05
+            done
             svc_kill9 aggregator
-            printf '  kill -9 aggregator while publishing number %d\n' "$number"
+            printf '  kill -9 aggregator while publishing number %d (%s)\n' "$number" \
+                "$([[ $busy -gt 0 ]] && echo 'its insert waiting on a lock' || echo 'its insert NOT seen waiting')"
+            printf 'COMMIT;\n\\q\n' >&"$lockfd"
+            exec {lockfd}>&-
+            wait_bounded "$lockpid" 10 || true
+            killed=$((killed + 1))
+            sleep 0.3
+            start_aggregator
+            rc=0
+            wait "$pubpid" || rc=$?
+            printf '  publish number %d: exit %d (%s); the same command again:\n' "$number" "$rc" \
+                "$(tail -n 1 "$SCEN_DIR/publish-$i.out" | cut -c1-110)"
+            # the operator does not know whether it was published: running it again is safe
+            publish_start "$i" "$number"
+            pubpid=$PUBLISH_PID
+        elif ((RANDOM % 4 == 0)); then
+            sleep "0.$(rand 0 2)$(rand 0 9)"
+            svc_kill9 aggregator
+            printf '  kill -9 aggregator at a random moment of publish number %d\n' "$number"
             killed=$((killed + 1))
             sleep 0.3
             start_aggregator
