@@ -244,6 +244,22 @@ if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
     fi
 fi
 
+# Fault suite, short form: the real services under load from four clients, one fault of each
+# kind (kill -9, PostgreSQL stopped, SIGSTOP, collector restarted during a locked commit,
+# aggregator killed while publishing, misbehaving peers), each update checked in the
+# database. About two minutes; counts as one test. Its own PostgreSQL (port
+# REPORT_FAULTS_PGPORT, 55460) and ports (REPORT_FAULTS_PORT_BASE, 56300). The full run:
+# tests/faults/run.sh (see the README).
+if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
+    section "fault suite, short form (tests/faults/run.sh --short)"
+    if REPORT_BIN_DIR="$ROOT/build/bin" "$ROOT/tests/faults/run.sh" --short; then
+        passed=$((passed + 1))
+    else
+        log "error: the fault suite failed (logs in var/faults/)"
+        failed=$((failed + 1))
+    fi
+fi
+
 if [[ $sanitize -eq 1 && $build_ok -eq 1 ]]; then
     section "build (Debug, ASan+UBSan) in build-asan/"
     asan_args=(-DCMAKE_BUILD_TYPE=Debug -DREPORT_WERROR=ON -DREPORT_SANITIZE=ON)

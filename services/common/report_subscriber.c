@@ -107,12 +107,16 @@ bool report_subscriber_report_ok(const report_published_t *r)
            r->year >= 2000 && r->year <= 2100 && r->month >= 1 && r->month <= 12;
 }
 
-/* Applies one report: in order, checked, written, then the state advanced. */
-static void s_apply(s_sub_t *s, const report_published_t *r)
+/* Applies one report: in order, checked, written, then the state advanced. A catch-up answer
+ * lists every report stored after the sequence asked for, in order: its next one is the next
+ * report even when the sequence jumps (a publish rolled back after taking its number from the
+ * bigserial, by db_retry or an aggregator killed mid-transaction, leaves a gap that no report
+ * will ever fill). From PUB, a jump is a gap to fetch by catch-up. */
+static void s_apply(s_sub_t *s, const report_published_t *r, bool from_catchup)
 {
     if (r->seq <= s->last_seq)
         return; /* already have it */
-    if (r->seq != s->last_seq + 1) {
+    if (r->seq != s->last_seq + 1 && !from_catchup) {
         /* A gap: fetch what is missing before anything newer. */
         if (!s->catchup_pending)
             s->next_catchup = 0;
@@ -192,7 +196,7 @@ static void s_on_catchup(s_sub_t *s)
     if (rc != 0)
         return;
     if (reply.report)
-        s_apply(s, reply.report);
+        s_apply(s, reply.report, true);
     if (reply.end) {
         s->catchup_pending = false;
         if (reply.more || reply.last_seq > s->last_seq) {
@@ -214,7 +218,7 @@ static void s_on_publish(s_sub_t *s)
         zmq_msg_recv(&body, s->sub, ZMQ_DONTWAIT) >= 0 && !zmq_msg_more(&body)) {
         report_published_t *r = report_published_decode(zmq_msg_data(&body), zmq_msg_size(&body));
         if (r)
-            s_apply(s, r);
+            s_apply(s, r, false);
         report_published_destroy(&r);
     }
     zmq_msg_close(&topic);
