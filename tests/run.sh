@@ -228,8 +228,8 @@ if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
     bench_log="$ROOT/build/bench-smoke.log"
     bench_re='^bench: acked_per_s=([0-9]+) copy_per_s=[0-9]+ ratio=[0-9.]+ p50_ms=[0-9.]+ p99_ms=[0-9.]+ at_half_p99_ms=[0-9.]+ collector_rss_mb=[0-9]+ store_rss_mb=[0-9]+ fsync_per_s=[0-9]+$'
     bench_rc=0
-    REPORT_BENCH_PGPORT="${REPORT_BENCH_SMOKE_PGPORT:-55451}" \
-        REPORT_BENCH_PORT_BASE="${REPORT_BENCH_SMOKE_PORT_BASE:-56110}" \
+    REPORT_BENCH_PGPORT="${REPORT_BENCH_SMOKE_PGPORT:-25451}" \
+        REPORT_BENCH_PORT_BASE="${REPORT_BENCH_SMOKE_PORT_BASE:-26110}" \
         REPORT_BENCH_VAR="$ROOT/var/bench-smoke" \
         timeout 600 "$ROOT/tests/bench/run.sh" --smoke --build-dir "$ROOT/build" --no-build \
         >"$bench_log" 2>&1 || bench_rc=$?
@@ -248,7 +248,7 @@ fi
 # kind (kill -9, PostgreSQL stopped, SIGSTOP, collector restarted during a locked commit,
 # aggregator killed while publishing, misbehaving peers), each update checked in the
 # database. About two minutes; counts as one test. Its own PostgreSQL (port
-# REPORT_FAULTS_PGPORT, 55460) and ports (REPORT_FAULTS_PORT_BASE, 56300). The full run:
+# REPORT_FAULTS_PGPORT, 25460) and ports (REPORT_FAULTS_PORT_BASE, 26300). The full run:
 # tests/faults/run.sh (see the README).
 if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
     section "fault suite, short form (tests/faults/run.sh --short)"

@@ -5,7 +5,7 @@
  * Basic.Ack arrives (one ack may confirm many: `multiple`). Latency runs from the publish to
  * the ack, on the client side.
  *
- *   bench_rabbitmq --port 56210 --queue bench --type classic|quorum [--clients 16]
+ *   bench_rabbitmq --port 26210 --queue bench --type classic|quorum [--clients 16]
  *                  [--window 64] [--seconds 10] [--min-bytes 300] [--max-bytes 2000]
  *
  * Prints "rabbitmq: type=... confirmed_per_s=N ...". Built only when librabbitmq is found. */

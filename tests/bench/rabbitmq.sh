@@ -9,7 +9,7 @@
 #   tests/bench/rabbitmq.sh [--bin PATH] [--clients N] [--window N] [--seconds N]
 #                           [--mean-bytes N]   (messages uniform in MEAN-850 .. MEAN+850 bytes)
 #
-# Ports (REPORT_BENCH_RABBIT_PORT_BASE, default 56200): AMQP +0, distribution +1, epmd +2,
+# Ports (REPORT_BENCH_RABBIT_PORT_BASE, default 26200): AMQP +0, distribution +1, epmd +2,
 # rabbitmqctl +3..+13.
 set -euo pipefail
 
@@ -33,7 +33,7 @@ done
 ensure_packages rabbitmq-server librabbitmq-dev
 [[ -x "$bin" ]] || die "$bin not built (CMake did not find librabbitmq when it ran?)"
 
-base="${REPORT_BENCH_RABBIT_PORT_BASE:-56200}"
+base="${REPORT_BENCH_RABBIT_PORT_BASE:-26200}"
 DIR="${REPORT_BENCH_VAR:-$ROOT/var/bench-run}/rabbitmq"
 RBIN=/usr/lib/rabbitmq/bin
 for p in "$base" $((base + 1)) $((base + 2)); do

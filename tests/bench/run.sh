@@ -20,8 +20,8 @@
 #   options: --seconds N  --half-seconds N  --clients N (16)  --window N (64)  --no-peer
 #            --peer-seconds N (60)  --build-dir DIR (build, Release)  --no-build
 #
-# Ports (environment): REPORT_BENCH_PGPORT (55450), REPORT_BENCH_PORT_BASE (56100: collector,
-# +1 store link, +2 and +3 metrics), REPORT_BENCH_RABBIT_PORT_BASE (56200). Data and logs in
+# Ports (environment): REPORT_BENCH_PGPORT (25450), REPORT_BENCH_PORT_BASE (26100: collector,
+# +1 store link, +2 and +3 metrics), REPORT_BENCH_RABBIT_PORT_BASE (26200). Data and logs in
 # var/bench-run/ (REPORT_BENCH_VAR to change it).
 set -euo pipefail
 
@@ -66,8 +66,8 @@ done
 
 VAR="${REPORT_BENCH_VAR:-$ROOT/var/bench-run}"
 PGDATA_DIR="$VAR/pg"
-PGPORT_BENCH="${REPORT_BENCH_PGPORT:-55450}"
-base="${REPORT_BENCH_PORT_BASE:-56100}"
+PGPORT_BENCH="${REPORT_BENCH_PGPORT:-25450}"
+base="${REPORT_BENCH_PORT_BASE:-26100}"
 COLLECTOR_PORT=$base STORE_PORT=$((base + 1))
 COLLECTOR_METRICS=$((base + 2)) STORE_METRICS=$((base + 3))
 KEYS="$VAR/keys"

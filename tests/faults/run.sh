@@ -15,8 +15,8 @@
 #                two_stores, two_collectors, pg_restart, sigstop, sigstop_takeover,
 #                stale_answer, aggregator, misbehaving)
 #
-# Layout: var/faults/ (PostgreSQL in var/faults/pg, port REPORT_FAULTS_PGPORT, default 55460;
-# services on 56300-56399, loopback only; logs in var/faults/logs and var/faults/<scenario>/).
+# Layout: var/faults/ (PostgreSQL in var/faults/pg, port REPORT_FAULTS_PGPORT, default 25460;
+# services on 26300-26399, loopback only; logs in var/faults/logs and var/faults/<scenario>/).
 # Binaries: REPORT_BIN_DIR (default build/bin; built when absent).
 #
 # Last line: "faults: scenarios=N acked=N lost=0 duplicated=0 conflicts=0"; exit status 1 on
@@ -54,11 +54,11 @@ RANDOM=$seed
 
 VAR="$ROOT/var/faults"
 PGDATA_DIR="$VAR/pg"
-PG_PORT="${REPORT_FAULTS_PGPORT:-55460}"
+PG_PORT="${REPORT_FAULTS_PGPORT:-25460}"
 BIN="${REPORT_BIN_DIR:-$ROOT/build/bin}"
 KEYS="$VAR/keys"
 LOGS="$VAR/logs"
-P=${REPORT_FAULTS_PORT_BASE:-56300} # 20 ports from here
+P=${REPORT_FAULTS_PORT_BASE:-26300} # 20 ports from here
 CA_PORT=$P                           # collector A: units
 SA_PORT=$((P + 1))                   # collector A: stores
 CB_PORT=$((P + 2))                   # collector B: units
