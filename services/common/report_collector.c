@@ -707,22 +707,18 @@ static void s_connection_stats(report_collector_t *self)
                                           report_keyring_reload_failures(self->store_keys);
 }
 
-static void *s_thread(void *arg)
+/* Security, both sockets and their monitors; 0, or -1 if the collector cannot serve. */
+static int s_open(report_collector_t *self)
 {
-    report_collector_t *self = arg;
-    if (s_security(self) != 0) {
-        report_actor_ready(&self->actor, -1);
-        return NULL;
-    }
+    if (s_security(self) != 0)
+        return -1;
     self->front = s_bind(self, ZMQ_ROUTER, self->cfg.endpoint, "units", self->endpoint,
                          sizeof self->endpoint);
     self->back = self->front ? s_bind(self, ZMQ_ROUTER, self->cfg.store_endpoint, "stores",
                                       self->store_endpoint, sizeof self->store_endpoint)
                              : NULL;
-    if (!self->front || !self->back) {
-        report_actor_ready(&self->actor, -1);
-        return NULL;
-    }
+    if (!self->front || !self->back)
+        return -1;
     self->monitor =
         report_monitor_new(self->zctx, self->front, "clients", self->cfg.max_connections,
                            self->cfg.max_connections_per_peer);
@@ -732,6 +728,25 @@ static void *s_thread(void *arg)
              "max_connections_per_peer=%lld",
              self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight,
              (long long)self->cfg.max_connections, (long long)self->cfg.max_connections_per_peer);
+    return 0;
+}
+
+/* True while sock has a message waiting (the poll's revents only says it had one). */
+static bool s_readable(void *sock)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len);
+    return events & ZMQ_POLLIN;
+}
+
+static void *s_thread(void *arg)
+{
+    report_collector_t *self = arg;
+    if (s_open(self) != 0) {
+        report_actor_ready(&self->actor, -1);
+        return NULL;
+    }
     report_actor_ready(&self->actor, 1);
     /* The monitor and ZAP sockets are optional: poll them only when they exist. */
     zmq_pollitem_t items[5] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
@@ -757,32 +772,18 @@ static void *s_thread(void *arg)
                 report_monitor_drain(monitors[i]);
         s_connection_stats(self);
         /* Handshakes first: a peer waits on them. */
-        while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt(report_zap_socket(self->zap), ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
+        while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN) &&
+               s_readable(report_zap_socket(self->zap))) {
             report_zap_handle(self->zap);
             self->stats.handshakes_refused = report_zap_refused(self->zap);
         }
         /* Drain stores first: their answers free the slots new updates need. */
-        for (int budget = 1000; budget > 0 && (items[1].revents & ZMQ_POLLIN); budget--) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt(self->back, ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
+        for (int budget = 1000;
+             budget > 0 && (items[1].revents & ZMQ_POLLIN) && s_readable(self->back); budget--)
             s_receive_store(self);
-        }
-        for (int budget = 1000; budget > 0 && (items[0].revents & ZMQ_POLLIN); budget--) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt(self->front, ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
+        for (int budget = 1000;
+             budget > 0 && (items[0].revents & ZMQ_POLLIN) && s_readable(self->front); budget--)
             s_receive_client(self);
-        }
         if (report_clock_ms() >= self->next_sweep)
             s_sweep(self);
         report_actor_copy(&self->actor, &self->shared_stats, &self->stats, sizeof self->stats);
