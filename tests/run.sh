@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Whole test suite: packages, build, private PostgreSQL, ctest, format check,
-# and (CI=true or --sanitize) an ASan+UBSan build with its own ctest run.
+# Whole test suite: packages, build, private PostgreSQL, ctest, format check, the fuzz,
+# bench and fault-suite smoke runs, and (CI=true or --sanitize) an ASan+UBSan build with
+# its own ctest run.
 #
 #   tests/run.sh [--sanitize] [--no-asan] [--fast | --fuzz-only] [-- CTEST_ARGS...]
 #
 #   --sanitize   also build build-asan/ (-DREPORT_SANITIZE=ON) and run its tests
 #                (implied by CI=true)
 #   --no-asan    skip the sanitizer pass even when CI=true
-#   --fast       only the normal build and its tests (no format check, fuzz or ASan)
+#   --fast       only the normal build and its tests (no format check, fuzz, bench,
+#                faults or ASan)
 #   --fuzz-only  only the fuzz smoke run (no ctest, format check or ASan)
 #   -- ARGS      extra arguments for every ctest run (e.g. -- -R store)
 #
