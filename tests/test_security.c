@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -304,4 +305,33 @@ Test(security, the_ingest_role_may_insert_but_not_update_delete_or_alter)
                                            "'updates'");
     cr_assert_str_eq(owner, "report_owner");
     free(owner);
+}
+
+/* A path of 40 characters is often valid Z85 ("/tmp/…/server.pub"): it must be read as the
+ * file it names, not taken for a key (the CI clone's bench once failed every handshake so). */
+Test(security, a_server_key_path_of_forty_characters_is_read_as_a_file)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/kk-%021u", report_random(1000000000)); /* 29 characters */
+    cr_assert_eq(strlen(dir) + strlen("/server.pub"), REPORT_Z85_KEY_LEN);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    char *stem = report_sprintf("%s/server", dir);
+    char *pub = report_sprintf("%s/server.pub", dir);
+    report_keypair_t pair;
+    cr_assert_eq(report_keys_generate(stem, &pair), 0);
+    cr_assert(report_keys_valid(pub), "the test needs a path that is valid Z85: %s", pub);
+    char *client = test_key_path("THANH_TRA");
+    report_client_keys_t keys;
+    char err[256];
+    cr_assert_eq(report_client_keys_load(client, pub, false, &keys, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(keys.server_public, pair.public_key);
+    char resolved[REPORT_Z85_KEY_LEN + 1];
+    cr_assert_eq(report_keys_resolve_public(pair.public_key, resolved), 0); /* a key as such */
+    cr_assert_str_eq(resolved, pair.public_key);
+    char *cmd = report_sprintf("rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    free(cmd);
+    free(client);
+    free(pub);
+    free(stem);
 }

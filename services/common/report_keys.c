@@ -325,6 +325,18 @@ size_t report_keyring_size(report_keyring_t *self)
     return self->count;
 }
 
+int report_keys_resolve_public(const char *path_or_key, char out[REPORT_Z85_KEY_LEN + 1])
+{
+    /* The file first: a path of 40 characters is often valid Z85 too ("/tmp/…/server.pub"). */
+    if (report_keys_load_public(path_or_key, out) == 0)
+        return 0;
+    if (report_keys_valid(path_or_key)) {
+        memcpy(out, path_or_key, REPORT_Z85_KEY_LEN + 1);
+        return 0;
+    }
+    return -1;
+}
+
 int report_client_keys_load(const char *key_path, const char *server_path, bool insecure_plain,
                             report_client_keys_t *out, char *err, size_t err_size)
 {
@@ -340,11 +352,7 @@ int report_client_keys_load(const char *key_path, const char *server_path, bool 
                  key_path ? key_path : "");
         return -1;
     }
-    if (server_path && report_keys_valid(server_path)) {
-        memcpy(out->server_public, server_path, REPORT_Z85_KEY_LEN + 1);
-        return 0;
-    }
-    if (!server_path || report_keys_load_public(server_path, out->server_public) != 0) {
+    if (!server_path || report_keys_resolve_public(server_path, out->server_public) != 0) {
         snprintf(err, err_size, "cannot read the server public key '%s'",
                  server_path ? server_path : "");
         return -1;

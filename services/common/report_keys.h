@@ -31,6 +31,11 @@ int report_keys_parse_public(const char *text, char out[REPORT_Z85_KEY_LEN + 1])
 /* True if s is a well-formed Z85 CURVE key (40 characters that decode to 32 bytes). */
 bool report_keys_valid(const char *s);
 
+/* A public key given as a file (NAME.pub, or a .key file's public line) or as the 40-character
+ * Z85 key itself; a readable file wins, since a 40-character path can be valid Z85 too.
+ * 0 or -1. */
+int report_keys_resolve_public(const char *path_or_key, char out[REPORT_Z85_KEY_LEN + 1]);
+
 /* What a client needs to talk CURVE to a server: the server's public key and its own pair.
  * plain = true means no CURVE (development only). */
 typedef struct {

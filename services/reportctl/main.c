@@ -218,9 +218,7 @@ static int s_keys(int argc, char **argv)
         memset(&pair, 0, sizeof pair);
     } else if (rc == 0 && strcmp(argv[0], "enrol") == 0 && nargs == 2) {
         char key[REPORT_Z85_KEY_LEN + 1] = "";
-        if (report_keys_valid(cfg.public_key))
-            memcpy(key, cfg.public_key, sizeof key);
-        else if (report_keys_load_public(cfg.public_key, key) != 0)
+        if (report_keys_resolve_public(cfg.public_key, key) != 0)
             snprintf(err, sizeof err, "cannot read a public key from '%s'", cfg.public_key);
         exit_code = 1;
         if (!err[0] &&
@@ -593,11 +591,7 @@ static int s_push_keys(const s_push_config_t *cfg, report_client_keys_t *keys)
     }
     if (cfg->insecure_plain)
         return 0;
-    if (report_keys_valid(cfg->server_key)) {
-        memcpy(keys->server_public, cfg->server_key, sizeof keys->server_public);
-        return 0;
-    }
-    if (report_keys_load_public(cfg->server_key, keys->server_public) == 0)
+    if (report_keys_resolve_public(cfg->server_key, keys->server_public) == 0)
         return 0;
     fprintf(stderr, "reportctl push: cannot read the server public key '%s'\n", cfg->server_key);
     return -1;
