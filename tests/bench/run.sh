@@ -95,7 +95,12 @@ fi
 
 SAMPLER_PID=
 cleanup() {
-    [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null && wait "$SAMPLER_PID" 2>/dev/null
+    # Every step may fail without ending the cleanup (errexit applies in a trap too: a killed
+    # sampler's wait status once stopped it before the services were stopped).
+    if [[ -n "$SAMPLER_PID" ]]; then
+        kill "$SAMPLER_PID" 2>/dev/null || true
+        wait "$SAMPLER_PID" 2>/dev/null || true
+    fi
     SAMPLER_PID=
     # shellcheck disable=SC2119  # stops what this shell started
     stop_services
