@@ -361,22 +361,41 @@ static void fake_answer(void *router, zmq_msg_t *id, const report_update_t *u,
 }
 
 /* Serves until the push job's thread has ended (and 1 s more, to see any late resend). */
+/* True while the stand-in collector should go on serving: until thread has ended, then
+ * grace_ms more (to see any late resend). */
+static bool fake_serving(pthread_t thread, int grace_ms, int64_t *quiet_until)
+{
+    if (!*quiet_until && pthread_tryjoin_np(thread, NULL) == 0)
+        *quiet_until = report_clock_ms() + grace_ms;
+    return !*quiet_until || report_clock_ms() < *quiet_until;
+}
+
+/* The next update a client sent the stand-in collector within 50 ms, with its sender's
+ * routing id in *id (initialised here; the caller closes it), or NULL if none came. */
+static report_update_t *fake_recv(void *router, zmq_msg_t *id)
+{
+    zmq_pollitem_t pi = {router, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&pi, 1, 50) <= 0)
+        return NULL;
+    zmq_msg_t body;
+    zmq_msg_init(id);
+    zmq_msg_init(&body);
+    zmq_msg_recv(id, router, 0);
+    zmq_msg_recv(&body, router, 0);
+    report_update_t *u = report_update_decode(zmq_msg_data(&body), zmq_msg_size(&body));
+    zmq_msg_close(&body);
+    cr_assert(u);
+    return u;
+}
+
 static void fake_serve(void *router, scripted_t *script, size_t count, push_job_t *job)
 {
     int64_t quiet_until = 0;
-    while (!quiet_until || report_clock_ms() < quiet_until) {
-        if (!quiet_until && pthread_tryjoin_np(job->thread, NULL) == 0)
-            quiet_until = report_clock_ms() + 1000;
-        zmq_pollitem_t pi = {router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&pi, 1, 50) <= 0)
+    while (fake_serving(job->thread, 1000, &quiet_until)) {
+        zmq_msg_t id;
+        report_update_t *u = fake_recv(router, &id);
+        if (!u)
             continue;
-        zmq_msg_t id, body;
-        zmq_msg_init(&id);
-        zmq_msg_init(&body);
-        zmq_msg_recv(&id, router, 0);
-        zmq_msg_recv(&body, router, 0);
-        report_update_t *u = report_update_decode(zmq_msg_data(&body), zmq_msg_size(&body));
-        cr_assert(u);
         for (size_t i = 0; i < count; i++) {
             if (strcmp(u->item_key, script[i].item_key) != 0)
                 continue;
@@ -387,7 +406,6 @@ static void fake_serve(void *router, scripted_t *script, size_t count, push_job_
         }
         report_update_destroy(&u);
         zmq_msg_close(&id);
-        zmq_msg_close(&body);
     }
 }
 
@@ -546,19 +564,11 @@ Test(client, an_answer_to_an_earlier_push_never_settles_an_update_of_the_next)
     zmq_msg_init(&first_sender);
     bool have_first = false;
     int64_t quiet_until = 0;
-    while (!quiet_until || report_clock_ms() < quiet_until) {
-        if (!quiet_until && pthread_tryjoin_np(job.thread, NULL) == 0)
-            quiet_until = report_clock_ms() + 200;
-        zmq_pollitem_t pi = {router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&pi, 1, 50) <= 0)
+    while (fake_serving(job.thread, 200, &quiet_until)) {
+        zmq_msg_t id;
+        report_update_t *u = fake_recv(router, &id);
+        if (!u)
             continue;
-        zmq_msg_t id, body;
-        zmq_msg_init(&id);
-        zmq_msg_init(&body);
-        zmq_msg_recv(&id, router, 0);
-        zmq_msg_recv(&body, router, 0);
-        report_update_t *u = report_update_decode(zmq_msg_data(&body), zmq_msg_size(&body));
-        cr_assert(u);
         if (strcmp(u->item_key, "first-file") == 0 && !have_first) {
             zmq_msg_copy(&first_sender, &id); /* silent: the first push ends UNKNOWN */
             have_first = true;
@@ -570,7 +580,6 @@ Test(client, an_answer_to_an_earlier_push_never_settles_an_update_of_the_next)
         }
         report_update_destroy(&u);
         zmq_msg_close(&id);
-        zmq_msg_close(&body);
     }
     cr_assert_eq(job.first_reply.outcome, REPORT_OUTCOME_NONE);
     cr_assert_eq(job.second_reply.outcome, REPORT_OUTCOME_REJECTED,
