@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 static report_limits_t limits;
 
@@ -577,4 +578,73 @@ Test(validate, refusal_answers_the_canonical_id)
     cr_assert_str_eq(id, lower);
     free(buf);
     report_update_destroy(&u);
+}
+
+/* report_nfc_stable is a fast path that skips utf8proc_NFC: every code point it calls stable
+ * must be one whose presence cannot make a text non-NFC, by utf8proc's own data. */
+Test(validate, nfc_stable_set_agrees_with_unicode_data)
+{
+    /* No stable code point may appear after the first place of any canonical decomposition
+     * (it could compose with what precedes it). */
+    for (utf8proc_int32_t cp = 0; cp <= 0x10FFFF; cp++) {
+        utf8proc_int32_t d[32];
+        int last = 0;
+        utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 32, UTF8PROC_DECOMPOSE, &last);
+        cr_assert(n >= 1 && n <= 32, "U+%04X: decomposition of %zd code points", (unsigned)cp,
+                  (ssize_t)n);
+        for (utf8proc_ssize_t i = 1; i < n; i++)
+            cr_assert(!report_nfc_stable(d[i]),
+                      "U+%04X decomposes to U+%04X at place %zd, so it may compose", (unsigned)cp,
+                      (unsigned)d[i], (ssize_t)i);
+    }
+    size_t stable = 0;
+    for (utf8proc_int32_t cp = 0; cp <= 0x10FFFF; cp++) {
+        if (!report_nfc_stable(cp))
+            continue;
+        stable++;
+        const utf8proc_property_t *p = utf8proc_get_property(cp);
+        cr_assert_eq(p->combining_class, 0, "U+%04X is not a starter", (unsigned)cp);
+        utf8proc_int32_t d[32];
+        int last = 0;
+        utf8proc_ssize_t n = utf8proc_decompose_char(cp, d, 32, UTF8PROC_DECOMPOSE, &last);
+        cr_assert_eq(utf8proc_get_property(d[0])->combining_class, 0,
+                     "U+%04X decomposes to a non-starter first", (unsigned)cp);
+        (void)n;
+        if (cp == 0)
+            continue;
+        utf8proc_uint8_t one[8] = {0};
+        utf8proc_encode_char(cp, one);
+        utf8proc_uint8_t *nfc = utf8proc_NFC(one);
+        cr_assert(nfc && strcmp((const char *)nfc, (const char *)one) == 0, "NFC changes U+%04X",
+                  (unsigned)cp);
+        free(nfc);
+    }
+    cr_assert_gt(stable, 800, "the Vietnamese letters are in the set");
+    cr_assert(report_nfc_stable(0x1EC7) && report_nfc_stable(0x01A1) && report_nfc_stable(0x20AB));
+    cr_assert(!report_nfc_stable(0x0301) && !report_nfc_stable(0x2000) &&
+              !report_nfc_stable(0x1161));
+}
+
+/* The fast path and the full normalisation agree on texts that mix both kinds. */
+Test(validate, nfc_fast_path_matches_full_normalisation)
+{
+    const char *texts[] = {
+        "Tổ chức 01 cuộc kiểm tra đo lường “cột đo xăng dầu” – 02 doanh nghiệp; 5.000.000₫",
+        "Vi"
+        "e\xcc\xa3\xcc\x82"
+        "t",            /* decomposed: slow path */
+        "\xe2\x84\xab", /* U+212B ANGSTROM SIGN: NFC maps it to U+00C5 */
+        "plain ASCII only",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *out = NULL;
+        report_refusal_t why;
+        cr_assert_eq(report_text_normalize(texts[i], strlen(texts[i]), REPORT_FIELD_TEXT, "text",
+                                           &out, &why),
+                     0);
+        utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)texts[i]);
+        cr_assert_str_eq(out, (const char *)nfc, "text %zu", i);
+        free(nfc);
+        free(out);
+    }
 }

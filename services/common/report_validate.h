@@ -58,6 +58,14 @@ int report_update_validate(const report_limits_t *limits, report_update_t *updat
  * prints as nothing) or prose (newlines allowed). */
 typedef enum { REPORT_FIELD_KEY, REPORT_FIELD_TEXT } report_field_kind_t;
 
+/* True if code point cp is NFC-stable: a starter (combining class 0) that NFC leaves as it
+ * is, whose canonical decomposition starts with a starter, and that composes with nothing
+ * before it; a text made only of such code points is NFC. A conservative set of ranges
+ * (ASCII, Latin-1, Latin Extended-A and -B, Latin Extended Additional where Vietnamese
+ * letters live, general punctuation, currency signs), checked against utf8proc's data by
+ * test_validate. */
+bool report_nfc_stable(int32_t cp);
+
 /* Checks that s (len bytes) is UTF-8 without control characters (newline allowed in prose),
  * without bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9) and, in a key,
  * without invisible characters (format characters such as U+200B or U+FEFF, line and
