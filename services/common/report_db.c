@@ -4,7 +4,6 @@
 #include "report_util.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,16 +188,15 @@ static PGresult *s_wait_results(report_db_t *self)
                 self->expired = true;
                 return NULL;
             }
-            struct pollfd pfd = {.fd = PQsocket(self->conn), .events = POLLIN};
-            if (pfd.fd < 0)
+            int fd = PQsocket(self->conn);
+            if (fd < 0)
                 break;
-            int n = poll(&pfd, 1, self->wait_ms);
+            int n = self->wait_fn(self->wait_arg, fd, self->wait_ms);
             if (n < 0 && errno != EINTR)
                 break;
             /* A broken connection: PQgetResult below reports it. */
             if (n > 0 && !PQconsumeInput(self->conn))
                 break;
-            self->wait_fn(self->wait_arg);
         }
         PGresult *res = PQgetResult(self->conn);
         if (!res)

@@ -13,9 +13,11 @@ typedef struct report_db_t report_db_t;
 /* Called once per result row; return 0 to go on, -1 to stop with an error. */
 typedef int(report_db_row_fn)(void *arg, const PGresult *result, int row);
 
-/* Called, on the caller's thread, while a statement runs (see report_db_set_wait). It must
- * not use the handle. */
-typedef void(report_db_wait_fn)(void *arg);
+/* Called, on the caller's thread, while a statement runs (see report_db_set_wait): waits at
+ * most timeout_ms for fd (the connection's socket) to become readable, doing the caller's
+ * other work meanwhile, and returns as poll(2) would for that one descriptor (1 readable, 0
+ * not yet, -1 with errno). It must not use the handle. */
+typedef int(report_db_wait_fn)(void *arg, int fd, int timeout_ms);
 
 /* Creates a handle for conninfo; does not connect. NULL on failure. Where the conninfo
  * does not set them, connections use connect_timeout=10, keepalives=1 (idle 10 s, interval
@@ -39,10 +41,10 @@ int report_db_query(report_db_t *self, const char *sql, int nparams, const char 
  * BEGIN/COMMIT). 0 or -1. */
 int report_db_exec(report_db_t *self, const char *sql);
 
-/* Makes every statement wait for its result in a poll on the connection's socket that calls
- * fn(arg) at least every interval_ms, instead of blocking in libpq: a service whose thread
- * also owns ZeroMQ sockets keeps its heartbeats going while a statement waits on a lock.
- * fn NULL turns it off. */
+/* Makes every statement wait for its result in fn (see report_db_wait_fn), called again at
+ * least every interval_ms, instead of blocking in libpq: a service whose thread also owns
+ * ZeroMQ sockets keeps its heartbeats going while a statement waits on a lock, and goes on
+ * receiving while the database works. fn NULL turns it off. */
 void report_db_set_wait(report_db_t *self, int interval_ms, report_db_wait_fn *fn, void *arg);
 
 /* Bounds how long a statement's results are waited for, on the client, in milliseconds (0:

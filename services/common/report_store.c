@@ -68,6 +68,7 @@ typedef struct {
     uint8_t *payload;
     size_t payload_size;
     char sha256[65]; /* of the payload: what makes a resend the same update */
+    int64_t received_ms;
     report_reply_t reply;
     bool answered;
 } s_work_t;
@@ -99,6 +100,10 @@ typedef struct {
     size_t work_count;
     s_dead_t *dead;
     size_t dead_count;
+    s_dead_t *dead_in; /* dead letters received while a transaction runs: held apart */
+    size_t dead_in_count;
+    bool flushing;         /* a transaction is under way: what arrives waits for the next */
+    zmq_pollitem_t *items; /* the links, then the database's socket while a statement runs */
     int64_t oldest_ms;
     int64_t next_heartbeat;
     int64_t next_connect;
@@ -204,14 +209,15 @@ static const char *s_check_placeholders(const s_run_t *run, const char *text, ch
 
 /* --- dead letters --- */
 
-static void s_dead_push(s_run_t *run, const char *reason, const char *message, const char *unit,
-                        const char *update_id, const uint8_t *payload, size_t len, uint64_t size)
+static void s_dead_push_to(s_run_t *run, s_dead_t *queue, size_t *count, const char *reason,
+                           const char *message, const char *unit, const char *update_id,
+                           const uint8_t *payload, size_t len, uint64_t size)
 {
-    if (run->dead_count >= (size_t)run->cfg->dead_letter_queue) {
+    if (*count >= (size_t)run->cfg->dead_letter_queue) {
         run->stats.dead_letters_dropped++;
         return;
     }
-    s_dead_t *d = &run->dead[run->dead_count++];
+    s_dead_t *d = &queue[(*count)++];
     snprintf(d->reason, sizeof d->reason, "%s", reason);
     snprintf(d->message, sizeof d->message, "%s", message);
     snprintf(d->unit, sizeof d->unit, "%s", unit);
@@ -221,6 +227,30 @@ static void s_dead_push(s_run_t *run, const char *reason, const char *message, c
         memcpy(d->payload, payload, len);
     d->len = len;
     d->size = size;
+}
+
+static void s_dead_push(s_run_t *run, const char *reason, const char *message, const char *unit,
+                        const char *update_id, const uint8_t *payload, size_t len, uint64_t size)
+{
+    s_dead_push_to(run, run->dead, &run->dead_count, reason, message, unit, update_id, payload, len,
+                   size);
+}
+
+/* Moves the dead letters that arrived during a transaction to the queue of the next. */
+static void s_dead_take_held(s_run_t *run)
+{
+    for (size_t i = 0; i < run->dead_in_count; i++) {
+        s_dead_t *d = &run->dead_in[i];
+        if (run->dead_count < (size_t)run->cfg->dead_letter_queue) {
+            run->dead[run->dead_count++] = *d;
+        } else {
+            run->stats.dead_letters_dropped++;
+            free(d->payload);
+        }
+    }
+    if (run->dead_in_count && run->work_count == 0)
+        run->oldest_ms = report_clock_ms();
+    run->dead_in_count = 0;
 }
 
 /* Drops the dead letters queued after the first keep (those of a transaction rolled back:
@@ -561,17 +591,11 @@ static void s_heartbeat(s_run_t *run)
         s_send_frame(run, i, &ready);
 }
 
-/* Called by the database wrapper while a statement runs, on this thread. */
-static void s_db_waiting(void *arg)
+/* Answers the first end updates held (a transaction's, now decided) and keeps the others,
+ * which arrived meanwhile, in their order. */
+static void s_answer_done(s_run_t *run, size_t end)
 {
-    s_run_t *run = arg;
-    if (report_clock_ms() >= run->next_heartbeat)
-        s_heartbeat(run);
-}
-
-static void s_answer_all(s_run_t *run)
-{
-    for (size_t i = 0; i < run->work_count; i++) {
+    for (size_t i = 0; i < end; i++) {
         s_work_t *w = &run->work[i];
         report_frame_t result = {
             .type = REPORT_FRAME_RESULT, .tag = w->tag, .incarnation = w->incarnation};
@@ -591,7 +615,10 @@ static void s_answer_all(s_run_t *run)
         report_update_destroy(&w->update);
         free(w->payload);
     }
-    run->work_count = 0;
+    memmove(run->work, run->work + end, (run->work_count - end) * sizeof(s_work_t));
+    run->work_count -= end;
+    if (run->work_count)
+        run->oldest_ms = run->work[0].received_ms;
 }
 
 /* --- connection management --- */
@@ -713,41 +740,35 @@ static int s_db_ensure(s_run_t *run)
     return 0;
 }
 
-/* Refuses, before any SQL, updates naming codes the catalogue does not hold. */
-static void s_check_catalog(s_run_t *run)
+/* Refuses, before any SQL, an update naming codes the catalogue does not hold. */
+static void s_check_catalog(s_run_t *run, s_work_t *w)
 {
-    for (size_t i = 0; i < run->work_count; i++) {
-        s_work_t *w = &run->work[i];
-        if (w->answered)
-            continue;
-        report_update_t *u = w->update;
-        const char *reason = NULL;
-        char bad[80] = "";
-        if (!s_codes_has(&run->units, u->unit_code))
-            reason = "unknown_unit", snprintf(bad, sizeof bad, "%s", u->unit_code);
-        else if (!s_codes_has(&run->areas, u->area_code))
-            reason = "unknown_area", snprintf(bad, sizeof bad, "%s", u->area_code);
-        for (size_t k = 0; !reason && k < u->indicator_count; k++)
-            if (!s_codes_has(&run->indicators, u->indicators[k].code))
-                reason = "unknown_indicator",
-                snprintf(bad, sizeof bad, "%s", u->indicators[k].code);
-        if (!reason)
-            reason = s_check_placeholders(run, u->text, bad, sizeof bad);
-        for (size_t k = 0; !reason && k < u->sub_item_count; k++)
-            reason = s_check_placeholders(run, u->sub_items[k], bad, sizeof bad);
-        if (!reason)
-            continue;
-        report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason, "%s: %s", reason,
-                         bad);
-        w->answered = true;
-        uint64_t suppressed;
-        if (report_ratelimit_allow(&run->refusal_log, &suppressed))
-            log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
-                     u->unit_code, u->update_id, reason, report_logq(bad),
-                     (unsigned long long)suppressed);
-        s_dead_push(run, reason, w->reply.message, u->unit_code, u->update_id, w->payload,
-                    w->payload_size, w->payload_size);
-    }
+    report_update_t *u = w->update;
+    const char *reason = NULL;
+    char bad[80] = "";
+    if (!s_codes_has(&run->units, u->unit_code))
+        reason = "unknown_unit", snprintf(bad, sizeof bad, "%s", u->unit_code);
+    else if (!s_codes_has(&run->areas, u->area_code))
+        reason = "unknown_area", snprintf(bad, sizeof bad, "%s", u->area_code);
+    for (size_t k = 0; !reason && k < u->indicator_count; k++)
+        if (!s_codes_has(&run->indicators, u->indicators[k].code))
+            reason = "unknown_indicator", snprintf(bad, sizeof bad, "%s", u->indicators[k].code);
+    if (!reason)
+        reason = s_check_placeholders(run, u->text, bad, sizeof bad);
+    for (size_t k = 0; !reason && k < u->sub_item_count; k++)
+        reason = s_check_placeholders(run, u->sub_items[k], bad, sizeof bad);
+    if (!reason)
+        return;
+    report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason, "%s: %s", reason,
+                     bad);
+    w->answered = true;
+    uint64_t suppressed;
+    if (report_ratelimit_allow(&run->refusal_log, &suppressed))
+        log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
+                 u->unit_code, u->update_id, reason, report_logq(bad),
+                 (unsigned long long)suppressed);
+    s_dead_push(run, reason, w->reply.message, u->unit_code, u->update_id, w->payload,
+                w->payload_size, w->payload_size);
 }
 
 static void s_rollback(s_run_t *run)
@@ -900,14 +921,12 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
     return 0;
 }
 
-/* Commits what is held, in transactions of at most chunk_limit updates and batch_max_bytes,
- * then answers every update. */
-static void s_flush(s_run_t *run)
+/* Commits the oldest updates held, at most chunk_limit of them and batch_max_bytes of
+ * payload (at least one), in one transaction, and answers them; with nothing to commit, the
+ * dead letters alone. What arrives meanwhile (received while the statements run) waits for
+ * the next transaction. */
+static void s_flush_batch(s_run_t *run)
 {
-    if (run->work_count == 0 && run->dead_count == 0)
-        return;
-    if (report_clock_ms() < run->next_connect) /* backing off after a failure */
-        return;
     if (s_db_ensure(run) != 0)
         return;
     if (report_clock_ms() - run->catalog_at > run->cfg->catalog_refresh_ms &&
@@ -915,33 +934,35 @@ static void s_flush(s_run_t *run)
         s_connection_lost(run);
         return;
     }
-    s_check_catalog(run);
-    size_t *members = report_calloc(run->work_count, sizeof(size_t));
-    size_t count = 0;
-    for (size_t i = 0; i < run->work_count; i++)
-        if (!run->work[i].answered)
-            members[count++] = i;
-    /* Chunks of at most chunk_limit updates and batch_max_bytes of payload (at least one
-     * update each); with nothing to commit, one empty chunk for the dead letters. */
     size_t max_bytes = run->cfg->batch_max_bytes > 0 ? (size_t)run->cfg->batch_max_bytes : SIZE_MAX;
-    size_t done = 0;
-    do {
-        size_t n = 0, bytes = 0;
-        while (done + n < count && n < run->chunk_limit) {
-            size_t b = run->work[members[done + n]].payload_size;
-            if (n > 0 && bytes + b > max_bytes)
-                break;
-            bytes += b;
-            n++;
-        }
-        if (s_commit_chunk(run, members + done, n) != 0) {
-            free(members);
-            return;
-        }
-        done += n;
-    } while (done < count);
+    size_t *members = report_calloc(run->work_count ? run->work_count : 1, sizeof(size_t));
+    size_t end = 0, count = 0, bytes = 0;
+    for (; end < run->work_count; end++) {
+        s_work_t *w = &run->work[end];
+        if (!w->answered)
+            s_check_catalog(run, w);
+        if (w->answered)
+            continue;
+        if (count >= run->chunk_limit || (count > 0 && bytes + w->payload_size > max_bytes))
+            break;
+        bytes += w->payload_size;
+        members[count++] = end;
+    }
+    if (s_commit_chunk(run, members, count) == 0)
+        s_answer_done(run, end);
     free(members);
-    s_answer_all(run);
+}
+
+static void s_flush(s_run_t *run)
+{
+    if (run->work_count == 0 && run->dead_count == 0)
+        return;
+    if (report_clock_ms() < run->next_connect) /* backing off after a failure */
+        return;
+    run->flushing = true;
+    s_flush_batch(run);
+    run->flushing = false;
+    s_dead_take_held(run);
 }
 
 /* --- receiving --- */
@@ -978,6 +999,7 @@ static void s_receive(s_run_t *run, size_t link)
         w->link = link;
         w->tag = frame.tag;
         w->incarnation = frame.incarnation;
+        w->received_ms = report_clock_ms();
         w->payload = frame.update;
         w->payload_size = frame.update_size;
         frame.update = NULL;
@@ -1005,7 +1027,12 @@ static void s_receive(s_run_t *run, size_t link)
             w->answered = true;
         }
         if (run->work_count == 1)
-            run->oldest_ms = report_clock_ms();
+            run->oldest_ms = w->received_ms;
+    } else if (frame.type == REPORT_FRAME_DEAD_LETTER && run->flushing) {
+        /* not into the transaction under way, which may roll back or be past its insert */
+        s_dead_push_to(run, run->dead_in, &run->dead_in_count, frame.reply.reason,
+                       frame.reply.message, frame.unit_code, frame.update_id, frame.payload,
+                       frame.payload_len, frame.payload_size);
     } else if (frame.type == REPORT_FRAME_DEAD_LETTER) {
         s_dead_push(run, frame.reply.reason, frame.reply.message, frame.unit_code, frame.update_id,
                     frame.payload, frame.payload_len, frame.payload_size);
@@ -1013,6 +1040,53 @@ static void s_receive(s_run_t *run, size_t link)
             run->oldest_ms = report_clock_ms();
     }
     report_frame_clear(&frame);
+}
+
+/* Reads what the links polled readable hold, up to the room there is. */
+static void s_receive_ready(s_run_t *run)
+{
+    size_t capacity = (size_t)run->cfg->capacity;
+    for (size_t i = 0; i < run->link_count; i++) {
+        while ((run->items[i].revents & ZMQ_POLLIN) && run->work_count < capacity) {
+            int events = 0;
+            size_t len = sizeof events;
+            zmq_getsockopt(run->links[i], ZMQ_EVENTS, &events, &len);
+            if (!(events & ZMQ_POLLIN))
+                break;
+            s_receive(run, i);
+        }
+    }
+}
+
+/* Polls the links (for work while there is room) and, when fd >= 0, the database's socket.
+ * The result of zmq_poll. */
+static int s_poll(s_run_t *run, int fd, long timeout_ms)
+{
+    bool room = run->work_count < (size_t)run->cfg->capacity;
+    for (size_t i = 0; i < run->link_count; i++) {
+        run->items[i] = (zmq_pollitem_t){.socket = run->links[i], .events = room ? ZMQ_POLLIN : 0};
+    }
+    int count = (int)run->link_count;
+    if (fd >= 0)
+        run->items[count++] = (zmq_pollitem_t){.fd = fd, .events = ZMQ_POLLIN};
+    int n = zmq_poll(run->items, count, timeout_ms);
+    if (n > 0)
+        s_receive_ready(run);
+    return n;
+}
+
+/* Called by the database wrapper while a statement runs, on this thread: heartbeats go on,
+ * and so does receiving (decoding, checking and hashing the next transaction's updates while
+ * the database works on this one). */
+static int s_db_wait(void *arg, int fd, int timeout_ms)
+{
+    s_run_t *run = arg;
+    if (report_clock_ms() >= run->next_heartbeat)
+        s_heartbeat(run);
+    int n = s_poll(run, fd, timeout_ms);
+    if (n <= 0)
+        return n;
+    return (run->items[run->link_count].revents & ZMQ_POLLIN) ? 1 : 0;
 }
 
 static void s_publish_stats(s_run_t *run)
@@ -1042,10 +1116,11 @@ static int s_run(s_run_t *run)
     run->db = report_db_new(cfg->db);
     /* Heartbeats go on while a statement waits (a lock held by a frozen peer, say). */
     int64_t wait_ms = cfg->heartbeat_ms / 2 < 100 ? cfg->heartbeat_ms / 2 : 100;
-    report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_waiting, run);
+    report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_wait, run);
     report_db_set_wait_bound(run->db, s_wait_bound(cfg));
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
+    run->dead_in = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->backoff_ms = cfg->reconnect_min_ms;
     run->chunk_limit = cfg->batch_max > 0 ? (size_t)cfg->batch_max : 1;
     run->stats.capacity = (uint64_t)cfg->capacity;
@@ -1092,6 +1167,7 @@ static int s_run(s_run_t *run)
     }
     free(endpoints);
     memset(&keys, 0, sizeof keys);
+    run->items = report_calloc(run->link_count + 1, sizeof(zmq_pollitem_t));
     if (run->link_count == 0)
         run->fatal = true;
     log_info("store starting", "store_id=%s collectors=%s batch_max=%lld batch_wait_ms=%lld",
@@ -1099,17 +1175,10 @@ static int s_run(s_run_t *run)
              (long long)cfg->batch_wait_ms);
     /* Connect (and migrate) before taking work, so a misconfigured server fails fast. */
     s_db_ensure(run);
-    zmq_pollitem_t *items =
-        report_calloc(run->link_count ? run->link_count : 1, sizeof(zmq_pollitem_t));
     while (!*run->stop && !run->fatal) {
         int64_t now = report_clock_ms();
         if (now >= run->next_heartbeat)
             s_heartbeat(run);
-        bool room = run->work_count < (size_t)cfg->capacity;
-        for (size_t i = 0; i < run->link_count; i++) {
-            items[i].socket = run->links[i];
-            items[i].events = room ? ZMQ_POLLIN : 0;
-        }
         int64_t timeout = run->next_heartbeat - now;
         if (run->work_count || run->dead_count) {
             int64_t due = run->oldest_ms + cfg->batch_wait_ms - now;
@@ -1122,20 +1191,9 @@ static int s_run(s_run_t *run)
             timeout = 100;
         if (timeout < 0)
             timeout = 0;
-        int n = zmq_poll(items, (int)run->link_count, (long)timeout);
-        if (n < 0 && errno != EINTR)
+        /* Reads what is there, up to the room we have, before deciding to commit. */
+        if (s_poll(run, -1, (long)timeout) < 0 && errno != EINTR)
             break;
-        for (size_t i = 0; n > 0 && i < run->link_count; i++) {
-            /* Read what is there, up to the room we have, before deciding to commit. */
-            while ((items[i].revents & ZMQ_POLLIN) && run->work_count < (size_t)cfg->capacity) {
-                int events = 0;
-                size_t len = sizeof events;
-                zmq_getsockopt(run->links[i], ZMQ_EVENTS, &events, &len);
-                if (!(events & ZMQ_POLLIN))
-                    break;
-                s_receive(run, i);
-            }
-        }
         now = report_clock_ms();
         bool full = run->work_count >= (size_t)cfg->batch_max;
         bool due =
@@ -1145,14 +1203,17 @@ static int s_run(s_run_t *run)
         s_publish_stats(run);
     }
     s_publish_stats(run);
-    free(items);
+    free(run->items);
     for (size_t i = 0; i < run->work_count; i++) {
         report_update_destroy(&run->work[i].update);
         free(run->work[i].payload);
     }
     s_dead_clear(run);
+    s_dead_take_held(run);
+    s_dead_clear(run);
     free(run->work);
     free(run->dead);
+    free(run->dead_in);
     s_codes_clear(&run->units);
     s_codes_clear(&run->areas);
     s_codes_clear(&run->indicators);
