@@ -388,6 +388,57 @@ Test(ingest, several_stores_share_the_load_and_nothing_is_doubled)
     report_updates_free(list, N);
 }
 
+Test(ingest, a_store_with_two_writers_shares_the_load_and_stores_each_update_once)
+{
+    test_stack_start(&stack, NULL, 0);
+    report_store_config_t scfg;
+    test_store_config(&stack, &scfg);
+    scfg.writers = 2;
+    scfg.store_id = "twin";
+    stack.stores[stack.store_count++] = report_store_start(&scfg);
+    cr_assert(stack.stores[0]);
+    report_collector_stats_t cst;
+    WAIT_STATS(cst, cst.stores == 2);
+    cr_assert_eq(cst.stores, 2, "each writer is a link of its own");
+    enum { N = 3000 };
+    report_update_t **list = report_calloc(N, sizeof *list);
+    for (int i = 0; i < N; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "twin-%d", i);
+        list[i] = test_update_new(key);
+    }
+    report_client_config_t cc;
+    report_client_config_default(&cc);
+    cc.endpoint = report_collector_endpoint(stack.collector);
+    cc.keys = test_client_keys("THANH_TRA");
+    cc.window = 1000;
+    report_client_t *client = report_client_new(&cc);
+    report_reply_t *replies = report_calloc(N, sizeof *replies);
+    cr_assert_eq(report_client_push(client, list, N, replies), 0);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_STORED, "update %d: %s", i,
+                     replies[i].message);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3000");
+    test_db_assert_value(
+        &stack.db, "SELECT string_agg(DISTINCT stored_by, ',' ORDER BY stored_by) FROM updates",
+        "twin-w1,twin-w2");
+    /* all again, concurrently on both writers: every one DUPLICATE, no row more */
+    cr_assert_eq(report_client_push(client, list, N, replies), 0);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_DUPLICATE, "update %d", i);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "3000");
+    report_store_stats_t st;
+    report_store_stats(stack.stores[0], &st);
+    cr_assert_eq(st.stored, 3000, "the counters are summed over the writers");
+    cr_assert_eq(st.duplicates, 3000);
+    cr_assert_eq(st.capacity, 2 * (uint64_t)scfg.capacity);
+    cr_assert(st.db_up);
+    report_client_destroy(&client);
+    free(replies);
+    report_updates_free(list, N);
+    test_store_config_free(&scfg);
+}
+
 Test(ingest, a_dead_store_hands_its_updates_to_another)
 {
     test_stack_start(&stack, NULL, 1);

@@ -40,6 +40,7 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->db = "dbname=report";
     cfg->collectors = "tcp://127.0.0.1:5571";
     cfg->store_id = "";
+    cfg->writers = 2;
     cfg->batch_max = 500;
     cfg->batch_max_bytes = 4 * 1024 * 1024;
     cfg->batch_wait_ms = 5;
@@ -1235,28 +1236,47 @@ int report_store_run(const report_store_config_t *cfg, volatile int *stop)
     return s_run(&run);
 }
 
-struct report_store_t {
-    report_store_config_t cfg;
+/* One writer: a thread running s_run with its own session and links. */
+typedef struct {
+    report_store_config_t cfg; /* the store's, but for store_id */
+    char store_id[80];
     pthread_t thread;
     pthread_mutex_t lock;
     report_store_stats_t stats;
-    volatile int stop;
+    volatile int *stop;
     volatile int done;
+    bool started;
     int rc;
+} s_writer_t;
+
+struct report_store_t {
+    report_store_config_t cfg;
+    s_writer_t *writers;
+    size_t writer_count;
+    volatile int stop;
 };
 
 static void *s_thread(void *arg)
 {
-    report_store_t *self = arg;
+    s_writer_t *self = arg;
     s_run_t run;
     memset(&run, 0, sizeof run);
     run.cfg = &self->cfg;
-    run.stop = &self->stop;
+    run.stop = self->stop;
     run.lock = &self->lock;
     run.shared_stats = &self->stats;
     self->rc = s_run(&run);
     __atomic_store_n(&self->done, 1, __ATOMIC_RELEASE);
     return NULL;
+}
+
+static void s_config_free(report_store_config_t *cfg)
+{
+    free(cfg->db);
+    free(cfg->collectors);
+    free(cfg->store_id);
+    free(cfg->key);
+    free(cfg->collector_key);
 }
 
 report_store_t *report_store_start(const report_store_config_t *cfg)
@@ -1268,15 +1288,24 @@ report_store_t *report_store_start(const report_store_config_t *cfg)
     self->cfg.store_id = report_strdup(cfg->store_id ? cfg->store_id : "");
     self->cfg.key = report_strdup(cfg->key ? cfg->key : "");
     self->cfg.collector_key = report_strdup(cfg->collector_key ? cfg->collector_key : "");
-    pthread_mutex_init(&self->lock, NULL);
-    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
-        free(self->cfg.db);
-        free(self->cfg.collectors);
-        free(self->cfg.store_id);
-        free(self->cfg.key);
-        free(self->cfg.collector_key);
-        free(self);
-        return NULL;
+    self->writer_count = cfg->writers > 1 ? (size_t)cfg->writers : 1;
+    self->writers = report_calloc(self->writer_count, sizeof(s_writer_t));
+    for (size_t i = 0; i < self->writer_count; i++)
+        pthread_mutex_init(&self->writers[i].lock, NULL);
+    for (size_t i = 0; i < self->writer_count; i++) {
+        s_writer_t *w = &self->writers[i];
+        w->cfg = self->cfg;
+        if (self->writer_count > 1 && *self->cfg.store_id)
+            snprintf(w->store_id, sizeof w->store_id, "%s-w%zu", self->cfg.store_id, i + 1);
+        else
+            snprintf(w->store_id, sizeof w->store_id, "%s", self->cfg.store_id);
+        w->cfg.store_id = w->store_id;
+        w->stop = &self->stop;
+        w->started = pthread_create(&w->thread, NULL, s_thread, w) == 0;
+        if (!w->started) {
+            report_store_stop(&self);
+            return NULL;
+        }
     }
     return self;
 }
@@ -1287,25 +1316,62 @@ void report_store_stop(report_store_t **self_p)
         return;
     report_store_t *self = *self_p;
     self->stop = 1;
-    pthread_join(self->thread, NULL);
-    pthread_mutex_destroy(&self->lock);
-    free(self->cfg.db);
-    free(self->cfg.collectors);
-    free(self->cfg.store_id);
-    free(self->cfg.key);
-    free(self->cfg.collector_key);
+    for (size_t i = 0; i < self->writer_count; i++) {
+        s_writer_t *w = &self->writers[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        pthread_mutex_destroy(&w->lock);
+    }
+    free(self->writers);
+    s_config_free(&self->cfg);
     free(self);
     *self_p = NULL;
 }
 
 bool report_store_running(report_store_t *self)
 {
-    return !__atomic_load_n(&self->done, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < self->writer_count; i++)
+        if (__atomic_load_n(&self->writers[i].done, __ATOMIC_ACQUIRE))
+            return false;
+    return true;
+}
+
+static void s_histogram_add(report_histogram_t *sum, const report_histogram_t *h)
+{
+    for (size_t b = 0; b < h->bucket_count && b < REPORT_HISTOGRAM_MAX_BUCKETS; b++)
+        sum->counts[b] += h->counts[b];
+    sum->count += h->count;
+    sum->sum += h->sum;
 }
 
 void report_store_stats(report_store_t *self, report_store_stats_t *out)
 {
-    pthread_mutex_lock(&self->lock);
-    *out = self->stats;
-    pthread_mutex_unlock(&self->lock);
+    for (size_t i = 0; i < self->writer_count; i++) {
+        s_writer_t *w = &self->writers[i];
+        report_store_stats_t st;
+        pthread_mutex_lock(&w->lock);
+        st = w->stats;
+        pthread_mutex_unlock(&w->lock);
+        if (i == 0) {
+            *out = st;
+            continue;
+        }
+        out->received += st.received;
+        out->stored += st.stored;
+        out->duplicates += st.duplicates;
+        out->rejected += st.rejected;
+        out->batches += st.batches;
+        out->reconnects += st.reconnects;
+        out->retries += st.retries;
+        out->dead_letters += st.dead_letters;
+        out->dead_letters_dropped += st.dead_letters_dropped;
+        out->pending += st.pending;
+        out->capacity += st.capacity;
+        out->db_up = out->db_up && st.db_up;
+        out->refused_durability = out->refused_durability || st.refused_durability;
+        if (st.last_commit_ms > out->last_commit_ms)
+            out->last_commit_ms = st.last_commit_ms;
+        s_histogram_add(&out->batch_size, &st.batch_size);
+        s_histogram_add(&out->commit_seconds, &st.commit_seconds);
+    }
 }

@@ -13,6 +13,7 @@ typedef struct {
     char *db;                /* libpq conninfo */
     char *collectors;        /* comma-separated endpoints of collectors' store links */
     char *store_id;          /* "" = hostname-pid */
+    int64_t writers;         /* database sessions, each a link to every collector (>= 1) */
     int64_t batch_max;       /* updates per transaction */
     int64_t batch_max_bytes; /* payload bytes per transaction (at least one update) */
     int64_t batch_wait_ms;   /* longest an update waits for its batch to fill */
@@ -66,7 +67,11 @@ typedef struct report_store_t report_store_t;
 /* Fills a config with the defaults (strings are static; do not free them). */
 void report_store_config_default(report_store_config_t *cfg);
 
-/* Starts a store in its own thread. The config is copied. NULL on failure. */
+/* Starts a store: cfg->writers writers, each in a thread of its own with its own database
+ * session and its own link to every collector (the collectors share the work between them
+ * by credit, as between stores), so that one transaction commits while another is built and
+ * inserted. With more than one writer each is named STORE_ID-wN. The config is copied. NULL
+ * on failure. */
 report_store_t *report_store_start(const report_store_config_t *cfg);
 /* Asks the store to stop, waits for its thread and frees it; accepts NULL; sets *self_p NULL.
  * Updates not yet committed are not answered (the collector re-dispatches or the client
@@ -75,7 +80,8 @@ void report_store_stop(report_store_t **self_p);
 /* False once the store's thread has ended by itself (a fatal error such as a server without
  * durable commits); then report_store_stop returns its result. */
 bool report_store_running(report_store_t *self);
-/* A snapshot of the counters (thread-safe). */
+/* A snapshot of the counters, summed over the writers (thread-safe); db_up only when every
+ * writer's session is up. */
 void report_store_stats(report_store_t *self, report_store_stats_t *out);
 /* Runs the store in the calling thread until *stop becomes true or a fatal error; 0 when
  * stopped, -1 on a fatal error (e.g. durability off). For main(). */

@@ -19,6 +19,9 @@ static const report_setting_t s_settings[] = {
      "comma-separated store endpoints of the collectors to serve"},
     {"store-id", REPORT_SETTING_STRING, "", F(store.store_id), 0, 0,
      "name in logs and rows (default host-pid)"},
+    {"writers", REPORT_SETTING_INT, "2", F(store.writers), 1, 64,
+     "database sessions, each with its own link to every collector: one transaction commits "
+     "while the next is inserted"},
     {"batch-max", REPORT_SETTING_INT, "500", F(store.batch_max), 1, 100000,
      "updates per transaction at most"},
     {"batch-max-bytes", REPORT_SETTING_INT, "4194304", F(store.batch_max_bytes), 1024, 1073741824,

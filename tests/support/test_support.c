@@ -227,6 +227,7 @@ report_store_t *test_store_start(test_stack_t *stack)
     cfg.collectors = (char *)report_collector_store_endpoint(stack->collector);
     cfg.heartbeat_ms = 100;
     cfg.reconnect_max_ms = 500;
+    cfg.writers = 1; /* a test's store is one session; test_ingest tests writers of their own */
     report_store_t *store = report_store_start(&cfg);
     cr_assert(store);
     free(key);
@@ -243,6 +244,7 @@ void test_store_config(test_stack_t *stack, report_store_config_t *cfg)
     cfg->collectors = (char *)report_collector_store_endpoint(stack->collector);
     cfg->heartbeat_ms = 100;
     cfg->reconnect_max_ms = 500;
+    cfg->writers = 1;
 }
 
 void test_store_config_free(report_store_config_t *cfg)
