@@ -79,6 +79,30 @@ Test(ingest, push_stores_the_row_with_its_content)
     report_update_destroy(&u);
 }
 
+Test(ingest, quotes_and_backslashes_are_stored_as_sent)
+{
+    /* The store passes rows as array literals: quotes and backslashes must be escaped there,
+     * in the text, the sub-items (JSON inside the literal) and the payload's bytes. */
+    test_stack_start(&stack, NULL, 1);
+    report_update_t *u = test_update_new("tt-quotes");
+    free(u->text);
+    u->text = report_strdup("\"Kiểm tra\" tại C:\\đo\\lường, {THANHTRA_CUOC} \\\"");
+    u->sub_items = report_realloc(u->sub_items, sizeof(char *));
+    u->sub_items[0] = report_strdup("mục \"con\" \\ một");
+    u->sub_item_count = 1;
+    report_reply_t r = test_push_one(&stack, 10000, u);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+    char *q = report_sprintf("SELECT text || '|' || (sub_items->>0) || '|' || "
+                             "(content_sha256 = encode(sha256(payload), 'hex')) FROM updates "
+                             "WHERE update_id = '%s'",
+                             u->update_id);
+    test_db_assert_value(&stack.db, q,
+                         "\"Kiểm tra\" tại C:\\đo\\lường, {THANHTRA_CUOC} \\\"|mục \"con\" \\ "
+                         "một|true");
+    free(q);
+    report_update_destroy(&u);
+}
+
 Test(ingest, the_same_update_twice_is_one_row_and_duplicate)
 {
     test_stack_start(&stack, NULL, 1);

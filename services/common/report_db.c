@@ -175,28 +175,43 @@ static void s_cancel_detached(PGconn *conn)
  * statement is cancelled, the connection dropped and NULL returned with expired set: a
  * server or path that stopped answering cannot hold the caller (statement_timeout is the
  * server's and cannot fire then). */
+static int64_t s_deadline(const report_db_t *self)
+{
+    return self->bound_ms ? report_clock_ms() + self->bound_ms : 0;
+}
+
+/* Waits, in the wait hook, until a result can be read without blocking (or the connection
+ * broke: PQgetResult then says so). False past the deadline, with the statement cancelled
+ * and the connection dropped. */
+static bool s_wait_ready(report_db_t *self, int64_t deadline)
+{
+    while (self->wait_fn && PQisBusy(self->conn)) {
+        if (deadline && report_clock_ms() >= deadline) {
+            s_cancel_detached(self->conn);
+            report_db_disconnect(self);
+            self->expired = true;
+            return false;
+        }
+        int fd = PQsocket(self->conn);
+        if (fd < 0)
+            break;
+        int n = self->wait_fn(self->wait_arg, fd, self->wait_ms);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0 && !PQconsumeInput(self->conn))
+            break;
+    }
+    return true;
+}
+
 static PGresult *s_wait_results(report_db_t *self)
 {
     PGresult *keep = NULL;
-    int64_t deadline = self->bound_ms ? report_clock_ms() + self->bound_ms : 0;
+    int64_t deadline = s_deadline(self);
     for (;;) {
-        while (PQisBusy(self->conn)) {
-            if (deadline && report_clock_ms() >= deadline) {
-                PQclear(keep);
-                s_cancel_detached(self->conn);
-                report_db_disconnect(self);
-                self->expired = true;
-                return NULL;
-            }
-            int fd = PQsocket(self->conn);
-            if (fd < 0)
-                break;
-            int n = self->wait_fn(self->wait_arg, fd, self->wait_ms);
-            if (n < 0 && errno != EINTR)
-                break;
-            /* A broken connection: PQgetResult below reports it. */
-            if (n > 0 && !PQconsumeInput(self->conn))
-                break;
+        if (!s_wait_ready(self, deadline)) {
+            PQclear(keep);
+            return NULL;
         }
         PGresult *res = PQgetResult(self->conn);
         if (!res)
@@ -274,6 +289,68 @@ int report_db_exec(report_db_t *self, const char *sql)
     if (!PQsendQuery(self->conn, sql))
         return s_send_failed(self);
     return s_await(self, NULL, NULL);
+}
+
+/* The pipeline cannot be finished: drop the connection (class 08 for the caller). */
+static int s_pipeline_broken(report_db_t *self, const PGresult *res)
+{
+    s_keep_error(self, res);
+    snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+    report_db_disconnect(self);
+    return -1;
+}
+
+int report_db_pipeline(report_db_t *self, const report_db_statement_t *stmts, size_t count)
+{
+    self->expired = false;
+    if (s_not_connected(self))
+        return -1;
+    if (count == 0)
+        return 0;
+    PGconn *conn = self->conn;
+    if (!PQenterPipelineMode(conn))
+        return s_send_failed(self);
+    for (size_t i = 0; i < count; i++)
+        if (!PQsendQueryParams(conn, stmts[i].sql, stmts[i].nparams, NULL, stmts[i].params, NULL,
+                               NULL, 0))
+            return s_pipeline_broken(self, NULL);
+    if (!PQpipelineSync(conn))
+        return s_pipeline_broken(self, NULL);
+    /* Each statement's results end with a NULL; the sync's result comes last. */
+    int64_t deadline = s_deadline(self);
+    size_t current = 0;
+    bool failed = false;
+    for (;;) {
+        if (!s_wait_ready(self, deadline))
+            return s_expired(self);
+        PGresult *res = PQgetResult(conn);
+        if (!res) {
+            if (PQstatus(conn) == CONNECTION_BAD || ++current > count)
+                return s_pipeline_broken(self, NULL);
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (st == PGRES_TUPLES_OK && !failed && current < count && stmts[current].fn) {
+            int rows = PQntuples(res);
+            for (int r = 0; r < rows; r++)
+                stmts[current].fn(stmts[current].arg, res, r);
+        } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+                   st != PGRES_PIPELINE_ABORTED && !failed) {
+            failed = true;
+            s_keep_error(self, res);
+        }
+        bool bad = PQstatus(conn) == CONNECTION_BAD;
+        PQclear(res);
+        if (bad)
+            return s_pipeline_broken(self, NULL);
+    }
+    if (!PQexitPipelineMode(conn))
+        return s_pipeline_broken(self, NULL);
+    return failed ? -1 : 0;
 }
 
 const char *report_db_sqlstate(const report_db_t *self)

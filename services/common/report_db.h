@@ -37,6 +37,25 @@ bool report_db_connected(report_db_t *self);
  * fn for each row returned (fn may be NULL). 0, or -1 with the SQLSTATE and message kept. */
 int report_db_query(report_db_t *self, const char *sql, int nparams, const char *const *params,
                     report_db_row_fn *fn, void *arg);
+/* One statement of a pipeline: parameterised as in report_db_query, fn (may be NULL) called
+ * for each row it returns. */
+typedef struct {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    report_db_row_fn *fn;
+    void *arg;
+} report_db_statement_t;
+
+/* Sends the statements at once (libpq pipeline mode) and reads their results: one round trip
+ * however many there are. They run as one implicit transaction, committed (durably, as a
+ * COMMIT would be) when the last one succeeds; when one fails, the ones after it are skipped
+ * and the whole transaction is rolled back. Must be called outside a transaction block. Row
+ * callbacks run as results arrive, so rows of a transaction that then failed may have been
+ * seen; their return value is ignored. 0, or -1 with the first failure's SQLSTATE kept (class
+ * 08, the connection dropped, when the pipeline could not be finished). */
+int report_db_pipeline(report_db_t *self, const report_db_statement_t *stmts, size_t count);
+
 /* Runs a statement without parameters (may hold several statements; used for migrations and
  * BEGIN/COMMIT). 0 or -1. */
 int report_db_exec(report_db_t *self, const char *sql);

@@ -117,7 +117,6 @@ typedef struct {
     report_store_stats_t *shared_stats;
     volatile int *stop;
     bool fatal;
-    bool undecided;      /* a row neither inserted nor found: try the batch again */
     bool stalled;        /* a statement ran past the wait bound and nothing was committed since */
     int64_t alike_since; /* first of consecutive batches whose every row was refused alike */
     size_t chunk_limit;  /* updates per transaction now: batch_max, halved on a timeout */
@@ -280,27 +279,33 @@ static void s_array_open(report_buf_t *b)
 static void s_array_add(report_buf_t *b, const char *elem)
 {
     if (b->len > 1)
-        report_buf_adds(b, ",");
-    report_buf_adds(b, "\"");
-    for (const char *p = elem; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            report_buf_add(b, "\\", 1);
-        report_buf_add(b, p, 1);
+        report_buf_add(b, ",", 1);
+    report_buf_add(b, "\"", 1);
+    /* runs without a quote or backslash in one copy each */
+    for (const char *p = elem; *p;) {
+        size_t run = strcspn(p, "\"\\");
+        report_buf_add(b, p, run);
+        p += run;
+        if (*p) {
+            char esc[2] = {'\\', *p++};
+            report_buf_add(b, esc, 2);
+        }
     }
-    report_buf_adds(b, "\"");
+    report_buf_add(b, "\"", 1);
 }
 
 static void s_array_add_bytea(report_buf_t *b, const uint8_t *data, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     if (b->len > 1)
-        report_buf_adds(b, ",");
-    report_buf_adds(b, "\"\\\\x");
+        report_buf_add(b, ",", 1);
+    report_buf_add(b, "\"\\\\x", 4);
+    char *out = report_buf_extend(b, 2 * len);
     for (size_t i = 0; i < len; i++) {
-        char pair[2] = {hex[data[i] >> 4], hex[data[i] & 15]};
-        report_buf_add(b, pair, 2);
+        out[2 * i] = hex[data[i] >> 4];
+        out[2 * i + 1] = hex[data[i] & 15];
     }
-    report_buf_adds(b, "\"");
+    report_buf_add(b, "\"", 1);
 }
 
 static void s_array_close(report_buf_t *b)
@@ -412,154 +417,137 @@ static int s_existing_row(void *arg, const PGresult *res, int row)
     return 0;
 }
 
-/* Decides the members the insert did not add, from the rows already stored under their
- * unit and id. */
-static int s_resolve_existing(s_run_t *run, size_t *members, size_t count)
-{
+/* The parameters of one transaction's statements, alive until its results are read. */
+typedef struct {
+    report_buf_t cols[S_UPDATE_COLS], iv_id, iv_unit, iv_code, iv_value;
+    const char *insert[S_UPDATE_COLS + 5];
     report_buf_t units, ids;
-    s_array_open(&units);
-    s_array_open(&ids);
-    size_t open = 0;
-    for (size_t i = 0; i < count; i++) {
-        s_work_t *w = &run->work[members[i]];
-        if (w->reply.outcome != REPORT_OUTCOME_NONE)
-            continue;
-        s_array_add(&units, w->update->unit_code);
-        s_array_add(&ids, w->update->update_id);
-        open++;
-    }
-    s_array_close(&units);
-    s_array_close(&ids);
-    const char *params[] = {units.data, ids.data};
-    s_batch_t batch = {run, members, count};
-    int rc = open ? report_db_query(run->db, S_EXISTING_SQL, 2, params, s_existing_row, &batch) : 0;
-    report_buf_free(&units);
-    report_buf_free(&ids);
-    for (size_t i = 0; rc == 0 && i < count; i++)
-        if (run->work[members[i]].reply.outcome == REPORT_OUTCOME_NONE) {
-            /* Not inserted and not there: cannot happen without a DELETE; do not guess. */
-            run->undecided = true;
-            rc = -1;
-        }
-    return rc;
+    const char *existing[2];
+    report_buf_t dead[6];
+    const char *dead_params[6];
+    char dead_max[32];
+    const char *prune[1];
+} s_txn_t;
+
+static void s_txn_init(s_txn_t *t)
+{
+    for (int c = 0; c < S_UPDATE_COLS; c++)
+        s_array_open(&t->cols[c]);
+    s_array_open(&t->iv_id);
+    s_array_open(&t->iv_unit);
+    s_array_open(&t->iv_code);
+    s_array_open(&t->iv_value);
+    s_array_open(&t->units);
+    s_array_open(&t->ids);
+    for (int c = 0; c < 6; c++)
+        s_array_open(&t->dead[c]);
 }
 
-/* Runs the insert for the given work items inside the current transaction and decides each
- * one: STORED, DUPLICATE or REJECTED id_conflict (answered by the caller after COMMIT). */
-static int s_insert_updates(s_run_t *run, size_t *members, size_t count)
+static void s_txn_free(s_txn_t *t)
 {
-    report_buf_t cols[S_UPDATE_COLS], iv_id, iv_unit, iv_code, iv_value;
     for (int c = 0; c < S_UPDATE_COLS; c++)
-        s_array_open(&cols[c]);
-    s_array_open(&iv_id);
-    s_array_open(&iv_unit);
-    s_array_open(&iv_code);
-    s_array_open(&iv_value);
-    size_t used = 0;
+        report_buf_free(&t->cols[c]);
+    report_buf_free(&t->iv_id);
+    report_buf_free(&t->iv_unit);
+    report_buf_free(&t->iv_code);
+    report_buf_free(&t->iv_value);
+    report_buf_free(&t->units);
+    report_buf_free(&t->ids);
+    for (int c = 0; c < 6; c++)
+        report_buf_free(&t->dead[c]);
+}
+
+static void s_add_update(s_txn_t *t, const s_work_t *w)
+{
+    const report_update_t *u = w->update;
+    char num[32];
+    s_array_add(&t->cols[0], u->update_id);
+    s_array_add(&t->cols[1], u->unit_code);
+    snprintf(num, sizeof num, "%d", u->year);
+    s_array_add(&t->cols[2], num);
+    snprintf(num, sizeof num, "%d", u->month);
+    s_array_add(&t->cols[3], num);
+    s_array_add(&t->cols[4], report_section_name(u->section));
+    s_array_add(&t->cols[5], u->area_code);
+    s_array_add(&t->cols[6], u->item_key);
+    snprintf(num, sizeof num, "%u", u->item_order);
+    s_array_add(&t->cols[7], num);
+    snprintf(num, sizeof num, "%u", u->revision);
+    s_array_add(&t->cols[8], num);
+    s_array_add(&t->cols[9], u->withdrawn ? "t" : "f");
+    s_array_add(&t->cols[10], u->text);
+    json_t *subs = json_array();
+    for (size_t k = 0; k < u->sub_item_count; k++)
+        json_array_append_new(subs, json_string(u->sub_items[k]));
+    char *subs_json = json_dumps(subs, JSON_COMPACT);
+    json_decref(subs);
+    s_array_add(&t->cols[11], subs_json ? subs_json : "[]");
+    free(subs_json);
+    s_array_add_bytea(&t->cols[12], w->payload, w->payload_size);
+    s_array_add(&t->cols[13], w->sha256);
+    for (size_t k = 0; k < u->indicator_count; k++) {
+        s_array_add(&t->iv_id, u->update_id);
+        s_array_add(&t->iv_unit, u->unit_code);
+        s_array_add(&t->iv_code, u->indicators[k].code);
+        snprintf(num, sizeof num, "%.17g", u->indicators[k].value);
+        s_array_add(&t->iv_value, num);
+    }
+}
+
+/* The insert of the members (the first of each unit and id: the others are decided against
+ * it) and the look-up of every member's unit and id, which decides the ones not inserted. */
+static void s_build_updates(s_run_t *run, size_t *members, size_t count, s_txn_t *t)
+{
     for (size_t i = 0; i < count; i++) {
         s_work_t *w = &run->work[members[i]];
         report_update_t *u = w->update;
-        /* The same unit and id twice in one statement: only the first goes in; the others
-         * are decided against it afterwards. */
+        s_array_add(&t->units, u->unit_code);
+        s_array_add(&t->ids, u->update_id);
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = s_same_key(run->work[members[j]].update, u->unit_code, u->update_id);
-        if (seen)
-            continue;
-        used++;
-        char num[32];
-        s_array_add(&cols[0], u->update_id);
-        s_array_add(&cols[1], u->unit_code);
-        snprintf(num, sizeof num, "%d", u->year);
-        s_array_add(&cols[2], num);
-        snprintf(num, sizeof num, "%d", u->month);
-        s_array_add(&cols[3], num);
-        s_array_add(&cols[4], report_section_name(u->section));
-        s_array_add(&cols[5], u->area_code);
-        s_array_add(&cols[6], u->item_key);
-        snprintf(num, sizeof num, "%u", u->item_order);
-        s_array_add(&cols[7], num);
-        snprintf(num, sizeof num, "%u", u->revision);
-        s_array_add(&cols[8], num);
-        s_array_add(&cols[9], u->withdrawn ? "t" : "f");
-        s_array_add(&cols[10], u->text);
-        json_t *subs = json_array();
-        for (size_t k = 0; k < u->sub_item_count; k++)
-            json_array_append_new(subs, json_string(u->sub_items[k]));
-        char *subs_json = json_dumps(subs, JSON_COMPACT);
-        json_decref(subs);
-        s_array_add(&cols[11], subs_json ? subs_json : "[]");
-        free(subs_json);
-        s_array_add_bytea(&cols[12], w->payload, w->payload_size);
-        s_array_add(&cols[13], w->sha256);
-        for (size_t k = 0; k < u->indicator_count; k++) {
-            s_array_add(&iv_id, u->update_id);
-            s_array_add(&iv_unit, u->unit_code);
-            s_array_add(&iv_code, u->indicators[k].code);
-            snprintf(num, sizeof num, "%.17g", u->indicators[k].value);
-            s_array_add(&iv_value, num);
-        }
+        if (!seen)
+            s_add_update(t, w);
     }
-    const char *params[S_UPDATE_COLS + 5];
     for (int c = 0; c < S_UPDATE_COLS; c++) {
-        s_array_close(&cols[c]);
-        params[c] = cols[c].data;
+        s_array_close(&t->cols[c]);
+        t->insert[c] = t->cols[c].data;
     }
-    s_array_close(&iv_id);
-    s_array_close(&iv_unit);
-    s_array_close(&iv_code);
-    s_array_close(&iv_value);
-    params[14] = run->store_id;
-    params[15] = iv_id.data;
-    params[16] = iv_unit.data;
-    params[17] = iv_code.data;
-    params[18] = iv_value.data;
-    s_batch_t batch = {run, members, count};
-    int rc = used ? report_db_query(run->db, S_INSERT_SQL, 19, params, s_inserted_row, &batch) : 0;
-    for (int c = 0; c < S_UPDATE_COLS; c++)
-        report_buf_free(&cols[c]);
-    report_buf_free(&iv_id);
-    report_buf_free(&iv_unit);
-    report_buf_free(&iv_code);
-    report_buf_free(&iv_value);
-    if (rc == 0)
-        rc = s_resolve_existing(run, members, count);
-    return rc;
+    s_array_close(&t->iv_id);
+    s_array_close(&t->iv_unit);
+    s_array_close(&t->iv_code);
+    s_array_close(&t->iv_value);
+    t->insert[14] = run->store_id;
+    t->insert[15] = t->iv_id.data;
+    t->insert[16] = t->iv_unit.data;
+    t->insert[17] = t->iv_code.data;
+    t->insert[18] = t->iv_value.data;
+    s_array_close(&t->units);
+    s_array_close(&t->ids);
+    t->existing[0] = t->units.data;
+    t->existing[1] = t->ids.data;
 }
 
-static int s_insert_dead_letters(s_run_t *run)
+/* The first count dead letters held, and the pruning of the table to dead_letter_max. */
+static void s_build_dead(s_run_t *run, size_t count, s_txn_t *t)
 {
-    if (run->dead_count == 0)
-        return 0;
-    report_buf_t cols[6];
-    for (int c = 0; c < 6; c++)
-        s_array_open(&cols[c]);
-    for (size_t i = 0; i < run->dead_count; i++) {
+    for (size_t i = 0; i < count; i++) {
         s_dead_t *d = &run->dead[i];
         char num[32];
-        s_array_add(&cols[0], d->reason);
-        s_array_add(&cols[1], d->message);
-        s_array_add(&cols[2], d->unit);
-        s_array_add(&cols[3], d->update_id);
-        s_array_add_bytea(&cols[4], d->payload, d->len);
+        s_array_add(&t->dead[0], d->reason);
+        s_array_add(&t->dead[1], d->message);
+        s_array_add(&t->dead[2], d->unit);
+        s_array_add(&t->dead[3], d->update_id);
+        s_array_add_bytea(&t->dead[4], d->payload, d->len);
         snprintf(num, sizeof num, "%llu", (unsigned long long)d->size);
-        s_array_add(&cols[5], num);
+        s_array_add(&t->dead[5], num);
     }
-    const char *params[6];
     for (int c = 0; c < 6; c++) {
-        s_array_close(&cols[c]);
-        params[c] = cols[c].data;
+        s_array_close(&t->dead[c]);
+        t->dead_params[c] = t->dead[c].data;
     }
-    int rc = report_db_query(run->db, S_DEAD_SQL, 6, params, NULL, NULL);
-    for (int c = 0; c < 6; c++)
-        report_buf_free(&cols[c]);
-    if (rc == 0) {
-        char max[32];
-        snprintf(max, sizeof max, "%lld", (long long)run->cfg->dead_letter_max);
-        const char *p[] = {max};
-        rc = report_db_query(run->db, S_DEAD_PRUNE_SQL, 1, p, NULL, NULL);
-    }
-    return rc;
+    snprintf(t->dead_max, sizeof t->dead_max, "%lld", (long long)run->cfg->dead_letter_max);
+    t->prune[0] = t->dead_max;
 }
 
 /* --- links to collectors --- */
@@ -592,12 +580,17 @@ static void s_heartbeat(s_run_t *run)
         s_send_frame(run, i, &ready);
 }
 
-/* Answers the first end updates held (a transaction's, now decided) and keeps the others,
- * which arrived meanwhile, in their order. */
+/* Answers the decided updates among the first end held (a transaction's) and keeps the
+ * others (undecided, or arrived meanwhile) in their order. */
 static void s_answer_done(s_run_t *run, size_t end)
 {
+    size_t kept = 0;
     for (size_t i = 0; i < end; i++) {
         s_work_t *w = &run->work[i];
+        if (!w->answered) {
+            run->work[kept++] = *w;
+            continue;
+        }
         report_frame_t result = {
             .type = REPORT_FRAME_RESULT, .tag = w->tag, .incarnation = w->incarnation};
         result.reply = w->reply;
@@ -616,8 +609,8 @@ static void s_answer_done(s_run_t *run, size_t end)
         report_update_destroy(&w->update);
         free(w->payload);
     }
-    memmove(run->work, run->work + end, (run->work_count - end) * sizeof(s_work_t));
-    run->work_count -= end;
+    memmove(run->work + kept, run->work + end, (run->work_count - end) * sizeof(s_work_t));
+    run->work_count -= end - kept;
     if (run->work_count)
         run->oldest_ms = run->work[0].received_ms;
 }
@@ -643,12 +636,9 @@ static void s_retry_later(s_run_t *run, size_t count)
 {
     run->stats.retries++;
     s_schedule_reconnect(run);
-    log_warn(
-        "batch rolled back, will retry", "sqlstate=%s error=%s updates=%zu retry_ms=%lld",
-        run->undecided ? "" : report_db_sqlstate(run->db),
-        report_logq(run->undecided ? "a row neither inserted nor found" : report_db_error(run->db)),
-        count, (long long)run->backoff_ms);
-    run->undecided = false;
+    log_warn("batch rolled back, will retry", "sqlstate=%s error=%s updates=%zu retry_ms=%lld",
+             report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count,
+             (long long)run->backoff_ms);
 }
 
 static void s_connection_lost(s_run_t *run)
@@ -772,25 +762,51 @@ static void s_check_catalog(s_run_t *run, s_work_t *w)
                 w->payload_size, w->payload_size);
 }
 
-static void s_rollback(s_run_t *run)
+/* Drops the first count dead letters (written to the table). */
+static void s_dead_written(s_run_t *run, size_t count)
 {
-    if (report_db_connected(run->db))
-        report_db_exec(run->db, "ROLLBACK");
+    for (size_t i = 0; i < count; i++)
+        free(run->dead[i].payload);
+    memmove(run->dead, run->dead + count, (run->dead_count - count) * sizeof(s_dead_t));
+    run->dead_count -= count;
+    run->stats.dead_letters += count;
 }
 
-/* Commits members in one transaction (with the dead letters when with_dead). 0, or -1 with
- * the transaction rolled back. */
+/* Commits members in one transaction, with the dead letters held when with_dead: the
+ * statements go in one pipeline (one round trip; the transaction commits at its end), and
+ * their results decide each member (STORED, DUPLICATE or REJECTED id_conflict; an
+ * id_conflict's dead letter goes with the next transaction). 0, or -1 with everything rolled
+ * back. */
 static int s_commit(s_run_t *run, size_t *members, size_t count, bool with_dead)
 {
     for (size_t i = 0; i < count; i++)
         memset(&run->work[members[i]].reply, 0, sizeof(report_reply_t)); /* outcome NONE */
     size_t dead_before = run->dead_count;
-    if (report_db_exec(run->db, "BEGIN") == 0 && s_insert_updates(run, members, count) == 0 &&
-        (!with_dead || s_insert_dead_letters(run) == 0) && report_db_exec(run->db, "COMMIT") == 0)
-        return 0;
-    s_rollback(run);
-    s_dead_truncate(run, dead_before);
-    return -1;
+    size_t dead_sent = with_dead ? dead_before : 0;
+    s_txn_t t;
+    s_txn_init(&t);
+    s_batch_t batch = {run, members, count};
+    report_db_statement_t st[4];
+    size_t n = 0;
+    if (count) {
+        s_build_updates(run, members, count, &t);
+        st[n++] = (report_db_statement_t){S_INSERT_SQL, S_UPDATE_COLS + 5, t.insert, s_inserted_row,
+                                          &batch};
+        st[n++] = (report_db_statement_t){S_EXISTING_SQL, 2, t.existing, s_existing_row, &batch};
+    }
+    if (dead_sent) {
+        s_build_dead(run, dead_sent, &t);
+        st[n++] = (report_db_statement_t){S_DEAD_SQL, 6, t.dead_params, NULL, NULL};
+        st[n++] = (report_db_statement_t){S_DEAD_PRUNE_SQL, 1, t.prune, NULL, NULL};
+    }
+    int rc = report_db_pipeline(run->db, st, n);
+    s_txn_free(&t);
+    if (rc != 0) {
+        s_dead_truncate(run, dead_before); /* id_conflicts' letters: decided again on retry */
+        return -1;
+    }
+    s_dead_written(run, dead_sent);
+    return 0;
 }
 
 static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
@@ -803,6 +819,14 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
         else if (w->reply.outcome == REPORT_OUTCOME_DUPLICATE)
             report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_DUPLICATE, "",
                              "this update was stored before");
+        else if (w->reply.outcome == REPORT_OUTCOME_NONE) {
+            /* Neither inserted nor found: cannot happen without a DELETE. Not answered: it
+             * goes with the next transaction. */
+            run->stats.retries++;
+            log_warn("update neither inserted nor found, tried again", "unit=%s update_id=%s",
+                     w->update->unit_code, w->update->update_id);
+            continue;
+        }
         /* else REJECTED id_conflict, with its message */
         w->answered = true;
     }
@@ -820,8 +844,6 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
     int64_t t0 = report_clock_ms();
     if (s_commit(run, members, count, true) == 0) {
         s_mark_committed(run, members, count);
-        run->stats.dead_letters += run->dead_count;
-        s_dead_clear(run);
         run->stats.batches++;
         int64_t took = report_clock_ms() - t0;
         report_histogram_observe(&run->stats.batch_size, (double)count);
@@ -843,7 +865,7 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
         s_connection_lost(run);
         return -1;
     }
-    if (run->undecided || report_db_retryable(run->db)) {
+    if (report_db_retryable(run->db)) {
         /* A batch that ran past statement_timeout would do so again: halve it. */
         if (strcmp(report_db_sqlstate(run->db), "57014") == 0 && count > 1 &&
             run->chunk_limit > count / 2) {
@@ -874,7 +896,7 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
             free(states);
             s_connection_lost(run);
             return -1;
-        } else if (run->undecided || report_db_retryable(run->db)) {
+        } else if (report_db_retryable(run->db)) {
             /* The ones committed so far are answered with the rest, after the retry. */
             free(states);
             s_retry_later(run, count - i);
@@ -911,11 +933,10 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
                     w->update->update_id, w->payload, w->payload_size, w->payload_size);
     }
     free(states);
-    if (s_commit(run, NULL, 0, true) == 0)
-        run->stats.dead_letters += run->dead_count;
-    else
+    if (s_commit(run, NULL, 0, true) != 0) {
         run->stats.dead_letters_dropped += run->dead_count;
-    s_dead_clear(run);
+        s_dead_clear(run);
+    }
     run->stats.batches++;
     run->stats.last_commit_ms = report_wall_ms();
     run->stalled = false;

@@ -120,6 +120,15 @@ void report_buf_add(report_buf_t *buf, const char *data, size_t len)
     buf->data[buf->len] = '\0';
 }
 
+char *report_buf_extend(report_buf_t *buf, size_t len)
+{
+    s_buf_reserve(buf, len);
+    char *at = buf->data + buf->len;
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return at;
+}
+
 void report_buf_adds(report_buf_t *buf, const char *s)
 {
     report_buf_add(buf, s, strlen(s));

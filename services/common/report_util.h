@@ -34,6 +34,8 @@ typedef struct {
 void report_buf_init(report_buf_t *buf);
 void report_buf_add(report_buf_t *buf, const char *data, size_t len);
 void report_buf_adds(report_buf_t *buf, const char *s);
+/* Grows the buffer by len bytes and returns them, for the caller to fill. */
+char *report_buf_extend(report_buf_t *buf, size_t len);
 void report_buf_printf(report_buf_t *buf, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Hands the string to the caller (who frees it) and leaves the buffer empty. */
