@@ -36,6 +36,34 @@ TestSuite(ingest, .fini = teardown, .timeout = 120);
         } while (report_clock_ms() < end_);                                                        \
     } while (0)
 
+/* n updates of THANH_TRA with item keys PREFIX-0, PREFIX-1, ... */
+static report_update_t **s_updates(const char *prefix, int n)
+{
+    report_update_t **list = report_calloc((size_t)n, sizeof *list);
+    for (int i = 0; i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s-%d", prefix, i);
+        list[i] = test_update_new(key);
+    }
+    return list;
+}
+
+/* A client of the stack's collector with THANH_TRA's key. */
+static report_client_t *s_client(int window, int retries, int timeout_ms)
+{
+    report_client_config_t cc;
+    report_client_config_default(&cc);
+    cc.endpoint = report_collector_endpoint(stack.collector);
+    cc.keys = test_client_keys("THANH_TRA");
+    if (window)
+        cc.window = window;
+    if (retries >= 0)
+        cc.retries = retries;
+    if (timeout_ms)
+        cc.timeout_ms = timeout_ms;
+    return report_client_new(&cc);
+}
+
 Test(ingest, push_stores_the_row_with_its_content)
 {
     test_stack_start(&stack, NULL, 1);
@@ -387,17 +415,8 @@ Test(ingest, several_stores_share_the_load_and_nothing_is_doubled)
 {
     test_stack_start(&stack, NULL, 2);
     enum { N = 2000 };
-    report_update_t **list = report_calloc(N, sizeof *list);
-    for (int i = 0; i < N; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "many-%d", i);
-        list[i] = test_update_new(key);
-    }
-    report_client_config_t cc;
-    report_client_config_default(&cc);
-    cc.endpoint = report_collector_endpoint(stack.collector);
-    cc.keys = test_client_keys("THANH_TRA");
-    report_client_t *client = report_client_new(&cc);
+    report_update_t **list = s_updates("many", N);
+    report_client_t *client = s_client(0, -1, 0);
     report_reply_t *replies = report_calloc(N, sizeof *replies);
     cr_assert_eq(report_client_push(client, list, N, replies), 0);
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "2000");
@@ -425,18 +444,8 @@ Test(ingest, a_store_with_two_writers_shares_the_load_and_stores_each_update_onc
     WAIT_STATS(cst, cst.stores == 2);
     cr_assert_eq(cst.stores, 2, "each writer is a link of its own");
     enum { N = 3000 };
-    report_update_t **list = report_calloc(N, sizeof *list);
-    for (int i = 0; i < N; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "twin-%d", i);
-        list[i] = test_update_new(key);
-    }
-    report_client_config_t cc;
-    report_client_config_default(&cc);
-    cc.endpoint = report_collector_endpoint(stack.collector);
-    cc.keys = test_client_keys("THANH_TRA");
-    cc.window = 1000;
-    report_client_t *client = report_client_new(&cc);
+    report_update_t **list = s_updates("twin", N);
+    report_client_t *client = s_client(1000, -1, 0);
     report_reply_t *replies = report_calloc(N, sizeof *replies);
     cr_assert_eq(report_client_push(client, list, N, replies), 0);
     for (int i = 0; i < N; i++)
@@ -512,20 +521,8 @@ Test(ingest, a_burst_is_answered_in_full_on_the_first_attempt)
     cfg.max_inflight_per_client = 5000;
     test_stack_start(&stack, &cfg, 1);
     enum { N = 8000 };
-    report_update_t **list = report_calloc(N, sizeof *list);
-    for (int i = 0; i < N; i++) {
-        char key[16];
-        snprintf(key, sizeof key, "burst-%d", i);
-        list[i] = test_update_new(key);
-    }
-    report_client_config_t cc;
-    report_client_config_default(&cc);
-    cc.endpoint = report_collector_endpoint(stack.collector);
-    cc.keys = test_client_keys("THANH_TRA");
-    cc.window = 4000;
-    cc.retries = 0;
-    cc.timeout_ms = 60000;
-    report_client_t *client = report_client_new(&cc);
+    report_update_t **list = s_updates("burst", N);
+    report_client_t *client = s_client(4000, 0, 60000);
     report_reply_t *replies = report_calloc(N, sizeof *replies);
     cr_assert_eq(report_client_push(client, list, N, replies), 0);
     for (int i = 0; i < N; i++)
