@@ -90,6 +90,21 @@ typedef struct {
     size_t count;
 } s_codes_t;
 
+#define S_UPDATE_COLS 14
+
+/* The parameters of one transaction's statements, alive until its results are read; a
+ * writer's, reused from one transaction to the next. */
+typedef struct {
+    report_buf_t cols[S_UPDATE_COLS], iv_id, iv_unit, iv_code, iv_value;
+    const char *insert[S_UPDATE_COLS + 5];
+    report_buf_t units, ids;
+    const char *existing[2];
+    report_buf_t dead[6];
+    const char *dead_params[6];
+    char dead_max[32];
+    const char *prune[1];
+} s_txn_t;
+
 typedef struct {
     const report_store_config_t *cfg;
     char store_id[64];
@@ -121,6 +136,7 @@ typedef struct {
     int64_t alike_since; /* first of consecutive batches whose every row was refused alike */
     size_t chunk_limit;  /* updates per transaction now: batch_max, halved on a timeout */
     report_ratelimit_t refusal_log; /* a flood of bad updates cannot fill the disk */
+    s_txn_t txn;
 } s_run_t;
 
 /* --- catalogue --- */
@@ -270,10 +286,11 @@ static void s_dead_clear(s_run_t *run)
 
 /* --- PostgreSQL array literals for unnest() parameters --- */
 
+/* Starts a literal in b, reusing its memory (b initialised once). */
 static void s_array_open(report_buf_t *b)
 {
-    report_buf_init(b);
-    report_buf_adds(b, "{");
+    b->len = 0;
+    report_buf_add(b, "{", 1);
 }
 
 static void s_array_add(report_buf_t *b, const char *elem)
@@ -314,8 +331,6 @@ static void s_array_close(report_buf_t *b)
 }
 
 /* --- the batch --- */
-
-#define S_UPDATE_COLS 14
 
 /* Rows that conflict on (unit_code, update_id) are left alone (DO NOTHING); the caller then
  * reads their hashes (S_EXISTING_SQL) to tell a DUPLICATE from an id_conflict. */
@@ -417,19 +432,10 @@ static int s_existing_row(void *arg, const PGresult *res, int row)
     return 0;
 }
 
-/* The parameters of one transaction's statements, alive until its results are read. */
-typedef struct {
-    report_buf_t cols[S_UPDATE_COLS], iv_id, iv_unit, iv_code, iv_value;
-    const char *insert[S_UPDATE_COLS + 5];
-    report_buf_t units, ids;
-    const char *existing[2];
-    report_buf_t dead[6];
-    const char *dead_params[6];
-    char dead_max[32];
-    const char *prune[1];
-} s_txn_t;
-
-static void s_txn_init(s_txn_t *t)
+/* Empties the buffers, keeping their memory: a writer's buffers grow to its largest
+ * transaction (bounded by batch-max-bytes) and stay, instead of several MiB allocated and
+ * freed per transaction. */
+static void s_txn_reset(s_txn_t *t)
 {
     for (int c = 0; c < S_UPDATE_COLS; c++)
         s_array_open(&t->cols[c]);
@@ -783,24 +789,24 @@ static int s_commit(s_run_t *run, size_t *members, size_t count, bool with_dead)
         memset(&run->work[members[i]].reply, 0, sizeof(report_reply_t)); /* outcome NONE */
     size_t dead_before = run->dead_count;
     size_t dead_sent = with_dead ? dead_before : 0;
-    s_txn_t t;
-    s_txn_init(&t);
+    s_txn_t *t = &run->txn;
+    s_txn_reset(t);
     s_batch_t batch = {run, members, count};
     report_db_statement_t st[4];
     size_t n = 0;
     if (count) {
-        s_build_updates(run, members, count, &t);
-        st[n++] = (report_db_statement_t){S_INSERT_SQL, S_UPDATE_COLS + 5, t.insert, s_inserted_row,
-                                          &batch};
-        st[n++] = (report_db_statement_t){S_EXISTING_SQL, 2, t.existing, s_existing_row, &batch};
+        s_build_updates(run, members, count, t);
+        st[n++] = (report_db_statement_t){
+            S_INSERT_SQL, S_UPDATE_COLS + 5, t->insert, s_inserted_row, &batch, "store_insert"};
+        st[n++] = (report_db_statement_t){S_EXISTING_SQL, 2,      t->existing,
+                                          s_existing_row, &batch, "store_existing"};
     }
     if (dead_sent) {
-        s_build_dead(run, dead_sent, &t);
-        st[n++] = (report_db_statement_t){S_DEAD_SQL, 6, t.dead_params, NULL, NULL};
-        st[n++] = (report_db_statement_t){S_DEAD_PRUNE_SQL, 1, t.prune, NULL, NULL};
+        s_build_dead(run, dead_sent, t);
+        st[n++] = (report_db_statement_t){S_DEAD_SQL, 6, t->dead_params, NULL, NULL, "store_dead"};
+        st[n++] = (report_db_statement_t){S_DEAD_PRUNE_SQL, 1, t->prune, NULL, NULL, "store_prune"};
     }
     int rc = report_db_pipeline(run->db, st, n);
-    s_txn_free(&t);
     if (rc != 0) {
         s_dead_truncate(run, dead_before); /* id_conflicts' letters: decided again on retry */
         return -1;
@@ -1233,6 +1239,7 @@ static int s_run(s_run_t *run)
     s_dead_clear(run);
     s_dead_take_held(run);
     s_dead_clear(run);
+    s_txn_free(&run->txn);
     free(run->work);
     free(run->dead);
     free(run->dead_in);
