@@ -506,6 +506,12 @@ Test(store_batches, a_batch_past_statement_timeout_is_halved_until_it_commits)
 {
     /* no byte bound to speak of: only halving can split the batch */
     start_batching_store(300, 1024 * 1024 * 1024);
+    /* Each row costs at least 2 ms, so 400 in one transaction run past the 300 ms bound
+     * however fast the machine (the speed of the insert itself is not what is tested). */
+    test_db_exec(&stack.db, "CREATE FUNCTION t_slow_row() RETURNS trigger LANGUAGE plpgsql AS "
+                            "$$ BEGIN PERFORM pg_sleep(0.002); RETURN NEW; END $$");
+    test_db_exec(&stack.db, "CREATE TRIGGER t_slow BEFORE INSERT ON updates FOR EACH ROW "
+                            "EXECUTE FUNCTION t_slow_row()");
     enum { N = 400 };
     test_peer_t peer;
     test_peer_open(&peer, report_collector_endpoint(stack.collector));
