@@ -4,7 +4,6 @@
 #include "report_util.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +19,6 @@ struct report_db_t {
     int wait_ms;
     int64_t bound_ms; /* longest wait for a statement's results (0: none) */
     bool expired;     /* the last statement ran past bound_ms: connection dropped */
-    /* statements prepared on this connection (by name) */
-    char prepared[REPORT_DB_MAX_PREPARED][REPORT_DB_NAME_MAX];
-    size_t prepared_count;
 };
 
 report_db_t *report_db_new(const char *conninfo)
@@ -96,7 +92,6 @@ int report_db_connect(report_db_t *self)
 
 void report_db_disconnect(report_db_t *self)
 {
-    self->prepared_count = 0;
     if (self->conn) {
         PQfinish(self->conn);
         self->conn = NULL;
@@ -305,54 +300,6 @@ static int s_pipeline_broken(report_db_t *self, const PGresult *res)
     return -1;
 }
 
-static bool s_prepared(const report_db_t *self, const char *name)
-{
-    for (size_t i = 0; i < self->prepared_count; i++)
-        if (strcmp(self->prepared[i], name) == 0)
-            return true;
-    return false;
-}
-
-/* A statement is sent prepared (parsed and planned once per connection) when it is named,
- * its name fits, and it is prepared already or there is room to remember it (pending: the
- * prepares already in this pipeline). */
-static bool s_use_prepared(const report_db_t *self, const report_db_statement_t *stmt,
-                           size_t pending)
-{
-    return stmt->name && strlen(stmt->name) < REPORT_DB_NAME_MAX &&
-           (s_prepared(self, stmt->name) ||
-            self->prepared_count + pending < REPORT_DB_MAX_PREPARED);
-}
-
-/* Sends the statements (a Prepare first for a named one not prepared yet) and records, per
- * result group to come, the statement it belongs to (-1 - i for statement i's Prepare).
- * false if the connection cannot take them. */
-static bool s_pipeline_send(report_db_t *self, const report_db_statement_t *stmts, size_t count,
-                            long *groups, size_t *group_count)
-{
-    PGconn *conn = self->conn;
-    size_t n = 0, pending = 0;
-    for (size_t i = 0; i < count; i++) {
-        const report_db_statement_t *st = &stmts[i];
-        bool prepared = s_use_prepared(self, st, pending);
-        if (prepared && !s_prepared(self, st->name)) {
-            if (!PQsendPrepare(conn, st->name, st->sql, st->nparams, NULL))
-                return false;
-            groups[n++] = -1 - (long)i;
-            pending++;
-        }
-        int ok =
-            prepared
-                ? PQsendQueryPrepared(conn, st->name, st->nparams, st->params, NULL, NULL, 0)
-                : PQsendQueryParams(conn, st->sql, st->nparams, NULL, st->params, NULL, NULL, 0);
-        if (!ok)
-            return false;
-        groups[n++] = (long)i;
-    }
-    *group_count = n;
-    return PQpipelineSync(conn) == 1;
-}
-
 int report_db_pipeline(report_db_t *self, const report_db_statement_t *stmts, size_t count)
 {
     self->expired = false;
@@ -363,45 +310,34 @@ int report_db_pipeline(report_db_t *self, const report_db_statement_t *stmts, si
     PGconn *conn = self->conn;
     if (!PQenterPipelineMode(conn))
         return s_send_failed(self);
-    long *groups = report_calloc(2 * count, sizeof(long));
-    size_t group_count = 0;
-    if (!s_pipeline_send(self, stmts, count, groups, &group_count)) {
-        free(groups);
+    for (size_t i = 0; i < count; i++)
+        if (!PQsendQueryParams(conn, stmts[i].sql, stmts[i].nparams, NULL, stmts[i].params, NULL,
+                               NULL, 0))
+            return s_pipeline_broken(self, NULL);
+    if (!PQpipelineSync(conn))
         return s_pipeline_broken(self, NULL);
-    }
-    /* Each group's results end with a NULL; the sync's result comes last. */
+    /* Each statement's results end with a NULL; the sync's result comes last. */
     int64_t deadline = s_deadline(self);
     size_t current = 0;
     bool failed = false;
-    int rc = 0;
     for (;;) {
-        if (!s_wait_ready(self, deadline)) {
-            rc = s_expired(self);
-            break;
-        }
+        if (!s_wait_ready(self, deadline))
+            return s_expired(self);
         PGresult *res = PQgetResult(conn);
         if (!res) {
-            if (PQstatus(conn) == CONNECTION_BAD || ++current > group_count) {
-                rc = s_pipeline_broken(self, NULL);
-                break;
-            }
+            if (PQstatus(conn) == CONNECTION_BAD || ++current > count)
+                return s_pipeline_broken(self, NULL);
             continue;
         }
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(res);
-            rc = PQexitPipelineMode(conn) ? (failed ? -1 : 0) : s_pipeline_broken(self, NULL);
             break;
         }
-        long g = current < group_count ? groups[current] : LONG_MIN;
-        if (g < 0 && g != LONG_MIN && st == PGRES_COMMAND_OK) {
-            /* not transactional: it stays prepared even if the transaction rolls back */
-            snprintf(self->prepared[self->prepared_count++], REPORT_DB_NAME_MAX, "%s",
-                     stmts[-1 - g].name);
-        } else if (st == PGRES_TUPLES_OK && !failed && g >= 0 && stmts[g].fn) {
+        if (st == PGRES_TUPLES_OK && !failed && current < count && stmts[current].fn) {
             int rows = PQntuples(res);
             for (int r = 0; r < rows; r++)
-                stmts[g].fn(stmts[g].arg, res, r);
+                stmts[current].fn(stmts[current].arg, res, r);
         } else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
                    st != PGRES_PIPELINE_ABORTED && !failed) {
             failed = true;
@@ -409,13 +345,12 @@ int report_db_pipeline(report_db_t *self, const report_db_statement_t *stmts, si
         }
         bool bad = PQstatus(conn) == CONNECTION_BAD;
         PQclear(res);
-        if (bad) {
-            rc = s_pipeline_broken(self, NULL);
-            break;
-        }
+        if (bad)
+            return s_pipeline_broken(self, NULL);
     }
-    free(groups);
-    return rc;
+    if (!PQexitPipelineMode(conn))
+        return s_pipeline_broken(self, NULL);
+    return failed ? -1 : 0;
 }
 
 const char *report_db_sqlstate(const report_db_t *self)

@@ -37,21 +37,14 @@ bool report_db_connected(report_db_t *self);
  * fn for each row returned (fn may be NULL). 0, or -1 with the SQLSTATE and message kept. */
 int report_db_query(report_db_t *self, const char *sql, int nparams, const char *const *params,
                     report_db_row_fn *fn, void *arg);
-/* Statements a connection keeps prepared, and the longest name. */
-#define REPORT_DB_MAX_PREPARED 16
-#define REPORT_DB_NAME_MAX 32
-
 /* One statement of a pipeline: parameterised as in report_db_query, fn (may be NULL) called
- * for each row it returns. A named statement is prepared once per connection (parsed and
- * planned once, then only bound and executed); name NULL sends it unnamed each time. The same
- * name must always come with the same sql, and at most once per pipeline. */
+ * for each row it returns. */
 typedef struct {
     const char *sql;
     int nparams;
     const char *const *params;
     report_db_row_fn *fn;
     void *arg;
-    const char *name;
 } report_db_statement_t;
 
 /* Sends the statements at once (libpq pipeline mode) and reads their results: one round trip

@@ -796,15 +796,14 @@ static int s_commit(s_run_t *run, size_t *members, size_t count, bool with_dead)
     size_t n = 0;
     if (count) {
         s_build_updates(run, members, count, t);
-        st[n++] = (report_db_statement_t){
-            S_INSERT_SQL, S_UPDATE_COLS + 5, t->insert, s_inserted_row, &batch, "store_insert"};
-        st[n++] = (report_db_statement_t){S_EXISTING_SQL, 2,      t->existing,
-                                          s_existing_row, &batch, "store_existing"};
+        st[n++] = (report_db_statement_t){S_INSERT_SQL, S_UPDATE_COLS + 5, t->insert,
+                                          s_inserted_row, &batch};
+        st[n++] = (report_db_statement_t){S_EXISTING_SQL, 2, t->existing, s_existing_row, &batch};
     }
     if (dead_sent) {
         s_build_dead(run, dead_sent, t);
-        st[n++] = (report_db_statement_t){S_DEAD_SQL, 6, t->dead_params, NULL, NULL, "store_dead"};
-        st[n++] = (report_db_statement_t){S_DEAD_PRUNE_SQL, 1, t->prune, NULL, NULL, "store_prune"};
+        st[n++] = (report_db_statement_t){S_DEAD_SQL, 6, t->dead_params, NULL, NULL};
+        st[n++] = (report_db_statement_t){S_DEAD_PRUNE_SQL, 1, t->prune, NULL, NULL};
     }
     int rc = report_db_pipeline(run->db, st, n);
     if (rc != 0) {
