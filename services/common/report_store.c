@@ -844,46 +844,32 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
 /* Commits one chunk (at most chunk_limit updates) in one transaction. 0, or -1 when the
  * connection was lost or the failure was transient (what is not decided yet is kept and
  * tried again after a back-off; nothing is refused for it). */
-static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
+/* The bookkeeping of a transaction that committed (count updates, begun at t0). */
+static void s_committed(s_run_t *run, size_t *members, size_t count, int64_t t0)
 {
-    int64_t t0 = report_clock_ms();
-    if (s_commit(run, members, count, true) == 0) {
-        s_mark_committed(run, members, count);
-        run->stats.batches++;
-        int64_t took = report_clock_ms() - t0;
-        report_histogram_observe(&run->stats.batch_size, (double)count);
-        report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
-        run->stats.last_commit_ms = report_wall_ms();
-        run->backoff_ms = run->cfg->reconnect_min_ms;
-        run->stalled = false;
-        run->alike_since = 0;
-        /* back towards batch_max after a halving, by an eighth per commit */
-        if (run->chunk_limit < (size_t)run->cfg->batch_max) {
-            run->chunk_limit += run->chunk_limit / 8 + 1;
-            if (run->chunk_limit > (size_t)run->cfg->batch_max)
-                run->chunk_limit = (size_t)run->cfg->batch_max;
-        }
-        log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
-        return 0;
+    s_mark_committed(run, members, count);
+    run->stats.batches++;
+    int64_t took = report_clock_ms() - t0;
+    report_histogram_observe(&run->stats.batch_size, (double)count);
+    report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
+    run->stats.last_commit_ms = report_wall_ms();
+    run->backoff_ms = run->cfg->reconnect_min_ms;
+    run->stalled = false;
+    run->alike_since = 0;
+    /* back towards batch_max after a halving, by an eighth per commit */
+    if (run->chunk_limit < (size_t)run->cfg->batch_max) {
+        run->chunk_limit += run->chunk_limit / 8 + 1;
+        if (run->chunk_limit > (size_t)run->cfg->batch_max)
+            run->chunk_limit = (size_t)run->cfg->batch_max;
     }
-    if (report_db_connection_lost(run->db)) {
-        s_connection_lost(run);
-        return -1;
-    }
-    if (report_db_retryable(run->db)) {
-        /* A batch that ran past statement_timeout would do so again: halve it. */
-        if (strcmp(report_db_sqlstate(run->db), "57014") == 0 && count > 1 &&
-            run->chunk_limit > count / 2) {
-            run->chunk_limit = count / 2;
-            log_warn("batch ran past statement_timeout, halving it", "updates=%zu now=%zu", count,
-                     run->chunk_limit);
-        }
-        s_retry_later(run, count);
-        return -1;
-    }
-    /* A row the database refused for what it carries (SQLSTATE class 22, 23 or 54; anything
-     * else was retried above): find it by committing one by one, so one bad update cannot
-     * hold back the others. */
+    log_debug("batch committed", "updates=%zu ms=%lld", count, (long long)took);
+}
+
+/* The batch was refused for what a row carries (SQLSTATE class 22, 23 or 54): finds the row
+ * by committing one by one, so one bad update cannot hold back the others. 0, or -1 as
+ * s_commit_chunk. */
+static int s_commit_one_by_one(s_run_t *run, size_t *members, size_t count)
+{
     log_warn("batch refused, retrying one by one", "sqlstate=%s error=%s updates=%zu",
              report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count);
     if (s_catalog_load(run) != 0) {
@@ -946,6 +932,32 @@ static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
     run->stats.last_commit_ms = report_wall_ms();
     run->stalled = false;
     return 0;
+}
+
+static int s_commit_chunk(s_run_t *run, size_t *members, size_t count)
+{
+    int64_t t0 = report_clock_ms();
+    if (s_commit(run, members, count, true) == 0) {
+        s_committed(run, members, count, t0);
+        return 0;
+    }
+    if (report_db_connection_lost(run->db)) {
+        s_connection_lost(run);
+        return -1;
+    }
+    if (report_db_retryable(run->db)) {
+        /* A batch that ran past statement_timeout would do so again: halve it. */
+        if (strcmp(report_db_sqlstate(run->db), "57014") == 0 && count > 1 &&
+            run->chunk_limit > count / 2) {
+            run->chunk_limit = count / 2;
+            log_warn("batch ran past statement_timeout, halving it", "updates=%zu now=%zu", count,
+                     run->chunk_limit);
+        }
+        s_retry_later(run, count);
+        return -1;
+    }
+    /* A row the database refused for what it carries (anything else was retried above). */
+    return s_commit_one_by_one(run, members, count);
 }
 
 /* Commits the oldest updates held, at most chunk_limit of them and batch_max_bytes of
@@ -1126,35 +1138,11 @@ static void s_publish_stats(s_run_t *run)
     }
 }
 
-static int s_run(s_run_t *run)
+/* Loads the CURVE keys and opens a link to every collector listed (run->fatal if the keys
+ * cannot be loaded). */
+static void s_links_open(s_run_t *run)
 {
     const report_store_config_t *cfg = run->cfg;
-    if (cfg->store_id && *cfg->store_id) {
-        snprintf(run->store_id, sizeof run->store_id, "%s", cfg->store_id);
-    } else {
-        char host[40] = "store";
-        gethostname(host, sizeof host - 1);
-        /* Several stores may run in one process (tests): number them. */
-        static int instances;
-        int n = __atomic_add_fetch(&instances, 1, __ATOMIC_RELAXED);
-        snprintf(run->store_id, sizeof run->store_id, "%s-%d-%d", host, (int)getpid(), n);
-    }
-    run->zctx = zmq_ctx_new();
-    run->db = report_db_new(cfg->db);
-    /* Heartbeats go on while a statement waits (a lock held by a frozen peer, say). */
-    int64_t wait_ms = cfg->heartbeat_ms / 2 < 100 ? cfg->heartbeat_ms / 2 : 100;
-    report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_wait, run);
-    report_db_set_wait_bound(run->db, s_wait_bound(cfg));
-    run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
-    run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
-    run->dead_in = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
-    run->backoff_ms = cfg->reconnect_min_ms;
-    run->chunk_limit = cfg->batch_max > 0 ? (size_t)cfg->batch_max : 1;
-    run->stats.capacity = (uint64_t)cfg->capacity;
-    report_ratelimit_init(&run->refusal_log, 20, 1000);
-    report_histogram_init_sizes(&run->stats.batch_size);
-    report_histogram_init_seconds(&run->stats.commit_seconds);
-    s_publish_stats(run);
     report_client_keys_t keys;
     char err[256];
     if (report_client_keys_load(cfg->key, cfg->collector_key, cfg->insecure_plain, &keys, err,
@@ -1194,6 +1182,45 @@ static int s_run(s_run_t *run)
     }
     free(endpoints);
     memset(&keys, 0, sizeof keys);
+}
+
+/* The name in logs and rows: the configured one, else host-pid-N. */
+static void s_name(s_run_t *run)
+{
+    const report_store_config_t *cfg = run->cfg;
+    if (cfg->store_id && *cfg->store_id) {
+        snprintf(run->store_id, sizeof run->store_id, "%s", cfg->store_id);
+        return;
+    }
+    char host[40] = "store";
+    gethostname(host, sizeof host - 1);
+    /* Several stores may run in one process (tests, writers): number them. */
+    static int instances;
+    int n = __atomic_add_fetch(&instances, 1, __ATOMIC_RELAXED);
+    snprintf(run->store_id, sizeof run->store_id, "%s-%d-%d", host, (int)getpid(), n);
+}
+
+static int s_run(s_run_t *run)
+{
+    const report_store_config_t *cfg = run->cfg;
+    s_name(run);
+    run->zctx = zmq_ctx_new();
+    run->db = report_db_new(cfg->db);
+    /* Heartbeats go on while a statement waits (a lock held by a frozen peer, say). */
+    int64_t wait_ms = cfg->heartbeat_ms / 2 < 100 ? cfg->heartbeat_ms / 2 : 100;
+    report_db_set_wait(run->db, (int)(wait_ms > 10 ? wait_ms : 10), s_db_wait, run);
+    report_db_set_wait_bound(run->db, s_wait_bound(cfg));
+    run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
+    run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
+    run->dead_in = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
+    run->backoff_ms = cfg->reconnect_min_ms;
+    run->chunk_limit = cfg->batch_max > 0 ? (size_t)cfg->batch_max : 1;
+    run->stats.capacity = (uint64_t)cfg->capacity;
+    report_ratelimit_init(&run->refusal_log, 20, 1000);
+    report_histogram_init_sizes(&run->stats.batch_size);
+    report_histogram_init_seconds(&run->stats.commit_seconds);
+    s_publish_stats(run);
+    s_links_open(run);
     run->items = report_calloc(run->link_count + 1, sizeof(zmq_pollitem_t));
     if (run->link_count == 0)
         run->fatal = true;
