@@ -43,6 +43,7 @@ typedef struct {
     int64_t year;
     int64_t month;
     int64_t seed;
+    bool timeline;
 } s_config_t;
 
 #define F(field) offsetof(s_config_t, field)
@@ -68,6 +69,9 @@ static const report_setting_t s_settings[] = {
     {"year", REPORT_SETTING_INT, "2026", F(year), 2000, 2100, "period of the updates: year"},
     {"month", REPORT_SETTING_INT, "11", F(month), 1, 12, "period of the updates: month"},
     {"seed", REPORT_SETTING_INT, "1", F(seed), 0, INT64_MAX, "random seed of the content"},
+    {"timeline", REPORT_SETTING_BOOL, "false", F(timeline), 0, 0,
+     "also print, per second of send time, the replies and their slowest latency (timeline: "
+     "lines)"},
     REPORT_SETTINGS_END};
 #undef F
 
@@ -255,6 +259,9 @@ typedef struct {
     /* results */
     uint32_t *lat_us;
     size_t lat_count, lat_cap;
+    /* per second of send time since t0 (--timeline): replies and the slowest of them */
+    uint32_t *sec_count, *sec_max_us;
+    size_t sec_n;
     uint64_t sent, stored, stored_in_time, duplicate, rejected, busy, skipped, other;
     uint64_t payload_bytes;
     char first_reject[320];
@@ -268,6 +275,20 @@ static void s_record(s_client_t *c, int64_t us)
         c->lat_us = report_realloc(c->lat_us, c->lat_cap * sizeof *c->lat_us);
     }
     c->lat_us[c->lat_count++] = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+/* Counts a reply in the second its update was sent in (--timeline). */
+static void s_record_second(s_client_t *c, int64_t sent_us, int64_t us)
+{
+    if (!c->sec_n || sent_us < *c->t0_us)
+        return;
+    size_t sec = (size_t)((sent_us - *c->t0_us) / 1000000);
+    if (sec >= c->sec_n)
+        return;
+    c->sec_count[sec]++;
+    uint32_t v = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    if (v > c->sec_max_us[sec])
+        c->sec_max_us[sec] = v;
 }
 
 /* Sends update number seq (a fresh id and item key on one of the templates); t_us is the time
@@ -322,6 +343,7 @@ static void s_receive(void *sock, s_client_t *c, int64_t t_end_us)
         c->slot_seq[slot] = -1;
         c->pending--;
         s_record(c, now - c->slot_t_us[slot]);
+        s_record_second(c, c->slot_t_us[slot], now - c->slot_t_us[slot]);
         switch (reply.outcome) {
         case REPORT_OUTCOME_STORED:
             c->stored++;
@@ -457,6 +479,11 @@ static int s_client_init(s_client_t *c, const s_config_t *cfg, int index, char *
     c->capacity = cfg->rate ? (size_t)cfg->max_pending : (size_t)cfg->window * 4;
     c->slot_seq = report_malloc(c->capacity * sizeof *c->slot_seq);
     c->slot_t_us = report_calloc(c->capacity, sizeof *c->slot_t_us);
+    if (cfg->timeline) {
+        c->sec_n = (size_t)(cfg->seconds + 1);
+        c->sec_count = report_calloc(c->sec_n, sizeof *c->sec_count);
+        c->sec_max_us = report_calloc(c->sec_n, sizeof *c->sec_max_us);
+    }
     for (size_t i = 0; i < c->capacity; i++)
         c->slot_seq[i] = -1;
     return rc;
@@ -469,6 +496,8 @@ static void s_client_free(s_client_t *c)
     free(c->slot_seq);
     free(c->slot_t_us);
     free(c->lat_us);
+    free(c->sec_count);
+    free(c->sec_max_us);
 }
 
 /* Sums the clients, sorts their latencies and prints the load: line. 0 when something was
@@ -497,6 +526,17 @@ static int s_summarise(const s_config_t *cfg, s_client_t *clients, size_t n, dou
         k += clients[i].lat_count;
     }
     qsort(lat, lat_n, sizeof *lat, s_cmp_u32);
+    for (size_t sec = 0; cfg->timeline && sec < clients[0].sec_n; sec++) {
+        uint64_t count = 0;
+        uint32_t max = 0;
+        for (size_t i = 0; i < n; i++) {
+            count += clients[i].sec_count[sec];
+            if (clients[i].sec_max_us[sec] > max)
+                max = clients[i].sec_max_us[sec];
+        }
+        printf("timeline: second=%zu replies=%" PRIu64 " max_ms=%.1f\n", sec, count,
+               (double)max / 1000.0);
+    }
     printf("load: mode=%s clients=%zu window=%lld rate=%lld seconds=%.1f sent=%" PRIu64
            " stored=%" PRIu64 " duplicate=%" PRIu64 " refused=%" PRIu64 " busy=%" PRIu64
            " unanswered=%" PRIu64 " skipped=%" PRIu64 " other=%" PRIu64

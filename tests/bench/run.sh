@@ -139,6 +139,11 @@ PGREAL="$(pg_socket_dir "$PGDATA_DIR")"
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 [[ "$(q -c 'SHOW fsync')" == on && "$(q -c 'SHOW synchronous_commit')" == on ]] ||
     die "fsync or synchronous_commit is off"
+# Checkpoints and autovacuum runs go to the server's log, so that the run can say which of
+# them fell inside the open loop (they are what its slowest seconds line up with).
+q -d postgres -c "ALTER SYSTEM SET log_checkpoints = on" \
+    -c "ALTER SYSTEM SET log_autovacuum_min_duration = 0" -c "ALTER SYSTEM SET log_timezone = 'UTC'" \
+    -c "SELECT pg_reload_conf()" >/dev/null
 
 # The disk first, while nothing else runs: 8 kB writes with the method PostgreSQL uses.
 sync_method="$(q -c 'SHOW wal_sync_method')"
@@ -220,11 +225,31 @@ acked_per_s="$(field acked_per_s "$closed")"
 half=$(((acked_per_s + 1) / 2))
 echo "== phase 2: open loop at half that rate ($half updates/s on a fixed schedule), $half_seconds s"
 echo open >"$PHASE_FILE"
-open="$("$BIN/bench_load" "${load_args[@]}" --seconds "$half_seconds" --rate "$half" --seed 2)" || {
+open_from="$(date -u '+%F %T')"
+open="$("$BIN/bench_load" "${load_args[@]}" --seconds "$half_seconds" --rate "$half" --seed 2 \
+    --timeline)" || {
     printf '%s\n' "$open"
     fail "bench_load (open loop) failed"
 }
-echo "$open"
+open_to="$(date -u '+%F %T')"
+grep -v '^timeline:' <<<"$open" || true
+# the three seconds (of send time) whose slowest reply was slowest
+slowest="$(sed -n -E 's/^timeline: second=([0-9]+) replies=[0-9]+ max_ms=([0-9.]+)$/\2 \1/p' <<<"$open" |
+    sort -rn | head -n 3 | awk '{ printf "%s%s ms at %s s", (NR > 1 ? ", " : ""), $1, $2 }')"
+# what the server did meanwhile: checkpoints started, tables vacuumed or analysed
+maintenance="$(awk -v from="$open_from" -v to="$open_to" '
+    substr($0, 1, 19) >= from && substr($0, 1, 19) <= to {
+        if (/checkpoint starting/) c++
+        else if (match($0, /automatic (vacuum|analyze) of table "report\.(public|pg_toast)\.[^"]*"/)) {
+            m = substr($0, RSTART + 10, RLENGTH - 11)
+            sub(/ of table "report\./, " ", m)
+            t[m] = 1
+        }
+    }
+    END {
+        printf "%d checkpoint(s)", c
+        for (k in t) printf ", %s", k
+    }' "$PGREAL/server.log" 2>/dev/null || echo "server log not readable")"
 echo after >"$PHASE_FILE"
 sleep 1
 kill "$SAMPLER_PID" 2>/dev/null || true
@@ -320,6 +345,8 @@ fmt "  reply latency p50 / p90 / p99 / max" "$p50 / $(field p90_ms "$closed") / 
 fmt "  mean update size (protobuf)" "$(field mean_update_bytes "$closed") bytes"
 fmt "open loop at $half/s ($half_seconds s): acked/s" "$(field acked_per_s "$open") (skipped $(field skipped "$open"), unanswered $(field unanswered "$open"))"
 fmt "  latency from scheduled send p50 / p99" "$(field p50_ms "$open") / $half_p99 ms"
+fmt "  slowest seconds of the open loop" "${slowest:-none}"
+fmt "  meanwhile in PostgreSQL" "$maintenance"
 fmt "COPY into identical tables, 1 transaction" "$rows updates + $ivrows indicator values in $copy_ms ms = $copy_per_s updates/s"
 fmt "  updates / indicator_values / COMMIT" "$upd_ms / $iv_ms / $commit_ms ms"
 fmt "ratio acked / COPY" "$ratio"
