@@ -43,7 +43,7 @@ void report_store_config_default(report_store_config_t *cfg)
     cfg->writers = 2;
     cfg->batch_max = 500;
     cfg->batch_max_bytes = 4 * 1024 * 1024;
-    cfg->batch_wait_ms = 5;
+    cfg->batch_wait_ms = 0;
     cfg->capacity = 2000;
     cfg->heartbeat_ms = 1000;
     cfg->reconnect_min_ms = 10;

@@ -16,7 +16,7 @@ typedef struct {
     int64_t writers;         /* database sessions, each a link to every collector (>= 1) */
     int64_t batch_max;       /* updates per transaction */
     int64_t batch_max_bytes; /* payload bytes per transaction (at least one update) */
-    int64_t batch_wait_ms;   /* longest an update waits for its batch to fill */
+    int64_t batch_wait_ms;   /* longest an update waits for its batch to fill (0: none) */
     int64_t capacity;        /* updates held at most (announced to collectors as credit) */
     int64_t heartbeat_ms;    /* READY heartbeat to collectors */
     int64_t reconnect_min_ms;

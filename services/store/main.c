@@ -26,8 +26,9 @@ static const report_setting_t s_settings[] = {
      "updates per transaction at most"},
     {"batch-max-bytes", REPORT_SETTING_INT, "4194304", F(store.batch_max_bytes), 1024, 1073741824,
      "payload bytes per transaction at most (at least one update)"},
-    {"batch-wait-ms", REPORT_SETTING_INT, "5", F(store.batch_wait_ms), 0, 60000,
-     "longest an update waits for its batch to fill"},
+    {"batch-wait-ms", REPORT_SETTING_INT, "0", F(store.batch_wait_ms), 0, 60000,
+     "longest an update waits for its batch to fill (0: a writer commits what it holds as soon "
+     "as it is free; what arrives meanwhile makes the next batch)"},
     {"capacity", REPORT_SETTING_INT, "2000", F(store.capacity), 1, 1000000,
      "updates held at most (credit announced to collectors)"},
     {"heartbeat-ms", REPORT_SETTING_INT, "1000", F(store.heartbeat_ms), 50, 60000,

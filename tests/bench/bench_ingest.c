@@ -40,7 +40,7 @@ static const report_setting_t s_settings[] = {
     {"window", REPORT_SETTING_INT, "500", F(window), 1, 100000, "updates in flight per client"},
     {"stores", REPORT_SETTING_INT, "1", F(stores), 1, 8, "stores"},
     {"batch-max", REPORT_SETTING_INT, "500", F(batch_max), 1, 100000, "store batch size"},
-    {"batch-wait-ms", REPORT_SETTING_INT, "5", F(batch_wait_ms), 0, 60000, "store batch wait"},
+    {"batch-wait-ms", REPORT_SETTING_INT, "0", F(batch_wait_ms), 0, 60000, "store batch wait"},
     REPORT_SETTINGS_END};
 #undef F
 
