@@ -15,6 +15,8 @@
 #   tests/bench/compile_scale.sh [SIZE...]     default: 1000 10000 100000 1000000
 #
 # Environment: REPORT_COMPILE_PGPORT (55470-55479, default 55473), REPORT_COMPILE_RUNS (3),
+# REPORT_COMPILE_BUILD_DIR (a Release build to use as it is, instead of building build-bench;
+# tests/bench/run.sh passes its own),
 # REPORT_COMPILE_KEEP=1 to keep the cluster with the last size loaded (for EXPLAIN; start it
 # again with: . deploy/lib/common.sh; pg_start var/compile-pg 55473).
 # Not part of the test suite. Loading the 1M month takes a few minutes on 2 cores.
@@ -32,12 +34,17 @@ port="${REPORT_COMPILE_PGPORT:-55473}"
 [[ "$port" =~ ^5547[0-9]$ ]] || die "REPORT_COMPILE_PGPORT must be 55470-55479"
 runs="${REPORT_COMPILE_RUNS:-3}"
 pgdata="$ROOT/var/compile-pg"
-build="$ROOT/build-bench"
+build="${REPORT_COMPILE_BUILD_DIR:-$ROOT/build-bench}"
 sql="$ROOT/tests/bench/compile_scale.sql"
 
 # shellcheck disable=SC2119  # no extra packages
 ensure_packages
-build_project "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+if [[ -z "${REPORT_COMPILE_BUILD_DIR:-}" ]]; then
+    build_project "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+for exe in reportctl bench_compile; do
+    [[ -x "$build/bin/$exe" ]] || die "$build/bin/$exe was not built"
+done
 
 cleanup() {
     if [[ "${REPORT_COMPILE_KEEP:-0}" == 1 ]]; then

@@ -9,7 +9,9 @@
 #   3. on the same server, the physical limit: COPY of the very rows stored into identical
 #      tables (LIKE ... INCLUDING ALL plus the same foreign keys), one transaction (copy_per_s);
 #   4. the disk's rate from pg_test_fsync (fsync_per_s), the services' resident memory sampled
-#      every second, and (full run only) RabbitMQ with the same load (tests/bench/rabbitmq.sh).
+#      every second, and (full run only) RabbitMQ with the same load (tests/bench/rabbitmq.sh);
+#   5. (full run only) the compile of a month holding 1k, 10k, 100k and 1M stored updates
+#      (tests/bench/compile_scale.sh, its own PostgreSQL; "compile_scale: ..." line).
 #
 # Last lines: "peer: rabbitmq_classic_per_s=N rabbitmq_quorum_per_s=N" (full run) and
 # "bench: acked_per_s=N copy_per_s=N ratio=R p50_ms=X p99_ms=X at_half_p99_ms=X
@@ -18,7 +20,7 @@
 #   tests/bench/run.sh                 full run: 600 s + 120 s of load, then RabbitMQ
 #   tests/bench/run.sh --smoke         about 20 s of load, no RabbitMQ (tests/run.sh runs this)
 #   options: --seconds N  --half-seconds N  --clients N (16)  --window N (64)  --no-peer
-#            --peer-seconds N (60)  --build-dir DIR (build, Release)  --no-build
+#            --peer-seconds N (60)  --no-compile  --build-dir DIR (build, Release)  --no-build
 #
 # Ports (environment): REPORT_BENCH_PGPORT (25450), REPORT_BENCH_PORT_BASE (26100: collector,
 # +1 store link, +2 and +3 metrics), REPORT_BENCH_RABBIT_PORT_BASE (26200). Data and logs in
@@ -38,6 +40,7 @@ half_seconds=120
 clients=16
 window=64
 peer=1
+compile=1
 peer_seconds=60
 build_dir="$ROOT/build"
 do_build=1
@@ -45,12 +48,13 @@ fsync_secs=2
 drain=15
 while [[ $# -gt 0 ]]; do
     case "$1" in
-    --smoke) seconds=12 half_seconds=8 peer=0 fsync_secs=1 drain=5 ;;
+    --smoke) seconds=12 half_seconds=8 peer=0 compile=0 fsync_secs=1 drain=5 ;;
     --seconds) seconds="${2:?}"; shift ;;
     --half-seconds) half_seconds="${2:?}"; shift ;;
     --clients) clients="${2:?}"; shift ;;
     --window) window="${2:?}"; shift ;;
     --no-peer) peer=0 ;;
+    --no-compile) compile=0 ;;
     --peer-seconds) peer_seconds="${2:?}"; shift ;;
     --build-dir) build_dir="$(cd "${2:?}" && pwd -P)"; shift ;;
     --no-build) do_build=0 ;;
@@ -332,6 +336,15 @@ if [[ $peer -eq 1 ]]; then
     peer_line="$(grep '^peer:' <<<"$peer_out" | tail -n 1)"
 fi
 
+compile_line=
+if [[ $compile -eq 1 ]]; then
+    echo "== compile of a month holding 1k, 10k, 100k and 1M updates (tests/bench/compile_scale.sh)"
+    compile_out="$(REPORT_COMPILE_BUILD_DIR="$build_dir" "$ROOT/tests/bench/compile_scale.sh")" ||
+        { printf '%s\n' "$compile_out"; fail "the compile scaling run failed"; }
+    printf '%s\n' "$compile_out" | grep -v '^compile_scale:' || true
+    compile_line="$(grep '^compile_scale:' <<<"$compile_out" | tail -n 1)"
+fi
+
 p50="$(field p50_ms "$closed")"
 p99="$(field p99_ms "$closed")"
 half_p99="$(field p99_ms "$open")"
@@ -353,6 +366,7 @@ fmt "ratio acked / COPY" "$ratio"
 fmt "collector RSS start / 10% / peak / end" "$c_start / $c_warm / $c_peak / $c_end MiB (growth $c_growth %)"
 fmt "store RSS start / 10% / peak / end" "$s_start / $s_warm / $s_peak / $s_end MiB (growth $s_growth %)"
 fmt "disk: pg_test_fsync $sync_method 8kB" "$fsync_per_s /s"
+[[ -n "$compile_line" ]] && echo "$compile_line"
 [[ -n "$peer_line" ]] && echo "$peer_line"
 printf 'bench: acked_per_s=%s copy_per_s=%s ratio=%s p50_ms=%s p99_ms=%s at_half_p99_ms=%s collector_rss_mb=%.0f store_rss_mb=%.0f fsync_per_s=%s\n' \
     "$acked_per_s" "$copy_per_s" "$ratio" "$p50" "$p99" "$half_p99" "$c_peak" "$s_peak" "$fsync_per_s"
