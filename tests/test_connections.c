@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "report_aggregator.h"
 #include "report_http.h"
-#include "report_ops.h"
+#include "report_collector_ops.h"
 #include "report_util.h"
 #include "report_zap.h"
 #include "test_support.h"
@@ -382,7 +382,7 @@ Test(connections, failed_handshakes_are_counted_by_kind)
     report_http_config_t h;
     report_http_config_default(&h);
     h.address = "127.0.0.1:0";
-    report_http_t *http = report_ops_collector(collector, &h);
+    report_http_t *http = report_collector_ops_start(collector, &h);
     cr_assert(http);
     char *url = report_sprintf("http://127.0.0.1:%d/metrics", report_http_port(http));
     int status = 0;

@@ -4,7 +4,9 @@
 #define _GNU_SOURCE
 #include "report_aggregator.h"
 #include "report_json.h"
-#include "report_ops.h"
+#include "report_aggregator_ops.h"
+#include "report_collector_ops.h"
+#include "report_store_ops.h"
 #include "report_util.h"
 #include "test_support.h"
 
@@ -43,9 +45,9 @@ static void start(void)
     report_http_config_default(&h);
     h.address = "127.0.0.1:0";
     h.sample_ms = 500;
-    http[0] = report_ops_collector(stack.collector, &h);
-    http[1] = report_ops_store(stack.stores[0], &h);
-    http[2] = report_ops_aggregator(agg, &h);
+    http[0] = report_collector_ops_start(stack.collector, &h);
+    http[1] = report_store_ops_start(stack.stores[0], &h);
+    http[2] = report_aggregator_ops_start(agg, &h);
     for (int i = 0; i < 3; i++) {
         cr_assert(http[i]);
         snprintf(base[i], sizeof base[i], "http://127.0.0.1:%d", report_http_port(http[i]));
@@ -65,9 +67,9 @@ static void restart_with_peers(void)
         snprintf(addr, sizeof addr, "127.0.0.1:%d", report_http_port(http[i]));
         report_http_stop(&http[i]);
         h.address = addr;
-        http[i] = i == 0   ? report_ops_collector(stack.collector, &h)
-                  : i == 1 ? report_ops_store(stack.stores[0], &h)
-                           : report_ops_aggregator(agg, &h);
+        http[i] = i == 0   ? report_collector_ops_start(stack.collector, &h)
+                  : i == 1 ? report_store_ops_start(stack.stores[0], &h)
+                           : report_aggregator_ops_start(agg, &h);
         cr_assert(http[i], "cannot rebind %s", addr);
     }
     free(peers);

@@ -1,7 +1,7 @@
 /* report-aggregator: compiles the monthly report, publishes frozen versions to leadership
  * subscribers and serves catch-up. */
 #include "report_aggregator.h"
-#include "report_ops.h"
+#include "report_aggregator_ops.h"
 #include "report_service.h"
 
 #include <stddef.h>
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
         report_aggregator_t *agg = report_aggregator_start(&cfg.agg);
         report_http_config_t http;
         report_service_http_config(&cfg.common, &http);
-        rc = report_service_serve(agg ? report_ops_aggregator(agg, &http) : NULL, NULL, NULL);
+        rc = report_service_serve(agg ? report_aggregator_ops_start(agg, &http) : NULL, NULL, NULL);
         report_aggregator_stop(&agg);
     }
     report_settings_free(s_settings, &cfg);

@@ -1,7 +1,7 @@
 /* report-collector: receives updates from subdivisions, validates them and hands them to
  * stores; answers each only when a store reports the commit. */
 #include "report_collector.h"
-#include "report_ops.h"
+#include "report_collector_ops.h"
 #include "report_service.h"
 
 #include <stddef.h>
@@ -71,8 +71,8 @@ int main(int argc, char **argv)
         report_collector_t *collector = report_collector_start(&cfg.collector);
         report_http_config_t http;
         report_service_http_config(&cfg.common, &http);
-        rc = report_service_serve(collector ? report_ops_collector(collector, &http) : NULL, NULL,
-                                  NULL);
+        rc = report_service_serve(collector ? report_collector_ops_start(collector, &http) : NULL,
+                                  NULL, NULL);
         report_collector_stop(&collector);
     }
     report_settings_free(s_settings, &cfg);

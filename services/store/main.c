@@ -1,5 +1,5 @@
 /* report-store: commits updates handed over by collectors to PostgreSQL in batches. */
-#include "report_ops.h"
+#include "report_store_ops.h"
 #include "report_service.h"
 #include "report_store.h"
 
@@ -79,7 +79,8 @@ int main(int argc, char **argv)
         report_store_t *store = report_store_start(&cfg.store);
         report_http_config_t http;
         report_service_http_config(&cfg.common, &http);
-        rc = report_service_serve(store ? report_ops_store(store, &http) : NULL, s_alive, store);
+        rc = report_service_serve(store ? report_store_ops_start(store, &http) : NULL, s_alive,
+                                  store);
         report_store_stop(&store);
     }
     report_settings_free(s_settings, &cfg);

@@ -4,9 +4,9 @@
  * that is slow or hostile on purpose meets a server written for that. Only GET and HEAD. */
 #define _GNU_SOURCE
 #include "report_http.h"
+#include "report_build.h"
 #include "report_log.h"
 #include "report_metrics.h"
-#include "report_service.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -157,8 +157,8 @@ static char *s_status_json(report_http_t *self)
 {
     json_t *o = json_object();
     json_object_set_new(o, "service", json_string(self->h.service));
-    json_object_set_new(o, "version", json_string(report_service_version()));
-    json_object_set_new(o, "commit", json_string(report_service_commit()));
+    json_object_set_new(o, "version", json_string(report_build_version()));
+    json_object_set_new(o, "commit", json_string(report_build_commit()));
     json_object_set_new(o, "started_at", json_real(self->started_at));
     pthread_mutex_lock(&self->lock);
     s_status_figures(self, o);

@@ -1,7 +1,7 @@
 /* Prometheus text format writers and process metrics. */
 #define _GNU_SOURCE
 #include "report_metrics.h"
-#include "report_service.h"
+#include "report_build.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -121,8 +121,8 @@ void report_metrics_process(report_buf_t *out, const char *service, double start
                           "Version and git commit the service was built from (always 1).");
     char *labels =
         report_sprintf("service=\"%s\",version=\"%s\",commit=\"%s\"", service,
-                       report_metrics_label(report_service_version(), version, sizeof version),
-                       report_metrics_label(report_service_commit(), commit, sizeof commit));
+                       report_metrics_label(report_build_version(), version, sizeof version),
+                       report_metrics_label(report_build_commit(), commit, sizeof commit));
     report_metrics_sample(out, "report_build_info", labels, 1);
     free(labels);
     report_metrics_family(out, "process_start_time_seconds", "gauge",
@@ -131,4 +131,41 @@ void report_metrics_process(report_buf_t *out, const char *service, double start
     report_metrics_family(out, "process_resident_memory_bytes", "gauge",
                           "Resident memory size in bytes.");
     report_metrics_sample(out, "process_resident_memory_bytes", "", report_metrics_rss_bytes());
+}
+
+/* The connection metrics of a service's socket monitors: prefix is "report_collector" or
+ * "report_aggregator"; a and b are summed (two sockets of the service). */
+void report_metrics_connections(report_buf_t *out, const char *prefix,
+                                const report_monitor_counts_t *a, const report_monitor_counts_t *b,
+                                uint64_t reload_failures)
+{
+    char name[128], labels[64];
+    snprintf(name, sizeof name, "%s_handshakes_refused_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "Connections whose handshake failed, by kind: protocol (no CURVE, "
+                          "garbage), no_detail (closed or timed out during it), auth (key not "
+                          "enrolled).");
+    for (int k = 0; k < REPORT_HANDSHAKE_KINDS; k++) {
+        snprintf(labels, sizeof labels, "kind=\"%s\"", report_handshake_kind_name(k));
+        report_metrics_sample(out, name, labels,
+                              (double)(a->handshake_failed[k] + b->handshake_failed[k]));
+    }
+    snprintf(name, sizeof name, "%s_handshakes_succeeded_total", prefix);
+    report_metrics_family(out, name, "counter", "Connections whose handshake succeeded.");
+    report_metrics_sample(out, name, "", (double)(a->handshakes + b->handshakes));
+    snprintf(name, sizeof name, "%s_connections_dropped_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "Connections closed at once because a bound was reached.");
+    report_metrics_sample(out, name, "bound=\"max_connections\"",
+                          (double)(a->dropped_total + b->dropped_total));
+    report_metrics_sample(out, name, "bound=\"max_connections_per_peer\"",
+                          (double)(a->dropped_per_peer + b->dropped_per_peer));
+    snprintf(name, sizeof name, "%s_accept_failures_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "accept() failures (EMFILE: out of file descriptors).");
+    report_metrics_sample(out, name, "", (double)(a->accept_failed + b->accept_failed));
+    snprintf(name, sizeof name, "%s_keyring_reload_failures_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "Key directory reloads that failed (the previous keys were kept).");
+    report_metrics_sample(out, name, "", (double)reload_failures);
 }

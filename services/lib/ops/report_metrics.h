@@ -3,6 +3,7 @@
 #ifndef REPORT_METRICS_H
 #define REPORT_METRICS_H
 
+#include "report_monitor.h"
 #include "report_util.h"
 
 #include <stddef.h>
@@ -36,5 +37,11 @@ const char *report_metrics_label(const char *value, char *buf, size_t size);
 void report_metrics_process(report_buf_t *out, const char *service, double start_time);
 /* Resident memory of this process in bytes (0 if unknown). */
 double report_metrics_rss_bytes(void);
+/* The connection metrics of a service's socket monitors (handshakes refused and succeeded,
+ * connections dropped at a bound, accept failures, key reloads that failed): prefix is
+ * "report_collector" or "report_aggregator"; a and b, two sockets of the service, are summed. */
+void report_metrics_connections(report_buf_t *out, const char *prefix,
+                                const report_monitor_counts_t *a, const report_monitor_counts_t *b,
+                                uint64_t reload_failures);
 
 #endif

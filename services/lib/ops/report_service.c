@@ -1,6 +1,7 @@
-/* Signals, logging set-up and build information for every program. */
+/* Signals and logging set-up for every program. */
 #define _GNU_SOURCE
 #include "report_service.h"
+#include "report_build.h"
 #include "report_log.h"
 
 #include <signal.h>
@@ -9,13 +10,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#ifndef REPORT_VERSION
-#define REPORT_VERSION "dev"
-#endif
-#ifndef REPORT_GIT_COMMIT
-#define REPORT_GIT_COMMIT "unknown"
-#endif
 
 volatile int report_service_stop = 0;
 
@@ -44,16 +38,6 @@ int report_service_logging(const char *service, const char *level)
         return -1;
     }
     return 0;
-}
-
-const char *report_service_version(void)
-{
-    return REPORT_VERSION;
-}
-
-const char *report_service_commit(void)
-{
-    return REPORT_GIT_COMMIT;
 }
 
 /* Raises the soft limit of open files to the hard one: every connection is a descriptor, and
@@ -90,7 +74,7 @@ int report_service_begin(const char *name, const report_setting_t *table, void *
     if (report_service_logging(name, common->log_level) != 0)
         return 2;
     report_service_signals();
-    log_info("starting", "version=%s commit=%s", report_service_version(), report_service_commit());
+    log_info("starting", "version=%s commit=%s", report_build_version(), report_build_commit());
     s_raise_fd_limit();
     return -1;
 }

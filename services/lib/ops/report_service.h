@@ -89,8 +89,4 @@ void report_service_http_config(const report_service_common_t *common, report_ht
  * when stopped by a signal, 1 if http is NULL (it could not start) or the service died. */
 int report_service_serve(report_http_t *http, bool (*alive)(void *), void *arg);
 
-/* Version and git commit the binaries were built from. */
-const char *report_service_version(void);
-const char *report_service_commit(void);
-
 #endif

@@ -1,0 +1,137 @@
+/* The aggregator's ops view: its Prometheus metrics, its status for the status page and
+ * reportctl status, and its readiness, from its thread-safe snapshot, served by report_http.
+ * Names follow Prometheus conventions: snake_case, _total for counters, seconds and bytes. */
+#define _GNU_SOURCE
+#include "report_aggregator_ops.h"
+#include "report_metrics.h"
+#include "report_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_aggregator_metrics(void *arg, report_buf_t *out)
+{
+    report_aggregator_stats_t *st = report_malloc(sizeof *st);
+    report_aggregator_stats(arg, st);
+    const struct {
+        const char *name, *type, *help;
+        double value;
+    } plain[] = {
+        {"report_aggregator_reports_compiled_total", "counter", "Drafts compiled.",
+         (double)st->compiled},
+        {"report_aggregator_reports_published_total", "counter", "Report versions published.",
+         (double)st->published},
+        {"report_aggregator_last_publication_sequence", "gauge",
+         "Sequence number of the last publication.", (double)st->last_seq},
+        {"report_aggregator_subscribers_connected", "gauge",
+         "Subscriber connections open on the PUB socket.", (double)st->subscribers},
+        {"report_aggregator_catchup_requests_total", "counter", "Catch-up requests served.",
+         (double)st->catchup_requests},
+        {"report_aggregator_refused_requests_total", "counter",
+         "Control or catch-up requests refused.", (double)st->refused_requests},
+        {"report_aggregator_database_up", "gauge", "1 if the database connection is up.",
+         st->db_up ? 1 : 0},
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        report_metrics_family(out, plain[i].name, plain[i].type, plain[i].help);
+        report_metrics_sample(out, plain[i].name, "", plain[i].value);
+    }
+    report_metrics_connections(out, "report_aggregator", &st->pub, &st->catchup,
+                               st->keyring_reload_failures);
+    report_metrics_histogram(out, "report_aggregator_compile_seconds", "Time to compile a report.",
+                             &st->compile_seconds);
+    char labels[256], unit[96];
+    if (st->period[0]) {
+        report_metrics_family(out, "report_unit_reported", "gauge",
+                              "1 if the unit has pushed anything for the period watched.");
+        for (size_t i = 0; i < st->unit_count; i++) {
+            snprintf(labels, sizeof labels, "unit=\"%s\",period=\"%s\"",
+                     report_metrics_label(st->units[i].code, unit, sizeof unit), st->period);
+            report_metrics_sample(out, "report_unit_reported", labels,
+                                  st->units[i].reported ? 1 : 0);
+        }
+        report_metrics_family(out, "report_period_deadline_timestamp_seconds", "gauge",
+                              "End of the deadline day of the period watched.");
+        snprintf(labels, sizeof labels, "period=\"%s\"", st->period);
+        report_metrics_sample(out, "report_period_deadline_timestamp_seconds", labels,
+                              (double)st->deadline_ms / 1000.0);
+    }
+    free(st);
+}
+
+static void s_aggregator_sample(void *arg, report_sample_t *s)
+{
+    report_aggregator_stats_t *st = report_malloc(sizeof *st);
+    report_aggregator_stats(arg, st);
+    size_t late = 0;
+    for (size_t i = 0; i < st->unit_count; i++)
+        late += !st->units[i].reported;
+    s->queue_name = "units not reported";
+    s->depth = (double)late;
+    s->limit = (double)st->unit_count;
+    s->counter_count = 3;
+    s->counter_names[0] = "published";
+    s->counters[0] = (double)st->published;
+    s->counter_names[1] = "compiled";
+    s->counters[1] = (double)st->compiled;
+    s->counter_names[2] = "catchup";
+    s->counters[2] = (double)st->catchup_requests;
+    free(st);
+}
+
+static void s_aggregator_status(void *arg, json_t *o)
+{
+    report_aggregator_stats_t *st = report_malloc(sizeof *st);
+    report_aggregator_stats(arg, st);
+    json_t *a = json_object();
+    json_object_set_new(a, "database_up", json_boolean(st->db_up));
+    json_object_set_new(a, "subscribers", json_integer((json_int_t)st->subscribers));
+    if (st->last_seq) {
+        json_t *last = json_object();
+        char period[16];
+        snprintf(period, sizeof period, "%04d-%02d", st->last_year % 10000, st->last_month % 100);
+        json_object_set_new(last, "agency", json_string(st->last_agency));
+        json_object_set_new(last, "period", json_string(period));
+        json_object_set_new(last, "version", json_integer(st->last_version));
+        json_object_set_new(last, "number", json_integer(st->last_number));
+        json_object_set_new(last, "seq", json_integer((json_int_t)st->last_seq));
+        json_object_set_new(last, "published_at", json_real((double)st->last_published_ms / 1e3));
+        json_object_set_new(a, "last_published", last);
+    } else {
+        json_object_set_new(a, "last_published", json_null());
+    }
+    json_object_set_new(a, "period", json_string(st->period));
+    json_object_set_new(a, "deadline", json_string(st->deadline));
+    json_t *late = json_array();
+    for (size_t i = 0; i < st->unit_count; i++) {
+        if (st->units[i].reported)
+            continue;
+        json_t *u = json_object();
+        json_object_set_new(u, "unit", json_string(st->units[i].code));
+        json_object_set_new(u, "name", json_string(st->units[i].name));
+        json_array_append_new(late, u);
+    }
+    json_object_set_new(a, "late_units", late);
+    json_object_set_new(o, "aggregator", a);
+    free(st);
+}
+
+static bool s_aggregator_ready(void *arg, char *why, size_t size)
+{
+    report_aggregator_stats_t *st = report_malloc(sizeof *st);
+    report_aggregator_stats(arg, st);
+    bool ready = st->db_up;
+    if (!ready)
+        snprintf(why, size, "database unreachable");
+    free(st);
+    return ready;
+}
+
+report_http_t *report_aggregator_ops_start(report_aggregator_t *aggregator,
+                                           const report_http_config_t *cfg)
+{
+    report_http_handlers_t h = {"aggregator",        s_aggregator_metrics, s_aggregator_sample,
+                                s_aggregator_status, s_aggregator_ready,   aggregator};
+    return report_http_start(cfg, &h);
+}

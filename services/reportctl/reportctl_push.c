@@ -1,0 +1,200 @@
+/* reportctl push FILE.json...: sends updates with acknowledgements, one line per update with
+ * its outcome; the exit status is the worst outcome. */
+#define _DEFAULT_SOURCE
+#include "reportctl.h"
+#include "report_client.h"
+#include "report_json.h"
+#include "report_keys.h"
+#include "report_log.h"
+#include "report_service.h"
+#include "report_util.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *endpoint;
+    int64_t timeout_ms;
+    int64_t backoff_max_ms;
+    int64_t deadline_ms;
+    int64_t window;
+    int64_t max_message_bytes;
+    char *key;
+    char *server_key;
+    bool insecure_plain;
+    char *log_level;
+    char *unit_keys;
+} s_push_config_t;
+
+/* Exit statuses of push (sysexits.h values where one fits): every update STORED or
+ * DUPLICATE; some REJECTED (or a file unreadable); usage or keys; some UNKNOWN: not confirmed
+ * by the deadline, re-run the same file (EX_TEMPFAIL). UNKNOWN wins over REJECTED, since a
+ * re-run is what settles it. */
+enum {
+    S_PUSH_EXIT_OK = 0,
+    S_PUSH_EXIT_REJECTED = 1,
+    S_PUSH_EXIT_USAGE = 2,
+    S_PUSH_EXIT_UNKNOWN = 75
+};
+
+#define F(field) offsetof(s_push_config_t, field)
+const report_setting_t reportctl_push_settings[] = {
+    {"endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5570", F(endpoint), 0, 0,
+     "collector to push to"},
+    {"timeout-ms", REPORT_SETTING_INT, "5000", F(timeout_ms), 10, 3600000,
+     "first wait for an answer before resending the same update (then doubling)"},
+    {"backoff-max-ms", REPORT_SETTING_INT, "30000", F(backoff_max_ms), 10, 3600000,
+     "longest wait between two sends of one update (after a timeout or BUSY)"},
+    {"deadline-ms", REPORT_SETTING_INT, "600000", F(deadline_ms), 100, 86400000,
+     "keep resending until this long after the start; then UNKNOWN (exit 75)"},
+    {"window", REPORT_SETTING_INT, "500", F(window), 1, 100000,
+     "updates sent and not yet answered, at most"},
+    {"max-message-bytes", REPORT_SETTING_INT, "262144", F(max_message_bytes), 256, 64 * 1024 * 1024,
+     "the collector's max-message-bytes: a bigger update is REJECTED too_large, not sent"},
+    {"unit-keys", REPORT_SETTING_STRING, "", F(unit_keys), 0, 0,
+     "push each unit's updates with DIR/UNIT.key (an office relaying several units)"},
+    {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
+    {"server-key", REPORT_SETTING_STRING, "keys/server.pub", F(server_key), 0, 0,
+     "the server's CURVE public key (.pub file or Z85)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE"},
+    {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORT_SETTINGS_END};
+#undef F
+
+/* Counts of final outcomes over all files of one push. */
+typedef struct {
+    size_t stored, duplicate, rejected, unknown;
+} s_push_totals_t;
+
+/* One line per update; adds to the totals. */
+static void s_push_print(report_update_t *const *updates, const report_reply_t *replies,
+                         size_t count, s_push_totals_t *totals)
+{
+    for (size_t i = 0; i < count; i++) {
+        const report_update_t *u = updates[i];
+        const report_reply_t *r = &replies[i];
+        printf("%-9s %04d-%02d %-12s %-36s %s", report_outcome_name(r->outcome), u->year, u->month,
+               u->unit_code, u->update_id, u->item_key);
+        if (r->outcome != REPORT_OUTCOME_STORED && r->outcome != REPORT_OUTCOME_DUPLICATE)
+            printf(" reason=%s message=%s", r->reason[0] ? r->reason : "-",
+                   report_logq(r->message));
+        printf("\n");
+        switch (r->outcome) {
+        case REPORT_OUTCOME_STORED:
+            totals->stored++;
+            break;
+        case REPORT_OUTCOME_DUPLICATE:
+            totals->duplicate++;
+            break;
+        case REPORT_OUTCOME_REJECTED:
+            totals->rejected++;
+            break;
+        default:
+            totals->unknown++;
+            break;
+        }
+    }
+}
+
+/* The client keys of a push: the unit's pair (or, with --unit-keys, only the server's key).
+ * 0, or -1 after printing the problem. */
+static int s_push_keys(const s_push_config_t *cfg, report_client_keys_t *keys)
+{
+    memset(keys, 0, sizeof *keys);
+    keys->plain = cfg->insecure_plain;
+    char err[512];
+    if (!*cfg->unit_keys) {
+        if (report_client_keys_load(cfg->key, cfg->server_key, cfg->insecure_plain, keys, err,
+                                    sizeof err) == 0)
+            return 0;
+        fprintf(stderr, "reportctl push: %s\n", err);
+        return -1;
+    }
+    if (cfg->insecure_plain)
+        return 0;
+    if (report_keys_resolve_public(cfg->server_key, keys->server_public) == 0)
+        return 0;
+    fprintf(stderr, "reportctl push: cannot read the server public key '%s'\n", cfg->server_key);
+    return -1;
+}
+
+/* Pushes each file in turn, each a push (and session) of its own: an answer to a copy sent for
+ * one file cannot settle an update of the next, even under the same id. The exit status is
+ * the worst outcome (see S_PUSH_EXIT_*). */
+static int s_push_files(const s_push_config_t *cfg, const report_client_config_t *ccfg,
+                        char **files, int nfiles)
+{
+    bool by_unit = *cfg->unit_keys != '\0';
+    report_client_t *client = by_unit ? NULL : report_client_new(ccfg);
+    if (!by_unit && !client) {
+        fprintf(stderr, "reportctl push: cannot create a ZeroMQ context; nothing was sent\n");
+        return S_PUSH_EXIT_REJECTED;
+    }
+    s_push_totals_t totals = {0};
+    bool file_failed = false;
+    char err[512];
+    for (int f = 0; f < nfiles && !report_service_stop; f++) {
+        report_update_t **updates = NULL;
+        size_t count = 0;
+        if (report_json_load_updates(files[f], &updates, &count, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: %s\n", files[f], err);
+            file_failed = true;
+            continue;
+        }
+        report_reply_t *replies = report_calloc(count ? count : 1, sizeof(report_reply_t));
+        if (by_unit)
+            report_client_push_by_unit(ccfg, cfg->unit_keys, updates, count, replies);
+        else
+            report_client_push(client, updates, count, replies);
+        s_push_print(updates, replies, count, &totals);
+        free(replies);
+        report_updates_free(updates, count);
+    }
+    report_client_destroy(&client);
+    fflush(stdout);
+    fprintf(stderr, "pushed: stored=%zu duplicate=%zu rejected=%zu unknown=%zu\n", totals.stored,
+            totals.duplicate, totals.rejected, totals.unknown);
+    if (totals.unknown) {
+        fprintf(stderr,
+                "UNKNOWN: %zu update(s) not confirmed; re-run the same file: updates "
+                "already stored will answer DUPLICATE\n",
+                totals.unknown);
+        return S_PUSH_EXIT_UNKNOWN;
+    }
+    return totals.rejected || file_failed ? S_PUSH_EXIT_REJECTED : S_PUSH_EXIT_OK;
+}
+
+int reportctl_push(int argc, char **argv)
+{
+    s_push_config_t cfg = {0};
+    char **files = NULL;
+    int nfiles = 0;
+    int rc = report_settings_load(reportctl_push_settings, &cfg, argc, argv, &files, &nfiles);
+    int exit_code = S_PUSH_EXIT_USAGE;
+    if (rc != 0 || nfiles == 0) {
+        reportctl_usage(rc == 1 ? stdout : stderr);
+        if (rc == 1)
+            exit_code = S_PUSH_EXIT_OK;
+    } else {
+        report_service_logging("reportctl", cfg.log_level);
+        report_client_config_t ccfg;
+        report_client_config_default(&ccfg);
+        ccfg.endpoint = cfg.endpoint;
+        ccfg.timeout_ms = cfg.timeout_ms;
+        ccfg.backoff_max_ms = cfg.backoff_max_ms;
+        ccfg.deadline_ms = cfg.deadline_ms;
+        ccfg.window = cfg.window;
+        ccfg.max_message_bytes = cfg.max_message_bytes;
+        ccfg.stop = &report_service_stop;
+        if (s_push_keys(&cfg, &ccfg.keys) == 0)
+            exit_code = s_push_files(&cfg, &ccfg, files, nfiles);
+        memset(&ccfg.keys, 0, sizeof ccfg.keys);
+    }
+    free(files);
+    report_settings_free(reportctl_push_settings, &cfg);
+    return exit_code;
+}

@@ -1,0 +1,164 @@
+/* reportctl status [--watch]: one screen for the whole pipeline, from the services'
+ * /status.json; exit 3 when a service is down. */
+#define _DEFAULT_SOURCE
+#include "reportctl.h"
+#include "report_http.h"
+#include "report_service.h"
+#include "report_util.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    char *services;
+    bool watch;
+    int64_t interval_ms;
+    int64_t timeout_ms;
+} s_status_config_t;
+
+#define F(field) offsetof(s_status_config_t, field)
+static const report_setting_t s_status_settings[] = {
+    {"services", REPORT_SETTING_STRING,
+     "http://127.0.0.1:9570,http://127.0.0.1:9571,http://127.0.0.1:9572", F(services), 0, 0,
+     "base URLs of the services' metrics endpoints"},
+    {"watch", REPORT_SETTING_BOOL, "false", F(watch), 0, 0, "refresh until interrupted"},
+    {"interval-ms", REPORT_SETTING_INT, "2000", F(interval_ms), 200, 3600000,
+     "refresh interval with --watch"},
+    {"timeout-ms", REPORT_SETTING_INT, "2000", F(timeout_ms), 100, 60000,
+     "a service that does not answer in time is shown DOWN"},
+    REPORT_SETTINGS_END};
+#undef F
+
+static double s_num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+static const char *s_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* One screen for the whole pipeline; returns the number of services down. */
+/* The details of one service's status: refusals, store, last publication, late units. */
+static void s_status_details(json_t *doc)
+{
+    json_t *refusals = json_object_get(doc, "refusals");
+    if (json_is_object(refusals) && json_object_size(refusals)) {
+        printf("\nrefusals by reason:");
+        const char *k;
+        json_t *v;
+        json_object_foreach(refusals, k, v)
+        {
+            printf(" %s=%lld", k, (long long)json_integer_value(v));
+        }
+        printf("\n");
+    }
+    json_t *st = json_object_get(doc, "store");
+    if (json_is_object(st))
+        printf("\nstore: database %s, %.0f waiting, lag %.1f s, last commit %.1f s ago\n",
+               json_is_true(json_object_get(st, "database_up")) ? "up" : "DOWN",
+               s_num(st, "waiting"), s_num(st, "lag_seconds"),
+               s_num(st, "last_commit_age_seconds"));
+    json_t *agg = json_object_get(doc, "aggregator");
+    if (json_is_object(agg)) {
+        json_t *last = json_object_get(agg, "last_published");
+        if (json_is_object(last))
+            printf("\nlast published: %s %s version %.0f number %.0f (seq %.0f)\n",
+                   s_str(last, "agency"), s_str(last, "period"), s_num(last, "version"),
+                   s_num(last, "number"), s_num(last, "seq"));
+        else
+            printf("\nlast published: none\n");
+        json_t *late = json_object_get(agg, "late_units");
+        printf("late units for %s (deadline %s):", s_str(agg, "period"), s_str(agg, "deadline"));
+        size_t i2;
+        json_t *u;
+        json_array_foreach(late, i2, u)
+            printf("%s %s (%s)", i2 ? "," : "", s_str(u, "unit"), s_str(u, "name"));
+        printf("%s\n", json_array_size(late) ? "" : " none");
+    }
+}
+
+static int s_status_once(const s_status_config_t *cfg)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char when[32];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%SZ", &tm);
+    printf("report pipeline status  %s\n\n", when);
+    printf("%-11s %-5s %-24s %-26s %s\n", "SERVICE", "STATE", "READY", "QUEUE", "RATE/MIN");
+    int down = 0;
+    json_t *docs[8] = {0};
+    char *list = report_strdup(cfg->services);
+    char *save = NULL;
+    int n = 0;
+    for (char *url = strtok_r(list, ", ", &save); url && n < 8; url = strtok_r(NULL, ", ", &save)) {
+        char *full = report_sprintf("%s/status.json", url);
+        int code = 0;
+        char *body = report_http_get(full, (int)cfg->timeout_ms, &code);
+        free(full);
+        json_error_t err;
+        json_t *doc = body && code == 200 ? json_loads(body, 0, &err) : NULL;
+        free(body);
+        if (!json_is_object(doc)) {
+            printf("%-11s %-5s %s\n", url, "DOWN", "(no answer)");
+            json_decref(doc);
+            down++;
+            continue;
+        }
+        docs[n++] = doc;
+        json_t *q = json_object_get(doc, "queue");
+        char queue[64], ready[64];
+        snprintf(queue, sizeof queue, "%s %.0f/%.0f", s_str(q, "name"), s_num(q, "depth"),
+                 s_num(q, "limit"));
+        bool is_ready = json_is_true(json_object_get(doc, "ready"));
+        snprintf(ready, sizeof ready, "%s%s%s", is_ready ? "yes" : "NO", is_ready ? "" : ": ",
+                 s_str(doc, "ready_reason"));
+        printf("%-11s %-5s %-24.24s %-26s", s_str(doc, "service"), "UP", ready, queue);
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(doc, "rates_per_minute"), k, v)
+            printf(" %s %.1f", k, json_number_value(v));
+        printf("\n");
+    }
+    free(list);
+    for (int i = 0; i < n; i++) {
+        s_status_details(docs[i]);
+        json_decref(docs[i]);
+    }
+    fflush(stdout);
+    return down;
+}
+
+int reportctl_status(int argc, char **argv)
+{
+    s_status_config_t cfg = {0};
+    char **args = NULL;
+    int nargs = 0;
+    int rc = report_settings_load(s_status_settings, &cfg, argc, argv, &args, &nargs);
+    free(args);
+    if (rc != 0 || nargs != 0) {
+        report_settings_usage(s_status_settings, rc == 1 ? stdout : stderr);
+        report_settings_free(s_status_settings, &cfg);
+        return rc == 1 ? 0 : 2;
+    }
+    int down;
+    do {
+        if (cfg.watch)
+            printf("\033[H\033[2J");
+        down = s_status_once(&cfg);
+        if (cfg.watch && !report_service_stop)
+            usleep((useconds_t)cfg.interval_ms * 1000);
+    } while (cfg.watch && !report_service_stop);
+    report_settings_free(s_status_settings, &cfg);
+    return down ? 3 : 0;
+}
