@@ -155,7 +155,7 @@ static int run_subscriber(bool once, int count, int deadline_ms)
     cfg.deadline_ms = deadline_ms;
     cfg.quiet = true;
     cfg.keys = test_client_keys("leader");
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     return report_subscriber_run(&cfg, &stop);
 }
 

@@ -244,7 +244,7 @@ Test(security, an_unknown_subscriber_gets_nothing)
     scfg.catchup_timeout_ms = 500;
     scfg.quiet = true;
     scfg.keys = test_client_keys("THANH_TRA"); /* enrolled as a unit, not as a recipient */
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     cr_assert_eq(report_subscriber_run(&scfg, &stop), -1, "a stranger caught up");
     char *f = report_sprintf("%s/SKHCN-2018-07-v1.txt", dir);
     cr_assert_neq(access(f, F_OK), 0);

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "report_aggregator.h"
 #include "report_actor.h"
+#include "report_backoff.h"
 #include "report_codec.h"
 #include "report_compile.h"
 #include "report_db.h"
@@ -23,6 +24,11 @@
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
+
+/* Database reconnects: from 10 ms, doubling to 2 s (the aggregator answers an operator who
+ * waits, so it does not back off as far as the store). */
+#define S_RECONNECT_MIN_MS 10
+#define S_RECONNECT_MAX_MS 2000
 
 void report_aggregator_config_default(report_aggregator_config_t *cfg)
 {
@@ -57,7 +63,7 @@ struct report_aggregator_t {
     void *control, *pub, *catchup;
     report_db_t *db;
     int64_t next_connect;
-    int64_t backoff_ms;
+    report_backoff_t backoff; /* database reconnects */
     report_keypair_t server_key;
     report_keyring_t *recipients;
     report_keyring_t *operators;
@@ -90,15 +96,11 @@ static int s_db_ensure(report_aggregator_t *self)
                                 self->cfg.idle_in_transaction_timeout_ms) != 0) {
         log_warn("cannot use database", "error=%s", report_logq(report_db_error(self->db)));
         report_db_disconnect(self->db);
-        self->backoff_ms = self->backoff_ms ? self->backoff_ms * 2 : 10;
-        if (self->backoff_ms > 2000)
-            self->backoff_ms = 2000;
-        self->next_connect = report_clock_ms() + self->backoff_ms / 2 +
-                             report_random((uint32_t)self->backoff_ms / 2 + 1);
+        self->next_connect = report_clock_ms() + report_backoff_next(&self->backoff);
         self->stats.db_up = false;
         return -1;
     }
-    self->backoff_ms = 0;
+    report_backoff_reset(&self->backoff);
     self->stats.db_up = true;
     return 0;
 }
@@ -612,29 +614,18 @@ static void s_handle_catchup(report_aggregator_t *self)
 static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, const char *domain,
                     char *bound, size_t size)
 {
-    void *sock = zmq_socket(self->zctx, type);
-    if (self->zap &&
-        report_curve_server(sock, &self->server_key, domain, (int)self->cfg.handshake_ms) != 0) {
-        zmq_close(sock);
-        return NULL;
-    }
-    int linger = 0, one = 1, hwm = (int)self->cfg.hwm;
-    int64_t maxmsg = self->cfg.max_request_bytes;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    if (type == ZMQ_ROUTER) {
-        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-        zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    }
-    report_heartbeat(sock, (int)self->cfg.peer_heartbeat_ms, (int)self->cfg.peer_timeout_ms);
-    if (zmq_bind(sock, endpoint) != 0) {
-        log_error("cannot bind", "endpoint=%s error=%s", report_logq(endpoint),
-                  report_logq(zmq_strerror(errno)));
-        zmq_close(sock);
-        return NULL;
-    }
-    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &size);
-    return sock;
+    /* a request is bounded; what the PUB sends is ours */
+    report_server_socket_t spec = {type,
+                                   endpoint,
+                                   self->zap ? &self->server_key : NULL,
+                                   domain,
+                                   (int)self->cfg.handshake_ms,
+                                   (int)self->cfg.hwm,
+                                   0,
+                                   type == ZMQ_ROUTER ? self->cfg.max_request_bytes : 0,
+                                   (int)self->cfg.peer_heartbeat_ms,
+                                   (int)self->cfg.peer_timeout_ms};
+    return report_server_bind(self->zctx, &spec, bound, size);
 }
 
 /* CURVE on every socket, the ZAP handler bound first so that it is never missing. */
@@ -714,9 +705,10 @@ static void *s_thread(void *arg)
     self->catchup_monitor =
         report_monitor_new(self->zctx, self->catchup, "catchup", self->cfg.max_connections,
                            self->cfg.max_connections_per_peer);
-    zmq_pollitem_t items[5] = {{self->control, 0, ZMQ_POLLIN, 0},
-                               {self->catchup, 0, ZMQ_POLLIN, 0}};
-    int nitems = 2, zap_at = -1;
+    zmq_pollitem_t items[6] = {{self->control, 0, ZMQ_POLLIN, 0},
+                               {self->catchup, 0, ZMQ_POLLIN, 0},
+                               {NULL, report_actor_stop_fd(&self->actor), ZMQ_POLLIN, 0}};
+    int nitems = 3, zap_at = -1;
     report_monitor_t *monitors[2] = {self->monitor, self->catchup_monitor};
     int monitor_at[2] = {-1, -1};
     for (int i = 0; i < 2; i++) {
@@ -729,8 +721,15 @@ static void *s_thread(void *arg)
         zap_at = nitems;
         items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
     }
-    while (!self->actor.stop) {
-        if (zmq_poll(items, nitems, 100) < 0 && errno != EINTR)
+    while (!report_actor_stopping(&self->actor)) {
+        /* asleep until a request, the stop event or the next check of late units (stats
+         * once a second) */
+        long timeout = (long)(self->next_late_check - report_clock_ms());
+        if (zmq_poll(items, nitems,
+                     timeout < 0      ? 0
+                     : timeout > 1000 ? 1000
+                                      : timeout) < 0 &&
+            errno != EINTR)
             break;
         while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
             int events = 0;
@@ -795,6 +794,7 @@ report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *c
     self->cfg.status_period = report_strdup(cfg->status_period ? cfg->status_period : "");
     report_histogram_init_seconds(&self->stats.compile_seconds);
     self->shared_stats = self->stats;
+    report_backoff_init(&self->backoff, S_RECONNECT_MIN_MS, S_RECONNECT_MAX_MS);
     self->db = report_db_new(cfg->db);
     self->zctx = zmq_ctx_new();
     if (report_actor_start(&self->actor, s_thread, self) < 0) {

@@ -2,6 +2,7 @@
  * exponential back-off, until it has a final answer or the push's deadline passes. */
 #define _GNU_SOURCE
 #include "report_client.h"
+#include "report_backoff.h"
 #include "report_codec.h"
 #include "report_keys.h"
 #include "report_log.h"
@@ -159,19 +160,6 @@ static bool s_canonical_id(const char *id, char *out)
     return true;
 }
 
-/* The n-th wait of a capped exponential back-off from base: d = min(cap, base * 2^n) plus a
- * random jitter of up to a quarter of d, so that clients that failed together do not all come
- * back together (and no update is resent before its timeout). */
-static int64_t s_backoff(int64_t base, int64_t cap, int n)
-{
-    int64_t d = base;
-    for (int i = 0; i < n && d < cap; i++)
-        d *= 2;
-    if (d > cap)
-        d = cap;
-    return d + (int64_t)report_random((uint32_t)(d / 4 + 1));
-}
-
 static int s_send(s_push_t *p, s_item_t *item, int64_t now)
 {
     if (zmq_send(p->client->sock, item->payload, item->size, ZMQ_DONTWAIT) < 0)
@@ -180,7 +168,8 @@ static int s_send(s_push_t *p, s_item_t *item, int64_t now)
     item->state = S_WAIT;
     item->in_window = true;
     item->attempts++;
-    item->due = now + s_backoff(cfg->timeout_ms, cfg->backoff_max_ms, item->timeouts);
+    /* the policy never waits less than its minimum: no update is resent before its timeout */
+    item->due = now + report_backoff_wait(cfg->timeout_ms, cfg->backoff_max_ms, item->timeouts);
     p->in_window++;
     return 0;
 }
@@ -257,7 +246,7 @@ static void s_answer(s_push_t *p, const report_reply_t *reply)
         if (it->in_window) {
             s_leave_window(p, it);
             const report_client_config_t *cfg = &p->client->cfg;
-            it->due = report_clock_ms() + s_backoff(20, cfg->backoff_max_ms, it->busy++);
+            it->due = report_clock_ms() + report_backoff_wait(20, cfg->backoff_max_ms, it->busy++);
         }
         return;
     }
@@ -406,7 +395,7 @@ static int s_push_until(report_client_t *self, report_update_t *const *updates, 
         zmq_close(self->sock);
     s_open(self);
     int64_t now = report_clock_ms();
-    const volatile int *stop = self->cfg.stop;
+    const volatile sig_atomic_t *stop = self->cfg.stop;
     while (p.done < count && now < p.deadline && !(stop && *stop)) {
         bool blocked = !s_fill(&p, now);
         zmq_pollitem_t pi = {self->sock, 0, ZMQ_POLLIN, 0};

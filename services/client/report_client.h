@@ -22,6 +22,7 @@
 #include "report_keys.h"
 #include "report_update.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,8 @@ typedef struct {
     int64_t retries;           /* -1: until the deadline; n: unknown at a timeout after n resends */
     int64_t window;            /* updates sent and not yet answered, at most */
     int64_t max_message_bytes; /* an update encoded larger is REJECTED too_large, not sent */
-    const volatile int *stop;  /* if set, a push ends early (outcomes unknown) once *stop != 0 */
+    const volatile sig_atomic_t
+        *stop;                 /* if set, a push ends early (outcomes unknown) once *stop != 0 */
     report_client_keys_t keys; /* CURVE: the collector's public key and the unit's pair */
 } report_client_config_t;
 

@@ -225,7 +225,7 @@ static void s_on_publish(s_sub_t *s)
     zmq_msg_close(&body);
 }
 
-int report_subscriber_run(const report_subscriber_config_t *cfg, volatile int *stop)
+int report_subscriber_run(const report_subscriber_config_t *cfg, volatile sig_atomic_t *stop)
 {
     if (mkdir(cfg->out_dir, 0755) != 0 && errno != EEXIST) {
         log_error("cannot create output directory", "dir=%s error=%s", report_logq(cfg->out_dir),

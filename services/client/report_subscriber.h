@@ -7,6 +7,7 @@
 #include "report_keys.h"
 #include "report_published.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +34,6 @@ bool report_subscriber_report_ok(const report_published_t *report);
 
 /* Runs until *stop, max_reports, once or the deadline. Returns the number of new reports
  * saved, or -1 on a local error (out_dir unusable) or when the deadline passed first. */
-int report_subscriber_run(const report_subscriber_config_t *cfg, volatile int *stop);
+int report_subscriber_run(const report_subscriber_config_t *cfg, volatile sig_atomic_t *stop);
 
 #endif

@@ -24,7 +24,8 @@
 #define REPORT_REASON_NAME(name) #name,
 static const char *s_reason_names[] = {REPORT_REASONS(REPORT_REASON_NAME)};
 
-report_reason_t report_reason_parse(const char *name)
+/* The index of a reason code, REPORT_REASON_other if unknown; and its name. */
+static report_reason_t s_reason_parse(const char *name)
 {
     for (int i = 0; i < REPORT_REASON_COUNT; i++)
         if (strcmp(name, s_reason_names[i]) == 0)
@@ -220,7 +221,7 @@ static void s_reply(report_collector_t *self, const s_peer_id_t *client, bool re
     report_unit_counters_t *uc = s_unit(self, unit);
     uc->answered[reply->outcome <= REPORT_OUTCOME_BUSY ? reply->outcome : 0]++;
     if (reply->outcome == REPORT_OUTCOME_REJECTED)
-        uc->refused[report_reason_parse(reply->reason)]++;
+        uc->refused[s_reason_parse(reply->reason)]++;
     report_histogram_observe(&self->stats.reply_seconds,
                              (double)(report_clock_ms() - received_ms) / 1000.0);
     switch (reply->outcome) {
@@ -235,7 +236,7 @@ static void s_reply(report_collector_t *self, const s_peer_id_t *client, bool re
         break;
     default:
         self->stats.rejected++;
-        self->stats.refused[report_reason_parse(reply->reason)]++;
+        self->stats.refused[s_reason_parse(reply->reason)]++;
         break;
     }
     size_t size;
@@ -624,15 +625,7 @@ static void s_sweep(report_collector_t *self)
 static void *s_bind(report_collector_t *self, int type, const char *endpoint, const char *domain,
                     char *bound, size_t bound_size)
 {
-    void *sock = zmq_socket(self->zctx, type);
-    if (self->zap &&
-        report_curve_server(sock, &self->server_key, domain, (int)self->cfg.handshake_ms) != 0) {
-        log_error("cannot make a CURVE server socket", "error=%s",
-                  report_logq(zmq_strerror(errno)));
-        zmq_close(sock);
-        return NULL;
-    }
-    int linger = 0, one = 1, hwm = (int)self->cfg.hwm;
+    int hwm = (int)self->cfg.hwm;
     int sndhwm = hwm;
     /* Towards stores, everything in flight may be queued at once (work out, answers in);
      * towards a client, all its answers may be due at once. Past these, answers would be
@@ -641,22 +634,17 @@ static void *s_bind(report_collector_t *self, int type, const char *endpoint, co
         hwm = sndhwm = (int)self->cfg.max_inflight * 2;
     else
         sndhwm = hwm + (int)self->cfg.max_inflight_per_client;
-    int64_t maxmsg = self->cfg.max_message_bytes + 1024;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-    zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
-    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    report_heartbeat(sock, (int)self->cfg.peer_heartbeat_ms, (int)self->cfg.peer_timeout_ms);
-    if (zmq_bind(sock, endpoint) != 0) {
-        log_error("cannot bind", "endpoint=%s error=%s", report_logq(endpoint),
-                  report_logq(zmq_strerror(errno)));
-        zmq_close(sock);
-        return NULL;
-    }
-    size_t len = bound_size;
-    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &len);
-    return sock;
+    report_server_socket_t spec = {type,
+                                   endpoint,
+                                   self->zap ? &self->server_key : NULL,
+                                   domain,
+                                   (int)self->cfg.handshake_ms,
+                                   sndhwm,
+                                   hwm,
+                                   self->cfg.max_message_bytes + 1024,
+                                   (int)self->cfg.peer_heartbeat_ms,
+                                   (int)self->cfg.peer_timeout_ms};
+    return report_server_bind(self->zctx, &spec, bound, bound_size);
 }
 
 /* CURVE on both sockets: the ZAP handler is bound before them, so it is never missing. */
@@ -749,8 +737,10 @@ static void *s_thread(void *arg)
     }
     report_actor_ready(&self->actor, 1);
     /* The monitor and ZAP sockets are optional: poll them only when they exist. */
-    zmq_pollitem_t items[5] = {{self->front, 0, ZMQ_POLLIN, 0}, {self->back, 0, ZMQ_POLLIN, 0}};
-    int nitems = 2, zap_at = -1;
+    zmq_pollitem_t items[6] = {{self->front, 0, ZMQ_POLLIN, 0},
+                               {self->back, 0, ZMQ_POLLIN, 0},
+                               {NULL, report_actor_stop_fd(&self->actor), ZMQ_POLLIN, 0}};
+    int nitems = 3, zap_at = -1;
     report_monitor_t *monitors[2] = {self->monitor, self->store_monitor};
     int monitor_at[2] = {-1, -1};
     for (int i = 0; i < 2; i++) {
@@ -763,8 +753,10 @@ static void *s_thread(void *arg)
         zap_at = nitems;
         items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
     }
-    while (!self->actor.stop) {
-        int n = zmq_poll(items, nitems, 100);
+    while (!report_actor_stopping(&self->actor)) {
+        /* asleep until a message, the stop event or the next sweep (stats once a second) */
+        long timeout = (long)(self->next_sweep - report_clock_ms());
+        int n = zmq_poll(items, nitems, timeout < 0 ? 0 : timeout > 1000 ? 1000 : timeout);
         if (n < 0 && errno != EINTR)
             break;
         for (int i = 0; i < 2; i++)

@@ -47,8 +47,6 @@ typedef struct {
 #define REPORT_REASON_ENUM(name) REPORT_REASON_##name,
 typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_reason_t;
 
-/* The index of a reason code, REPORT_REASON_other if unknown; and its name. */
-report_reason_t report_reason_parse(const char *name);
 const char *report_reason_name(report_reason_t reason);
 
 #define REPORT_MAX_UNIT_LABELS 64

@@ -17,6 +17,8 @@
  * tried again: a transient database error never refuses an update. */
 #define _GNU_SOURCE
 #include "report_store.h"
+#include "report_actor.h"
+#include "report_backoff.h"
 #include "report_codec.h"
 #include "report_db.h"
 #include "report_log.h"
@@ -27,7 +29,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,14 +124,13 @@ typedef struct {
     int64_t oldest_ms;
     int64_t next_heartbeat;
     int64_t next_connect;
-    int64_t backoff_ms;
+    report_backoff_t backoff; /* database reconnects and retries */
     int64_t catalog_at;
     bool ever_connected;
     s_codes_t units, areas, indicators;
     report_store_stats_t stats;
-    pthread_mutex_t *lock; /* guards *shared_stats; NULL when run from main */
-    report_store_stats_t *shared_stats;
-    volatile int *stop;
+    report_actor_t *actor;              /* this writer's thread: stop event, stats lock */
+    report_store_stats_t *shared_stats; /* published under the actor's lock */
     bool fatal;
     bool stalled;        /* a statement ran past the wait bound and nothing was committed since */
     int64_t alike_since; /* first of consecutive batches whose every row was refused alike */
@@ -625,15 +625,7 @@ static void s_answer_done(s_run_t *run, size_t end)
 
 static void s_schedule_reconnect(s_run_t *run)
 {
-    /* Decorrelated jitter: next wait is random in [min, 3 * previous], capped. */
-    int64_t lo = run->cfg->reconnect_min_ms;
-    int64_t hi = run->backoff_ms * 3;
-    if (hi <= lo)
-        hi = lo + 1;
-    run->backoff_ms = lo + (int64_t)report_random((uint32_t)(hi - lo));
-    if (run->backoff_ms > run->cfg->reconnect_max_ms)
-        run->backoff_ms = run->cfg->reconnect_max_ms;
-    run->next_connect = report_clock_ms() + run->backoff_ms;
+    run->next_connect = report_clock_ms() + report_backoff_next(&run->backoff);
 }
 
 /* A transient failure (lock or statement timeout, serialization, deadlock): the batch was
@@ -644,7 +636,7 @@ static void s_retry_later(s_run_t *run, size_t count)
     s_schedule_reconnect(run);
     log_warn("batch rolled back, will retry", "sqlstate=%s error=%s updates=%zu retry_ms=%lld",
              report_db_sqlstate(run->db), report_logq(report_db_error(run->db)), count,
-             (long long)run->backoff_ms);
+             (long long)run->backoff.last_ms);
 }
 
 static void s_connection_lost(s_run_t *run)
@@ -686,11 +678,12 @@ static int s_db_ensure(s_run_t *run)
     if (report_clock_ms() < run->next_connect)
         return -1;
     if (report_db_connect(run->db) != 0) {
-        if (run->stats.db_up || !run->ever_connected)
-            log_warn("cannot connect to database", "error=%s retry_ms=%lld",
-                     report_logq(report_db_error(run->db)), (long long)run->backoff_ms);
+        bool first = run->stats.db_up || !run->ever_connected;
         run->stats.db_up = false;
         s_schedule_reconnect(run);
+        if (first)
+            log_warn("cannot connect to database", "error=%s retry_ms=%lld",
+                     report_logq(report_db_error(run->db)), (long long)run->backoff.last_ms);
         return -1;
     }
     if (s_setting_off(run->db, "fsync") || s_setting_off(run->db, "synchronous_commit")) {
@@ -729,7 +722,7 @@ static int s_db_ensure(s_run_t *run)
         run->stats.reconnects++;
     run->ever_connected = true;
     run->stats.db_up = true;
-    run->backoff_ms = run->cfg->reconnect_min_ms;
+    report_backoff_reset(&run->backoff);
     char *where = report_db_scrub(run->cfg->db);
     log_info("database connected", "db=%s units=%zu areas=%zu indicators=%zu", report_logq(where),
              run->units.count, run->areas.count, run->indicators.count);
@@ -853,7 +846,7 @@ static void s_committed(s_run_t *run, size_t *members, size_t count, int64_t t0)
     report_histogram_observe(&run->stats.batch_size, (double)count);
     report_histogram_observe(&run->stats.commit_seconds, (double)took / 1000.0);
     run->stats.last_commit_ms = report_wall_ms();
-    run->backoff_ms = run->cfg->reconnect_min_ms;
+    report_backoff_reset(&run->backoff);
     run->stalled = false;
     run->alike_since = 0;
     /* back towards batch_max after a halving, by an eighth per commit */
@@ -1097,8 +1090,9 @@ static void s_receive_ready(s_run_t *run)
     }
 }
 
-/* Polls the links (for work while there is room) and, when fd >= 0, the database's socket.
- * The result of zmq_poll. */
+/* Polls the links (for work while there is room) and, when fd >= 0, the database's socket
+ * (items[link_count]); else the stop event (a statement under way is finished first). The
+ * result of zmq_poll. */
 static int s_poll(s_run_t *run, int fd, long timeout_ms)
 {
     bool room = run->work_count < (size_t)run->cfg->capacity;
@@ -1106,8 +1100,8 @@ static int s_poll(s_run_t *run, int fd, long timeout_ms)
         run->items[i] = (zmq_pollitem_t){.socket = run->links[i], .events = room ? ZMQ_POLLIN : 0};
     }
     int count = (int)run->link_count;
-    if (fd >= 0)
-        run->items[count++] = (zmq_pollitem_t){.fd = fd, .events = ZMQ_POLLIN};
+    run->items[count++] = (zmq_pollitem_t){.fd = fd >= 0 ? fd : report_actor_stop_fd(run->actor),
+                                           .events = ZMQ_POLLIN};
     int n = zmq_poll(run->items, count, timeout_ms);
     if (n > 0)
         s_receive_ready(run);
@@ -1131,11 +1125,7 @@ static int s_db_wait(void *arg, int fd, int timeout_ms)
 static void s_publish_stats(s_run_t *run)
 {
     run->stats.pending = run->work_count;
-    if (run->lock) {
-        pthread_mutex_lock(run->lock);
-        *run->shared_stats = run->stats;
-        pthread_mutex_unlock(run->lock);
-    }
+    report_actor_copy(run->actor, run->shared_stats, &run->stats, sizeof run->stats);
 }
 
 /* Loads the CURVE keys and opens a link to every collector listed (run->fatal if the keys
@@ -1213,7 +1203,7 @@ static int s_run(s_run_t *run)
     run->work = report_calloc((size_t)cfg->capacity, sizeof(s_work_t));
     run->dead = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
     run->dead_in = report_calloc((size_t)cfg->dead_letter_queue, sizeof(s_dead_t));
-    run->backoff_ms = cfg->reconnect_min_ms;
+    report_backoff_init(&run->backoff, cfg->reconnect_min_ms, cfg->reconnect_max_ms);
     run->chunk_limit = cfg->batch_max > 0 ? (size_t)cfg->batch_max : 1;
     run->stats.capacity = (uint64_t)cfg->capacity;
     report_ratelimit_init(&run->refusal_log, 20, 1000);
@@ -1227,9 +1217,11 @@ static int s_run(s_run_t *run)
     log_info("store starting", "store_id=%s collectors=%s batch_max=%lld batch_wait_ms=%lld",
              run->store_id, report_logq(cfg->collectors), (long long)cfg->batch_max,
              (long long)cfg->batch_wait_ms);
-    /* Connect (and migrate) before taking work, so a misconfigured server fails fast. */
+    /* Connect (and migrate) before taking work and before saying it is ready, so a
+     * misconfigured server fails the start (a server merely down is retried). */
     s_db_ensure(run);
-    while (!*run->stop && !run->fatal) {
+    report_actor_ready(run->actor, run->fatal ? -1 : 1);
+    while (!report_actor_stopping(run->actor) && !run->fatal) {
         int64_t now = report_clock_ms();
         if (now >= run->next_heartbeat)
             s_heartbeat(run);
@@ -1241,11 +1233,10 @@ static int s_run(s_run_t *run)
             if (due < timeout)
                 timeout = due;
         }
-        if (timeout > 100)
-            timeout = 100;
         if (timeout < 0)
             timeout = 0;
-        /* Reads what is there, up to the room we have, before deciding to commit. */
+        /* Reads what is there, up to the room we have, before deciding to commit; asleep
+         * until then, or until the stop event. */
         if (s_poll(run, -1, (long)timeout) < 0 && errno != EINTR)
             break;
         now = report_clock_ms();
@@ -1281,33 +1272,19 @@ static int s_run(s_run_t *run)
     return run->fatal ? -1 : 0;
 }
 
-int report_store_run(const report_store_config_t *cfg, volatile int *stop)
-{
-    s_run_t run;
-    memset(&run, 0, sizeof run);
-    run.cfg = cfg;
-    run.stop = stop;
-    return s_run(&run);
-}
-
-/* One writer: a thread running s_run with its own session and links. */
+/* One writer: an actor running s_run with its own session and links. */
 typedef struct {
     report_store_config_t cfg; /* the store's, but for store_id */
     char store_id[80];
-    pthread_t thread;
-    pthread_mutex_t lock;
-    report_store_stats_t stats;
-    volatile int *stop;
-    volatile int done;
+    report_actor_t actor;
+    report_store_stats_t stats; /* published by the writer under the actor's lock */
     bool started;
-    int rc;
 } s_writer_t;
 
 struct report_store_t {
     report_store_config_t cfg;
     s_writer_t *writers;
     size_t writer_count;
-    volatile int stop;
 };
 
 static void *s_thread(void *arg)
@@ -1316,11 +1293,9 @@ static void *s_thread(void *arg)
     s_run_t run;
     memset(&run, 0, sizeof run);
     run.cfg = &self->cfg;
-    run.stop = self->stop;
-    run.lock = &self->lock;
+    run.actor = &self->actor;
     run.shared_stats = &self->stats;
-    self->rc = s_run(&run);
-    __atomic_store_n(&self->done, 1, __ATOMIC_RELEASE);
+    s_run(&run);
     return NULL;
 }
 
@@ -1344,8 +1319,6 @@ report_store_t *report_store_start(const report_store_config_t *cfg)
     self->cfg.collector_key = report_strdup(cfg->collector_key ? cfg->collector_key : "");
     self->writer_count = cfg->writers > 1 ? (size_t)cfg->writers : 1;
     self->writers = report_calloc(self->writer_count, sizeof(s_writer_t));
-    for (size_t i = 0; i < self->writer_count; i++)
-        pthread_mutex_init(&self->writers[i].lock, NULL);
     for (size_t i = 0; i < self->writer_count; i++) {
         s_writer_t *w = &self->writers[i];
         w->cfg = self->cfg;
@@ -1354,9 +1327,10 @@ report_store_t *report_store_start(const report_store_config_t *cfg)
         else
             snprintf(w->store_id, sizeof w->store_id, "%s", self->cfg.store_id);
         w->cfg.store_id = w->store_id;
-        w->stop = &self->stop;
-        w->started = pthread_create(&w->thread, NULL, s_thread, w) == 0;
+        /* returns once the writer is ready (connected, or retrying a server that is down) */
+        w->started = report_actor_start(&w->actor, s_thread, w) > 0;
         if (!w->started) {
+            report_actor_destroy(&w->actor);
             report_store_stop(&self);
             return NULL;
         }
@@ -1369,12 +1343,12 @@ void report_store_stop(report_store_t **self_p)
     if (!self_p || !*self_p)
         return;
     report_store_t *self = *self_p;
-    self->stop = 1;
     for (size_t i = 0; i < self->writer_count; i++) {
         s_writer_t *w = &self->writers[i];
-        if (w->started)
-            pthread_join(w->thread, NULL);
-        pthread_mutex_destroy(&w->lock);
+        if (!w->started)
+            continue;
+        report_actor_stop(&w->actor);
+        report_actor_destroy(&w->actor);
     }
     free(self->writers);
     s_config_free(&self->cfg);
@@ -1385,7 +1359,7 @@ void report_store_stop(report_store_t **self_p)
 bool report_store_running(report_store_t *self)
 {
     for (size_t i = 0; i < self->writer_count; i++)
-        if (__atomic_load_n(&self->writers[i].done, __ATOMIC_ACQUIRE))
+        if (report_actor_ended(&self->writers[i].actor))
             return false;
     return true;
 }
@@ -1403,9 +1377,7 @@ void report_store_stats(report_store_t *self, report_store_stats_t *out)
     for (size_t i = 0; i < self->writer_count; i++) {
         s_writer_t *w = &self->writers[i];
         report_store_stats_t st;
-        pthread_mutex_lock(&w->lock);
-        st = w->stats;
-        pthread_mutex_unlock(&w->lock);
+        report_actor_copy(&w->actor, &st, &w->stats, sizeof st);
         if (i == 0) {
             *out = st;
             continue;

@@ -70,21 +70,20 @@ void report_store_config_default(report_store_config_t *cfg);
 /* Starts a store: cfg->writers writers, each in a thread of its own with its own database
  * session and its own link to every collector (the collectors share the work between them
  * by credit, as between stores), so that one transaction commits while another is built and
- * inserted. With more than one writer each is named STORE_ID-wN. The config is copied. NULL
- * on failure. */
+ * inserted. With more than one writer each is named STORE_ID-wN. The config is copied.
+ * Returns once every writer is ready: its links open and its first connection made (or, when
+ * the server is down, scheduled for a retry). NULL when a writer cannot start: keys
+ * unreadable, no collector endpoint, or a server that does not make commits durable. */
 report_store_t *report_store_start(const report_store_config_t *cfg);
 /* Asks the store to stop, waits for its thread and frees it; accepts NULL; sets *self_p NULL.
  * Updates not yet committed are not answered (the collector re-dispatches or the client
  * retries: nothing unacknowledged is lost). */
 void report_store_stop(report_store_t **self_p);
-/* False once the store's thread has ended by itself (a fatal error such as a server without
- * durable commits); then report_store_stop returns its result. */
+/* False once a writer's thread has ended by itself (a fatal error found after the start, such
+ * as a server whose durability was turned off while the store ran). */
 bool report_store_running(report_store_t *self);
 /* A snapshot of the counters, summed over the writers (thread-safe); db_up only when every
  * writer's session is up. */
 void report_store_stats(report_store_t *self, report_store_stats_t *out);
-/* Runs the store in the calling thread until *stop becomes true or a fatal error; 0 when
- * stopped, -1 on a fatal error (e.g. durability off). For main(). */
-int report_store_run(const report_store_config_t *cfg, volatile int *stop);
 
 #endif

@@ -58,7 +58,6 @@ static void s_frames(void)
     f.type = REPORT_FRAME_WORK;
     f.tag = ((uint64_t)7 << 32) | 42;
     f.update = report_update_encode(u, &f.update_size);
-    snprintf(f.peer_unit, sizeof f.peer_unit, "QLKH");
     s_write("fuzz_frame", "work", report_frame_encode(&f, &n), n);
     free(f.update);
     memset(&f, 0, sizeof f);

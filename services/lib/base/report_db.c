@@ -370,7 +370,10 @@ bool report_db_connection_lost(const report_db_t *self)
     return !self->conn || PQstatus(self->conn) != CONNECTION_OK;
 }
 
-bool report_db_refuses_data(const report_db_t *self)
+/* True if the last failure is about the data the statement carried: SQLSTATE class 22 (data
+ * exception), 23 (integrity constraint violation) or 54 (program limit exceeded, a row too
+ * big, say). Only such a failure may refuse a row. */
+static bool s_refuses_data(const report_db_t *self)
 {
     return strncmp(self->sqlstate, "22", 2) == 0 || strncmp(self->sqlstate, "23", 2) == 0 ||
            strncmp(self->sqlstate, "54", 2) == 0;
@@ -380,7 +383,7 @@ bool report_db_retryable(const report_db_t *self)
 {
     if (report_db_connection_lost(self))
         return true;
-    return !report_db_refuses_data(self);
+    return !s_refuses_data(self);
 }
 
 int report_db_bound_session(report_db_t *self, int64_t lock_ms, int64_t statement_ms,

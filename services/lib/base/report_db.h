@@ -81,17 +81,14 @@ const char *report_db_error(const report_db_t *self);
 /* True if the last failure means the connection is gone (class 08, or the connection is bad):
  * the caller should reconnect and retry. */
 bool report_db_connection_lost(const report_db_t *self);
-/* True if the last failure is about the data the statement carried: SQLSTATE class 22 (data
- * exception), 23 (integrity constraint violation) or 54 (program limit exceeded, a row too
- * big, say). Only such a failure may refuse a row. */
-bool report_db_refuses_data(const report_db_t *self);
-/* True if the same statements may succeed when tried again: every failure except those of
- * report_db_refuses_data. Besides the connection lost, lock_timeout (55P03), statement_timeout
- * (57014), idle_in_transaction_session_timeout (25P03), serialization failure (40001) and
- * deadlock (40P01), this takes in a read-only session after a failover (25006), disk full
- * (53100), out of memory (53200), I/O errors (58030), an unknown commit outcome (40003),
- * missing privileges or schema (42xxx): none says anything about the data, and none may
- * refuse it. */
+/* True if the same statements may succeed when tried again: every failure except those about
+ * the data the statement carried (SQLSTATE class 22, data exception; 23, integrity constraint
+ * violation; 54, program limit exceeded: only those may refuse a row). Besides the connection
+ * lost, lock_timeout (55P03), statement_timeout (57014), idle_in_transaction_session_timeout
+ * (25P03), serialization failure (40001) and deadlock (40P01), this takes in a read-only session
+ * after a failover (25006), disk full (53100), out of memory (53200), I/O errors (58030), an
+ * unknown commit outcome (40003), missing privileges or schema (42xxx): none says anything about
+ * the data, and none may refuse it. */
 bool report_db_retryable(const report_db_t *self);
 
 /* Bounds, for this session, how long a lock may be waited for, a statement may run and a

@@ -1,18 +1,24 @@
-/* A service object's thread: started, waited for until it says it is ready (its sockets
- * bound) or failed, asked to stop and joined; plus the lock under which it publishes a copy
- * of its counters for other threads (metrics, tests). */
+/* A service object's thread, as CZMQ's zactor: started, waited for until it says it is ready
+ * (its sockets bound) or failed, asked to stop through an event in its own poll set (an
+ * eventfd, so a stop is seen at once and an idle loop sleeps until something happens) and
+ * joined; plus the lock under which it publishes a copy of its counters for other threads
+ * (metrics, tests). */
 #ifndef REPORT_ACTOR_H
 #define REPORT_ACTOR_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int state;         /* 0 starting, 1 ready, -1 failed */
-    volatile int stop; /* read by the thread's loop */
+    int state;            /* 0 starting, 1 ready, -1 failed */
+    int stop_fd;          /* eventfd, readable once report_actor_stop was called */
+    atomic_bool stopping; /* set before stop_fd is signalled */
+    atomic_bool ended;    /* the thread's function has returned */
 } report_actor_t;
 
 /* Runs fn(arg) in a new thread and waits until it calls report_actor_ready. Returns 1 if it
@@ -20,9 +26,16 @@ typedef struct {
 int report_actor_start(report_actor_t *actor, void *(*fn)(void *), void *arg);
 /* Called by the thread once: state 1 (ready) or -1 (failed, and about to return). */
 void report_actor_ready(report_actor_t *actor, int state);
-/* Asks the thread to stop and joins it. */
+/* The descriptor the thread keeps in its poll set (ZMQ_POLLIN on a zmq_pollitem_t's fd):
+ * readable once the actor is asked to stop. */
+int report_actor_stop_fd(const report_actor_t *actor);
+/* True once the actor was asked to stop: the thread leaves its loop. */
+bool report_actor_stopping(report_actor_t *actor);
+/* True once the thread's function has returned (by itself, or after a stop). */
+bool report_actor_ended(report_actor_t *actor);
+/* Asks the thread to stop (the event in its poll set) and joins it. */
 void report_actor_stop(report_actor_t *actor);
-/* Frees the lock and condition (after stop, or after a failed start). */
+/* Frees the lock, the condition and the event (after stop, or after a failed start). */
 void report_actor_destroy(report_actor_t *actor);
 /* Copies size bytes from src to dst under the actor's lock (publishing or reading stats). */
 void report_actor_copy(report_actor_t *actor, void *dst, const void *src, size_t size);

@@ -130,7 +130,8 @@ int report_keys_load_pair(const char *path, report_keypair_t *out)
     return rc;
 }
 
-int report_keys_load_public(const char *path, char out[REPORT_Z85_KEY_LEN + 1])
+/* Reads a public key file (or a .key file's public line). 0 or -1. */
+static int s_load_public(const char *path, char out[REPORT_Z85_KEY_LEN + 1])
 {
     char buf[4096];
     if (s_read(path, buf, sizeof buf) != 0)
@@ -320,15 +321,10 @@ const char *report_keyring_identity(report_keyring_t *self, const char *z85)
     return hit ? hit->identity : NULL;
 }
 
-size_t report_keyring_size(report_keyring_t *self)
-{
-    return self->count;
-}
-
 int report_keys_resolve_public(const char *path_or_key, char out[REPORT_Z85_KEY_LEN + 1])
 {
     /* The file first: a path of 40 characters is often valid Z85 too ("/tmp/…/server.pub"). */
-    if (report_keys_load_public(path_or_key, out) == 0)
+    if (s_load_public(path_or_key, out) == 0)
         return 0;
     if (report_keys_valid(path_or_key)) {
         memcpy(out, path_or_key, REPORT_Z85_KEY_LEN + 1);

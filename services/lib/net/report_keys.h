@@ -22,8 +22,6 @@ typedef struct {
 int report_keys_generate(const char *stem, report_keypair_t *out);
 /* Reads a secret key file. 0 or -1. */
 int report_keys_load_pair(const char *path, report_keypair_t *out);
-/* Reads a public key file (or a .key file's public line). 0 or -1. */
-int report_keys_load_public(const char *path, char out[REPORT_Z85_KEY_LEN + 1]);
 /* The parsers behind the two above, on the text of a file (NUL-terminated; the loaders read
  * at most 4 KiB). 0 with valid keys in *out, or -1. */
 int report_keys_parse_pair(const char *text, report_keypair_t *out);
@@ -78,7 +76,5 @@ void report_keyring_retry(report_keyring_t *self);
 uint64_t report_keyring_reload_failures(report_keyring_t *self);
 /* The identity enrolled for a Z85 public key, or NULL. Valid until the next refresh. */
 const char *report_keyring_identity(report_keyring_t *self, const char *z85);
-/* Number of keys enrolled. */
-size_t report_keyring_size(report_keyring_t *self);
 
 #endif

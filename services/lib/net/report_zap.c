@@ -156,8 +156,10 @@ void report_zap_handle(report_zap_t *self)
         zmq_msg_close(&frames[i]);
 }
 
-int report_curve_server(void *sock, const report_keypair_t *server, const char *domain,
-                        int handshake_ms)
+/* Makes sock a CURVE server with the given key pair in ZAP domain `domain` (enforced).
+ * handshake_ms bounds half-open handshakes. 0 or -1. */
+static int s_curve_server(void *sock, const report_keypair_t *server, const char *domain,
+                          int handshake_ms)
 {
     int one = 1;
     if (zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0 ||
@@ -168,6 +170,43 @@ int report_curve_server(void *sock, const report_keypair_t *server, const char *
     if (handshake_ms > 0)
         zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake_ms, sizeof handshake_ms);
     return 0;
+}
+
+void *report_server_bind(void *zctx, const report_server_socket_t *spec, char *bound,
+                         size_t bound_size)
+{
+    void *sock = zmq_socket(zctx, spec->type);
+    if (!sock) {
+        log_error("cannot make a socket", "error=%s", report_logq(zmq_strerror(errno)));
+        return NULL;
+    }
+    if (spec->server && s_curve_server(sock, spec->server, spec->domain, spec->handshake_ms) != 0) {
+        log_error("cannot make a CURVE server socket", "domain=%s error=%s", spec->domain,
+                  report_logq(zmq_strerror(errno)));
+        zmq_close(sock);
+        return NULL;
+    }
+    int linger = 0, one = 1;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (spec->type == ZMQ_ROUTER)
+        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    if (spec->sndhwm > 0)
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &spec->sndhwm, sizeof spec->sndhwm);
+    if (spec->rcvhwm > 0)
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &spec->rcvhwm, sizeof spec->rcvhwm);
+    if (spec->max_message_bytes > 0)
+        zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &spec->max_message_bytes,
+                       sizeof spec->max_message_bytes);
+    report_heartbeat(sock, spec->heartbeat_ms, spec->heartbeat_timeout_ms);
+    if (zmq_bind(sock, spec->endpoint) != 0) {
+        log_error("cannot bind", "endpoint=%s error=%s", report_logq(spec->endpoint),
+                  report_logq(zmq_strerror(errno)));
+        zmq_close(sock);
+        return NULL;
+    }
+    size_t len = bound_size;
+    zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &len);
+    return sock;
 }
 
 void report_heartbeat(void *sock, int ivl_ms, int timeout_ms)

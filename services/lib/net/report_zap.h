@@ -27,15 +27,30 @@ void report_zap_handle(report_zap_t *self);
 uint64_t report_zap_accepted(report_zap_t *self);
 uint64_t report_zap_refused(report_zap_t *self);
 
-/* Makes sock a CURVE server with the given key pair in ZAP domain `domain` (enforced).
- * handshake_ms bounds half-open handshakes. 0 or -1. */
-int report_curve_server(void *sock, const report_keypair_t *server, const char *domain,
-                        int handshake_ms);
 /* ZeroMQ heartbeats (ZMTP 3.1 PING/PONG) on sock: a PING every ivl_ms, and the connection is
  * dropped when nothing came back within timeout_ms (ZMQ_HEARTBEAT_TIMEOUT); the peer is told
  * to do the same (ZMQ_HEARTBEAT_TTL). So a peer that vanished without closing (power cut,
  * frozen process, cable pulled) gives its slot and descriptor back. ivl_ms <= 0: off. */
 void report_heartbeat(void *sock, int ivl_ms, int timeout_ms);
+/* A server socket of a service: its type, where it binds, CURVE in a ZAP domain, its bounds. */
+typedef struct {
+    int type;                       /* ZMQ_ROUTER (ROUTER_MANDATORY set) or ZMQ_PUB */
+    const char *endpoint;           /* where to bind */
+    const report_keypair_t *server; /* CURVE server key pair; NULL: plain (development only) */
+    const char *domain;             /* ZAP domain of the peers it accepts */
+    int handshake_ms;               /* bound on a half-open handshake */
+    int sndhwm, rcvhwm;             /* queue bounds in messages (0: not set) */
+    int64_t max_message_bytes;      /* ZMQ_MAXMSGSIZE (0: not set) */
+    int heartbeat_ms, heartbeat_timeout_ms; /* report_heartbeat */
+} report_server_socket_t;
+
+/* The one way the services make a server socket: creates it in zctx, makes it a CURVE server
+ * (unless spec->server is NULL), sets linger 0, the bounds and heartbeats, and binds; the
+ * endpoint actually bound (with the port chosen for "*") goes to bound. NULL, after logging
+ * why, when it cannot. */
+void *report_server_bind(void *zctx, const report_server_socket_t *spec, char *bound,
+                         size_t bound_size);
+
 /* The heartbeat of clients (reportctl, the subscriber, the client library). */
 #define REPORT_CLIENT_HEARTBEAT_MS 5000
 #define REPORT_CLIENT_HEARTBEAT_TIMEOUT_MS 15000

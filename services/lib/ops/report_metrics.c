@@ -102,7 +102,8 @@ const char *report_metrics_label(const char *value, char *buf, size_t size)
     return buf;
 }
 
-double report_metrics_rss_bytes(void)
+/* Resident memory of this process in bytes (0 if unknown). */
+static double s_rss_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
     long pages = 0, resident = 0;
@@ -130,7 +131,7 @@ void report_metrics_process(report_buf_t *out, const char *service, double start
     report_metrics_sample(out, "process_start_time_seconds", "", start_time);
     report_metrics_family(out, "process_resident_memory_bytes", "gauge",
                           "Resident memory size in bytes.");
-    report_metrics_sample(out, "process_resident_memory_bytes", "", report_metrics_rss_bytes());
+    report_metrics_sample(out, "process_resident_memory_bytes", "", s_rss_bytes());
 }
 
 /* The connection metrics of a service's socket monitors: prefix is "report_collector" or

@@ -35,8 +35,6 @@ void report_metrics_histogram(report_buf_t *out, const char *name, const char *h
 const char *report_metrics_label(const char *value, char *buf, size_t size);
 /* report_build_info, process_start_time_seconds, process_resident_memory_bytes. */
 void report_metrics_process(report_buf_t *out, const char *service, double start_time);
-/* Resident memory of this process in bytes (0 if unknown). */
-double report_metrics_rss_bytes(void);
 /* The connection metrics of a service's socket monitors (handshakes refused and succeeded,
  * connections dropped at a bound, accept failures, key reloads that failed): prefix is
  * "report_collector" or "report_aggregator"; a and b, two sockets of the service, are summed. */

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-volatile int report_service_stop = 0;
+volatile sig_atomic_t report_service_stop = 0;
 
 static void s_on_signal(int sig)
 {

@@ -6,11 +6,12 @@
 #include "report_config.h"
 #include "report_http.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 /* Set to 1 by SIGINT or SIGTERM once report_service_signals() was called. */
-extern volatile int report_service_stop;
+extern volatile sig_atomic_t report_service_stop;
 
 /* Installs SIGINT/SIGTERM handlers that set report_service_stop; ignores SIGPIPE. */
 void report_service_signals(void);

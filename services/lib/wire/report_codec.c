@@ -183,7 +183,6 @@ int report_frame_decode(const uint8_t *data, size_t size, report_frame_t *frame)
         frame->incarnation = msg->work->incarnation;
         frame->update = s_bytes_dup(msg->work->update);
         frame->update_size = msg->work->update.len;
-        s_copy(frame->peer_unit, sizeof frame->peer_unit, msg->work->peer_unit);
         break;
     case SOKHCN__REPORT__V1__STORE_FRAME__BODY_RESULT:
         frame->type = REPORT_FRAME_RESULT;
@@ -231,7 +230,6 @@ uint8_t *report_frame_encode(const report_frame_t *frame, size_t *size)
         work.incarnation = frame->incarnation;
         work.update.data = frame->update;
         work.update.len = frame->update_size;
-        work.peer_unit = (char *)frame->peer_unit;
         msg.work = &work;
         break;
     case REPORT_FRAME_RESULT:

@@ -38,7 +38,6 @@ typedef struct {
     uint64_t incarnation;
     uint8_t *update; /* WORK: serialized Update (owned) */
     size_t update_size;
-    char peer_unit[64];
     report_reply_t reply; /* RESULT */
     /* DEAD_LETTER: reason and message in reply, unit and id below */
     char unit_code[64];

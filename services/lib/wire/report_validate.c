@@ -37,7 +37,8 @@ static int s_refuse(report_refusal_t *why, const char *reason, const char *fmt, 
     return -1;
 }
 
-bool report_code_valid(const char *s)
+/* True if s is a catalogue code: 1..32 of [A-Z0-9_]. */
+static bool s_code_valid(const char *s)
 {
     size_t n = 0;
     for (; s[n]; n++) {
@@ -134,7 +135,7 @@ static int s_check_code(const char *code, const char *field, report_refusal_t *w
 {
     if (!*code)
         return s_refuse(why, "missing_field", "%s is required", field);
-    if (!report_code_valid(code))
+    if (!s_code_valid(code))
         return s_refuse(why, "bad_code", "%s must be 1-32 of A-Z 0-9 _", field);
     return 0;
 }
@@ -323,13 +324,13 @@ int report_update_accept(const report_limits_t *limits, const char *expected_uni
     if (why_id)
         s_reply_id(u->update_id, why_id);
     if (why_unit && !expected_unit)
-        snprintf(why_unit, 64, "%.32s", report_code_valid(u->unit_code) ? u->unit_code : "");
+        snprintf(why_unit, 64, "%.32s", s_code_valid(u->unit_code) ? u->unit_code : "");
     /* Identity first: an update for another unit is refused as that, whatever else is wrong
      * with it, so that one unit cannot make another look faulty. */
     int rc;
     if (expected_unit && strcmp(u->unit_code, expected_unit) != 0)
         rc = s_refuse(why, "unit_mismatch", "this key belongs to %s, not to %.32s", expected_unit,
-                      report_code_valid(u->unit_code) ? u->unit_code : "another unit");
+                      s_code_valid(u->unit_code) ? u->unit_code : "another unit");
     else if ((rc = s_strings_hold_nul(data, size, 0)) != 0)
         rc = rc > 0 ? s_refuse(why, "control_char", "a text field holds a NUL byte")
                     : s_refuse(why, "malformed", "not a sokhcn.report.v1.Update message");

@@ -75,7 +75,4 @@ bool report_nfc_stable(int32_t cp);
 int report_text_normalize(const char *s, size_t len, report_field_kind_t kind, const char *field,
                           char **out, report_refusal_t *why);
 
-/* True if s is a catalogue code: 1..32 of [A-Z0-9_]. */
-bool report_code_valid(const char *s);
-
 #endif
