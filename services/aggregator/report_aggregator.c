@@ -248,40 +248,28 @@ static int s_published_row(void *arg, const PGresult *res, int row)
     return 0;
 }
 
-static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
+/* A publication under way: the request, the compiled draft, the version being made, and
+ * why it failed (code and message) if it did. */
+typedef struct {
+    const report_control_request_t *req;
+    report_doc_t *doc;
+    report_published_t *r;
+    int doc_year;
+    char year_s[16], month_s[16], number_s[16], doc_year_s[16];
+    const char *code;
+    char message[256];
+} s_publication_t;
+
+/* Opens the transaction and reserves the publication in it: one publisher at a time per
+ * agency (an advisory lock), the number free in the document's year, the period's next
+ * version. 0, or -1 with p->code set. */
+static int s_publish_reserve(report_aggregator_t *self, s_publication_t *p)
 {
-    int y, m, d;
-    if (req->number <= 0) {
-        s_error(self, id, "bad_number", "a published report needs --number N (N > 0)");
-        return;
-    }
-    if (report_date_parse(req->date, &y, &m, &d) != 0) {
-        s_error(self, id, "bad_date", "a published report needs --date YYYY-MM-DD");
-        return;
-    }
-    report_compile_request_t creq = {req->agency_code, req->year, req->month,
-                                     req->number,      req->date, req->basis};
-    report_compiled_t compiled;
-    if (report_compile(self->db, &creq, &compiled) != 0) {
-        s_db_failed(self);
-        s_error(self, id, compiled.error_code, compiled.message);
-        report_compiled_clear(&compiled);
-        return;
-    }
-    report_doc_t *doc = compiled.doc;
-    char year_s[16], month_s[16], number_s[16], doc_year_s[16], version_s[16];
-    snprintf(year_s, sizeof year_s, "%d", req->year);
-    snprintf(month_s, sizeof month_s, "%d", req->month);
-    snprintf(number_s, sizeof number_s, "%d", req->number);
-    snprintf(doc_year_s, sizeof doc_year_s, "%d", y);
-    report_published_t *r = report_published_new();
     char *version = NULL, *taken = NULL;
-    const char *code = NULL;
-    char message[256] = "";
-    const char *lock[] = {doc->agency_code};
-    const char *p3[] = {doc->agency_code, year_s, month_s};
-    const char *pn[] = {doc->agency_code, doc_year_s, number_s};
-    /* One publisher at a time per agency, so versions and numbers cannot race. */
+    const char *lock[] = {p->doc->agency_code};
+    const char *p3[] = {p->doc->agency_code, p->year_s, p->month_s};
+    const char *pn[] = {p->doc->agency_code, p->doc_year_s, p->number_s};
+    int rc = -1;
     if (report_db_exec(self->db, "BEGIN") != 0 ||
         report_db_query(self->db, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lock, NULL,
                         NULL) != 0 ||
@@ -294,39 +282,57 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
                         "SELECT (coalesce(max(version), 0) + 1)::text FROM published_reports"
                         " WHERE agency_code = $1 AND year = $2::int AND month = $3::int",
                         3, p3, s_first_text, &version) != 0) {
-        s_db_failure(self, &code, message, sizeof message);
-        goto fail;
+        s_db_failure(self, &p->code, p->message, sizeof p->message);
+    } else if (taken) {
+        p->code = "duplicate_number";
+        snprintf(p->message, sizeof p->message, "number %d of %d is already used by %s %s",
+                 p->req->number, p->doc_year, p->doc->agency_code, taken);
+    } else {
+        p->doc->version = atoi(version);
+        p->doc->number = p->req->number;
+        rc = 0;
     }
-    if (taken) {
-        code = "duplicate_number";
-        snprintf(message, sizeof message, "number %d of %d is already used by %s %s", req->number,
-                 y, doc->agency_code, taken);
-        goto fail;
-    }
-    doc->version = atoi(version);
-    doc->number = req->number;
-    r->agency_code = report_strdup(doc->agency_code);
-    r->year = req->year;
-    r->month = req->month;
-    r->version = doc->version;
-    r->number = req->number;
-    r->doc_date = report_strdup(req->date);
-    r->text = report_render_text(doc);
-    r->html = report_render_html(doc);
-    r->json = report_render_json(doc);
-    r->markdown = report_render_markdown(doc);
+    free(version);
+    free(taken);
+    return rc;
+}
+
+/* Fills the version record: the four renderings of the draft and the SHA-256 of the text.
+ * 0, or -1 with p->code set. */
+static int s_publish_render(s_publication_t *p)
+{
+    report_published_t *r = p->r;
+    r->agency_code = report_strdup(p->doc->agency_code);
+    r->year = p->req->year;
+    r->month = p->req->month;
+    r->version = p->doc->version;
+    r->number = p->req->number;
+    r->doc_date = report_strdup(p->req->date);
+    r->text = report_render_text(p->doc);
+    r->html = report_render_html(p->doc);
+    r->json = report_render_json(p->doc);
+    r->markdown = report_render_markdown(p->doc);
     char sha[65];
     if (!r->text || !r->html || !r->json || !r->markdown ||
         report_sha256_hex(r->text, strlen(r->text), sha) != 0) {
-        code = "render_error";
-        snprintf(message, sizeof message, "the report could not be rendered");
-        goto fail;
+        p->code = "render_error";
+        snprintf(p->message, sizeof p->message, "the report could not be rendered");
+        return -1;
     }
     r->sha256 = report_strdup(sha);
+    return 0;
+}
+
+/* Inserts the version (its publication sequence comes back) and commits. 0, or -1 with
+ * p->code set. */
+static int s_publish_insert(report_aggregator_t *self, s_publication_t *p)
+{
+    report_published_t *r = p->r;
+    char version_s[16];
     snprintf(version_s, sizeof version_s, "%d", r->version);
-    const char *pi[] = {doc->agency_code, year_s,      month_s,    version_s, number_s,
-                        req->date,        doc_year_s,  req->basis, r->text,   r->html,
-                        r->json,          r->markdown, r->sha256};
+    const char *pi[] = {r->agency_code, p->year_s,     p->month_s,    version_s, p->number_s,
+                        p->req->date,   p->doc_year_s, p->req->basis, r->text,   r->html,
+                        r->json,        r->markdown,   r->sha256};
     if (report_db_query(self->db,
                         "INSERT INTO published_reports (agency_code, year, month, version, number,"
                         " doc_date, doc_year, basis, text_body, html_body, json_body,"
@@ -335,10 +341,16 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
                         " RETURNING seq, (extract(epoch FROM published_at) * 1000)::bigint",
                         13, pi, s_published_row, r) != 0 ||
         report_db_exec(self->db, "COMMIT") != 0) {
-        s_db_failure(self, &code, message, sizeof message);
-        goto fail;
+        s_db_failure(self, &p->code, p->message, sizeof p->message);
+        return -1;
     }
-    /* Committed: now tell the subscribers. */
+    return 0;
+}
+
+/* After the commit: sends the version to the subscribers (topic AGENCY/YYYY-MM), counts it
+ * and logs it. */
+static void s_publish_notify(report_aggregator_t *self, const report_published_t *r)
+{
     char topic[64];
     snprintf(topic, sizeof topic, "%s/%04d-%02d", r->agency_code, r->year, r->month);
     size_t size;
@@ -360,25 +372,55 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
              "sha256=%s",
              r->agency_code, r->year, r->month, r->version, r->number, (unsigned long long)r->seq,
              r->sha256);
-    report_control_reply_t reply = {0};
-    reply.ok = true;
-    reply.message = report_sprintf("published %s %04d-%02d version %d", r->agency_code, r->year,
-                                   r->month, r->version);
-    s_take_lists(&reply, &compiled);
-    reply.report = r;
-    r = NULL;
-    s_control_reply(self, id, &reply);
-    report_control_reply_clear(&reply);
-    goto done;
-fail:
-    if (report_db_connected(self->db))
-        report_db_exec(self->db, "ROLLBACK");
-    s_db_failed(self);
-    s_error(self, id, code, message);
-done:
-    free(version);
-    free(taken);
-    report_published_destroy(&r);
+}
+
+/* publish: compile, reserve, render, insert and commit, then notify; the operator gets the
+ * version, or the reason it was not published (nothing is published half-way). */
+static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
+{
+    int y, m, d;
+    if (req->number <= 0) {
+        s_error(self, id, "bad_number", "a published report needs --number N (N > 0)");
+        return;
+    }
+    if (report_date_parse(req->date, &y, &m, &d) != 0) {
+        s_error(self, id, "bad_date", "a published report needs --date YYYY-MM-DD");
+        return;
+    }
+    report_compile_request_t creq = {req->agency_code, req->year, req->month,
+                                     req->number,      req->date, req->basis};
+    report_compiled_t compiled;
+    if (report_compile(self->db, &creq, &compiled) != 0) {
+        s_db_failed(self);
+        s_error(self, id, compiled.error_code, compiled.message);
+        report_compiled_clear(&compiled);
+        return;
+    }
+    s_publication_t p = {
+        .req = req, .doc = compiled.doc, .r = report_published_new(), .doc_year = y};
+    snprintf(p.year_s, sizeof p.year_s, "%d", req->year);
+    snprintf(p.month_s, sizeof p.month_s, "%d", req->month);
+    snprintf(p.number_s, sizeof p.number_s, "%d", req->number);
+    snprintf(p.doc_year_s, sizeof p.doc_year_s, "%d", y);
+    if (s_publish_reserve(self, &p) != 0 || s_publish_render(&p) != 0 ||
+        s_publish_insert(self, &p) != 0) {
+        if (report_db_connected(self->db))
+            report_db_exec(self->db, "ROLLBACK");
+        s_db_failed(self);
+        s_error(self, id, p.code, p.message);
+    } else {
+        s_publish_notify(self, p.r);
+        report_control_reply_t reply = {0};
+        reply.ok = true;
+        reply.message = report_sprintf("published %s %04d-%02d version %d", p.r->agency_code,
+                                       p.r->year, p.r->month, p.r->version);
+        s_take_lists(&reply, &compiled);
+        reply.report = p.r;
+        p.r = NULL;
+        s_control_reply(self, id, &reply);
+        report_control_reply_clear(&reply);
+    }
+    report_published_destroy(&p.r);
     report_compiled_clear(&compiled);
 }
 

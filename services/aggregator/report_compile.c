@@ -325,38 +325,50 @@ static int s_strv_query(report_db_t *db, const char *sql, int nparams, const cha
 
 /* --- compile --- */
 
-int report_compile(report_db_t *db, const report_compile_request_t *req, report_compiled_t *out)
+/* One compile: the request, what was read for it, and the buffers its placeholders point
+ * into (they live as long as the compile). */
+typedef struct {
+    const report_compile_request_t *req;
+    report_compiled_t *out;
+    const char *agency;
+    bool dated;
+    int dy, dm, dd; /* the document's date, when dated */
+    int next_year, next_month;
+    char year_s[16], month_param[16]; /* statement parameters */
+    char month_s[16], next_year_s[16], next_month_s[16], start_s[32], end_s[32];
+    s_template_t t;
+    s_indicators_t ind;
+    s_lookup_t lookup;
+} s_compile_t;
+
+/* The period and the date of the request. 0, or -1 with out's error set. */
+static int s_check_request(s_compile_t *c)
 {
-    memset(out, 0, sizeof *out);
+    const report_compile_request_t *req = c->req;
     if (req->year < 2000 || req->year > 2100 || req->month < 1 || req->month > 12)
-        return s_fail(out, "bad_period", "period %04d-%02d is not a valid month", req->year,
+        return s_fail(c->out, "bad_period", "period %04d-%02d is not a valid month", req->year,
                       req->month);
-    int dy = 0, dm = 0, dd = 0;
-    bool dated = req->date && *req->date;
-    if (dated && report_date_parse(req->date, &dy, &dm, &dd) != 0)
-        return s_fail(out, "bad_date", "date '%s' is not YYYY-MM-DD", req->date);
-    char year_s[16], month_s[16], next_year_s[16], next_month_s[16];
-    snprintf(year_s, sizeof year_s, "%d", req->year);
-    snprintf(month_s, sizeof month_s, "%d", req->month);
-    const char *agency = req->agency_code ? req->agency_code : "";
+    c->dated = req->date && *req->date;
+    if (c->dated && report_date_parse(req->date, &c->dy, &c->dm, &c->dd) != 0)
+        return s_fail(c->out, "bad_date", "date '%s' is not YYYY-MM-DD", req->date);
+    snprintf(c->year_s, sizeof c->year_s, "%d", req->year);
+    snprintf(c->month_param, sizeof c->month_param, "%d", req->month);
+    c->agency = req->agency_code ? req->agency_code : "";
+    return 0;
+}
 
-    s_template_t t = {0};
-    const char *tp[] = {agency, year_s};
-    if (report_db_query(db, S_TEMPLATE_SQL, 2, tp, s_template_row, &t) != 0)
-        return s_db_fail(out, db);
-    if (!t.found)
-        return s_fail(out, *agency ? "unknown_agency" : "no_template",
-                      *agency ? "no agency %s with a report template" : "%sno report template",
-                      agency);
-
-    int rc = -1;
-    s_indicators_t ind = {0};
-    char *s_start = NULL, *s_end = NULL;
-    s_items_t items = {0};
-    report_doc_t *doc = NULL;
-    const char *p3[] = {t.f[T_CODE], year_s, month_s};
-
-    char *count = NULL;
+/* Reads the agency's template, checks that someone pushed for the period, and reads the
+ * indicators' figures and the units that pushed nothing. 0, or -1 with out's error set. */
+static int s_load(report_db_t *db, s_compile_t *c)
+{
+    const char *tp[] = {c->agency, c->year_s};
+    if (report_db_query(db, S_TEMPLATE_SQL, 2, tp, s_template_row, &c->t) != 0)
+        return s_db_fail(c->out, db);
+    if (!c->t.found)
+        return s_fail(c->out, *c->agency ? "unknown_agency" : "no_template",
+                      *c->agency ? "no agency %s with a report template" : "%sno report template",
+                      c->agency);
+    const char *p3[] = {c->t.f[T_CODE], c->year_s, c->month_param};
     char **counts = NULL;
     size_t n = 0;
     if (s_strv_query(db,
@@ -364,120 +376,137 @@ int report_compile(report_db_t *db, const report_compile_request_t *req, report_
                      "  JOIN units u ON u.code = x.unit_code"
                      " WHERE u.agency_code = $1 AND x.year = $2::int AND x.month = $3::int"
                      " LIMIT 1) s",
-                     3, p3, &counts, &n) != 0) {
-        s_db_fail(out, db);
-        goto done;
-    }
-    count = n ? counts[0] : NULL;
-    bool empty = !count || strcmp(count, "0") == 0;
+                     3, p3, &counts, &n) != 0)
+        return s_db_fail(c->out, db);
+    bool empty = !n || strcmp(counts[0], "0") == 0;
     report_strv_free(counts, n);
-    if (empty) {
-        s_fail(out, "no_updates", "no unit of %s has pushed anything for %04d-%02d", t.f[T_CODE],
-               req->year, req->month);
-        goto done;
-    }
-    if (report_db_query(db, S_INDICATORS_SQL, 3, p3, s_indicator_row, &ind) != 0 ||
+    if (empty)
+        return s_fail(c->out, "no_updates", "no unit of %s has pushed anything for %04d-%02d",
+                      c->t.f[T_CODE], c->req->year, c->req->month);
+    if (report_db_query(db, S_INDICATORS_SQL, 3, p3, s_indicator_row, &c->ind) != 0 ||
         s_strv_query(db,
                      "SELECT u.code || E'\\t' || u.name FROM units u"
                      " WHERE u.agency_code = $1 AND u.active AND NOT EXISTS ("
                      "  SELECT 1 FROM updates x WHERE x.unit_code = u.code"
                      "   AND x.year = $2::int AND x.month = $3::int)"
                      " ORDER BY u.position",
-                     3, p3, &out->missing_units, &out->missing_count) != 0) {
-        s_db_fail(out, db);
-        goto done;
-    }
+                     3, p3, &c->out->missing_units, &c->out->missing_count) != 0)
+        return s_db_fail(c->out, db);
+    return 0;
+}
 
-    /* Period placeholders */
-    int ny, nm;
-    report_period_next(req->year, req->month, &ny, &nm);
-    report_format_month(req->month, month_s, sizeof month_s);
-    report_format_month(nm, next_month_s, sizeof next_month_s);
-    snprintf(next_year_s, sizeof next_year_s, "%d", ny);
-    report_period_rule_t rule = {strcmp(t.f[T_PERIOD_RULE], "cutoff") == 0,
-                                 atoi(t.f[T_CUTOFF_DAY])};
+/* The placeholders of the period and of the template ({month}, {period_start}, {place}, ...)
+ * for s_fill; indicator placeholders are looked up in c->ind. */
+static void s_lookup_period(s_compile_t *c)
+{
+    const report_compile_request_t *req = c->req;
+    report_period_next(req->year, req->month, &c->next_year, &c->next_month);
+    report_format_month(req->month, c->month_s, sizeof c->month_s);
+    report_format_month(c->next_month, c->next_month_s, sizeof c->next_month_s);
+    snprintf(c->next_year_s, sizeof c->next_year_s, "%d", c->next_year);
+    report_period_rule_t rule = {strcmp(c->t.f[T_PERIOD_RULE], "cutoff") == 0,
+                                 atoi(c->t.f[T_CUTOFF_DAY])};
     int y0, m0, d0, y1, m1, d1;
     report_period_range(&rule, req->year, req->month, &y0, &m0, &d0, &y1, &m1, &d1);
-    char start_buf[32], end_buf[32];
-    report_format_date_short(y0, m0, d0, start_buf, sizeof start_buf);
-    report_format_date_short(y1, m1, d1, end_buf, sizeof end_buf);
-    s_start = report_strdup(start_buf);
-    s_end = report_strdup(end_buf);
-    snprintf(year_s, sizeof year_s, "%d", req->year);
+    report_format_date_short(y0, m0, d0, c->start_s, sizeof c->start_s);
+    report_format_date_short(y1, m1, d1, c->end_s, sizeof c->end_s);
+    s_lookup_t *l = &c->lookup;
+    *l = (s_lookup_t){.ind = &c->ind, .year = req->year, .out = c->out};
+    s_lookup_add(l, "month", c->month_s);
+    s_lookup_add(l, "year", c->year_s);
+    s_lookup_add(l, "next_month", c->next_month_s);
+    s_lookup_add(l, "next_year", c->next_year_s);
+    s_lookup_add(l, "basis", req->basis ? req->basis : "");
+    s_lookup_add(l, "plan_decision", c->t.f[T_PLAN_DECISION]);
+    s_lookup_add(l, "period_start", c->start_s);
+    s_lookup_add(l, "period_end", c->end_s);
+    s_lookup_add(l, "place", c->t.f[T_PLACE]);
+    if (!*c->t.f[T_PLAN_DECISION])
+        s_warn(c->out, "no annual plan decision recorded for %d", req->year);
+}
 
-    s_lookup_t lookup = {.ind = &ind, .year = req->year, .out = out};
-    s_lookup_add(&lookup, "month", month_s);
-    s_lookup_add(&lookup, "year", year_s);
-    s_lookup_add(&lookup, "next_month", next_month_s);
-    s_lookup_add(&lookup, "next_year", next_year_s);
-    s_lookup_add(&lookup, "basis", req->basis ? req->basis : "");
-    s_lookup_add(&lookup, "plan_decision", t.f[T_PLAN_DECISION]);
-    s_lookup_add(&lookup, "period_start", s_start);
-    s_lookup_add(&lookup, "period_end", s_end);
-    s_lookup_add(&lookup, "place", t.f[T_PLACE]);
-    if (!*t.f[T_PLAN_DECISION])
-        s_warn(out, "no annual plan decision recorded for %d", req->year);
-
-    doc = report_doc_new();
-    doc->agency_code = report_strdup(t.f[T_CODE]);
+/* The document around the items: header, title, intro, headings, closing, signer, from the
+ * template with its placeholders filled. */
+static report_doc_t *s_doc_head(s_compile_t *c)
+{
+    const report_compile_request_t *req = c->req;
+    char *const *f = c->t.f;
+    report_doc_t *doc = report_doc_new();
+    doc->agency_code = report_strdup(f[T_CODE]);
     doc->year = req->year;
     doc->month = req->month;
     doc->number = req->number;
-    doc->doc_date = report_strdup(dated ? req->date : "");
-    doc->parent_authority = report_strdup(t.f[T_PARENT]);
-    doc->agency_name = report_strdup(t.f[T_NAME]);
-    doc->number_line = req->number > 0 ? report_sprintf("Số: %d/%s", req->number, t.f[T_SYMBOL])
-                                       : report_sprintf("Số:      /%s", t.f[T_SYMBOL]);
-    doc->motto = report_strdup(t.f[T_MOTTO]);
-    doc->motto_sub = report_strdup(t.f[T_MOTTO_SUB]);
-    if (dated) {
+    doc->doc_date = report_strdup(c->dated ? req->date : "");
+    doc->parent_authority = report_strdup(f[T_PARENT]);
+    doc->agency_name = report_strdup(f[T_NAME]);
+    doc->number_line = req->number > 0 ? report_sprintf("Số: %d/%s", req->number, f[T_SYMBOL])
+                                       : report_sprintf("Số:      /%s", f[T_SYMBOL]);
+    doc->motto = report_strdup(f[T_MOTTO]);
+    doc->motto_sub = report_strdup(f[T_MOTTO_SUB]);
+    if (c->dated) {
         char date_buf[64];
-        report_format_date_long(dy, dm, dd, date_buf, sizeof date_buf);
-        doc->place_date = report_sprintf("%s, %s", t.f[T_PLACE], date_buf);
+        report_format_date_long(c->dy, c->dm, c->dd, date_buf, sizeof date_buf);
+        doc->place_date = report_sprintf("%s, %s", f[T_PLACE], date_buf);
     } else {
-        doc->place_date =
-            report_sprintf("%s, ngày      tháng      năm %d", t.f[T_PLACE], req->year);
+        doc->place_date = report_sprintf("%s, ngày      tháng      năm %d", f[T_PLACE], req->year);
     }
-    doc->doc_type = report_strdup(t.f[T_DOC_TYPE]);
-    doc->summary = s_fill(&lookup, t.f[ny == req->year ? T_SUMMARY : T_SUMMARY_YEAR_END]);
-    doc->intro = s_fill(&lookup, t.f[req->basis && *req->basis ? T_INTRO : T_INTRO_NO_BASIS]);
-    doc->section1_heading = s_fill(&lookup, t.f[T_S1]);
-    doc->section1a_heading = s_fill(&lookup, t.f[T_S1A]);
-    doc->section1a_intro = s_fill(&lookup, t.f[T_S1A_INTRO]);
-    doc->section1b_heading = s_fill(&lookup, t.f[T_S1B]);
-    doc->section2_heading = s_fill(&lookup, t.f[T_S2]);
-    doc->section2_intro = s_fill(&lookup, t.f[T_S2_INTRO]);
-    char *closing = s_fill(&lookup, t.f[T_CLOSING]);
-    doc->closing = report_sprintf("%s%s", closing, t.f[T_END_MARK]);
+    doc->doc_type = report_strdup(f[T_DOC_TYPE]);
+    s_lookup_t *l = &c->lookup;
+    doc->summary = s_fill(l, f[c->next_year == req->year ? T_SUMMARY : T_SUMMARY_YEAR_END]);
+    doc->intro = s_fill(l, f[req->basis && *req->basis ? T_INTRO : T_INTRO_NO_BASIS]);
+    doc->section1_heading = s_fill(l, f[T_S1]);
+    doc->section1a_heading = s_fill(l, f[T_S1A]);
+    doc->section1a_intro = s_fill(l, f[T_S1A_INTRO]);
+    doc->section1b_heading = s_fill(l, f[T_S1B]);
+    doc->section2_heading = s_fill(l, f[T_S2]);
+    doc->section2_intro = s_fill(l, f[T_S2_INTRO]);
+    char *closing = s_fill(l, f[T_CLOSING]);
+    doc->closing = report_sprintf("%s%s", closing, f[T_END_MARK]);
     free(closing);
-    doc->recipients_heading = report_strdup(t.f[T_RECIPIENTS_HEADING]);
-    doc->signer_authority = report_strdup(t.f[T_SIGNER_AUTHORITY]);
-    doc->signer_title = report_strdup(t.f[T_SIGNER_TITLE]);
-    doc->signer_name = report_strdup(t.f[T_SIGNER_NAME]);
-    const char *p1[] = {t.f[T_CODE]};
-    items.doc = doc;
-    items.lookup = &lookup;
+    doc->recipients_heading = report_strdup(f[T_RECIPIENTS_HEADING]);
+    doc->signer_authority = report_strdup(f[T_SIGNER_AUTHORITY]);
+    doc->signer_title = report_strdup(f[T_SIGNER_TITLE]);
+    doc->signer_name = report_strdup(f[T_SIGNER_NAME]);
+    return doc;
+}
+
+/* Reads the recipients and the current items into doc (each item's text filled as it comes).
+ * 0, or -1 with out's error set. */
+static int s_load_items(report_db_t *db, s_compile_t *c, report_doc_t *doc)
+{
+    const char *p1[] = {c->t.f[T_CODE]};
+    const char *p3[] = {c->t.f[T_CODE], c->year_s, c->month_param};
+    s_items_t items = {.doc = doc, .lookup = &c->lookup};
+    int rc = 0;
     if (s_strv_query(db,
                      "SELECT text FROM report_recipients WHERE agency_code = $1 ORDER BY position",
                      1, p1, &doc->recipients, &doc->recipient_count) != 0 ||
-        report_db_query(db, S_ITEMS_SQL, 3, p3, s_item_row, &items) != 0) {
-        s_db_fail(out, db);
-        goto done;
-    }
-    out->doc = doc;
-    doc = NULL;
-    rc = 0;
-done:
-    report_doc_destroy(&doc);
+        report_db_query(db, S_ITEMS_SQL, 3, p3, s_item_row, &items) != 0)
+        rc = s_db_fail(c->out, db);
     free(items.last_area);
-    for (size_t i = 0; i < ind.count; i++)
-        free(ind.list[i].code);
-    free(ind.list);
-    free(s_start);
-    free(s_end);
-    for (int i = 0; i < T_COUNT; i++)
-        free(t.f[i]);
     return rc;
+}
+
+int report_compile(report_db_t *db, const report_compile_request_t *req, report_compiled_t *out)
+{
+    memset(out, 0, sizeof *out);
+    s_compile_t c = {.req = req, .out = out};
+    report_doc_t *doc = NULL;
+    if (s_check_request(&c) == 0 && s_load(db, &c) == 0) {
+        s_lookup_period(&c);
+        doc = s_doc_head(&c);
+        if (s_load_items(db, &c, doc) == 0) {
+            out->doc = doc;
+            doc = NULL;
+        }
+    }
+    report_doc_destroy(&doc);
+    for (size_t i = 0; i < c.ind.count; i++)
+        free(c.ind.list[i].code);
+    free(c.ind.list);
+    for (int i = 0; i < T_COUNT; i++)
+        free(c.t.f[i]);
+    return out->doc ? 0 : -1;
 }
 
 void report_compiled_clear(report_compiled_t *out)
