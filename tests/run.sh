@@ -169,6 +169,13 @@ else
         section "tests (build/)"
         run_ctest "$ROOT/build"
         build_ok=1
+        section "settings: the README's table against --help"
+        if python3 "$ROOT/tests/check_settings.py" "$ROOT/build/bin" "$ROOT/README.md"; then
+            passed=$((passed + 1))
+        else
+            log "error: the README's settings table and the programs' --help differ"
+            failed=$((failed + 1))
+        fi
     else
         log "error: build failed"
         failed=$((failed + 1))
