@@ -5,8 +5,10 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "report_doc.h"
+#include "report_util.h"
 
 #include <assert.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -624,186 +626,107 @@ char *report_render_html(const report_doc_t *doc)
 }
 
 /* -------------------------------------------------------------------------------------------
- * JSON: the whole document and its metadata, for archives and other systems. Written by hand
- * (a small indenting writer) so the shared library needs no JSON dependency. UTF-8 passes
- * through unchanged; the strings were validated as UTF-8 on the way in. */
+ * JSON: the whole document and its metadata, for archives and other systems, built as a
+ * jansson tree (members in the order set) and written with a 2-space indent. UTF-8 passes
+ * through unchanged: the strings were validated as UTF-8 on the way in. */
 
-/* The deepest path is root, sections, results, plan_tasks, areas, area, items, item,
- * sub_items: 9 levels. */
-#define S_JSON_MAX_DEPTH 16
-
-typedef struct {
-    FILE *out;
-    int depth;                         /* of the innermost open container; -1 before the root */
-    bool has_member[S_JSON_MAX_DEPTH]; /* a value was already written in that container */
-} s_json_t;
-
-static void s_json_string_value(FILE *out, const char *text)
+/* A JSON string of text ("" for NULL; jansson refuses invalid UTF-8, which cannot reach us). */
+static json_t *s_json_str(const char *text)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s_or_empty(text); *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        case '\b':
-            fputs("\\b", out);
-            break;
-        case '\f':
-            fputs("\\f", out);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
+    json_t *v = json_string(s_or_empty(text));
+    return v ? v : json_string("");
 }
 
-/* Starts a member (key != NULL) or an array element: separator, newline, indent, key. */
-static void s_json_begin_value(s_json_t *self, const char *key)
+static json_t *s_json_items(const report_item_t *items, size_t count)
 {
-    if (self->has_member[self->depth])
-        fputc(',', self->out);
-    self->has_member[self->depth] = true;
-    fprintf(self->out, "\n%*s", 2 * (self->depth + 1), "");
-    if (key) {
-        s_json_string_value(self->out, key);
-        fputs(": ", self->out);
-    }
-}
-
-static void s_json_open(s_json_t *self, const char *key, char bracket)
-{
-    assert(self->depth + 1 < S_JSON_MAX_DEPTH);
-    if (self->depth >= 0)
-        s_json_begin_value(self, key);
-    fputc(bracket, self->out);
-    self->depth++;
-    self->has_member[self->depth] = false;
-}
-
-static void s_json_close(s_json_t *self, char bracket)
-{
-    bool had_members = self->has_member[self->depth];
-    self->depth--;
-    if (had_members)
-        fprintf(self->out, "\n%*s", 2 * (self->depth + 1), "");
-    fputc(bracket, self->out);
-}
-
-static void s_json_string(s_json_t *self, const char *key, const char *value)
-{
-    s_json_begin_value(self, key);
-    s_json_string_value(self->out, value);
-}
-
-static void s_json_int(s_json_t *self, const char *key, int value)
-{
-    s_json_begin_value(self, key);
-    fprintf(self->out, "%d", value);
-}
-
-static void s_json_items(s_json_t *self, const char *key, const report_item_t *items, size_t count)
-{
-    s_json_open(self, key, '[');
+    json_t *list = json_array();
     for (size_t i = 0; items && i < count; i++) {
-        s_json_open(self, NULL, '{');
-        s_json_string(self, "text", items[i].text);
-        s_json_open(self, "sub_items", '[');
+        json_t *subs = json_array();
         for (size_t j = 0; items[i].sub_items && j < items[i].sub_item_count; j++)
-            s_json_string(self, NULL, items[i].sub_items[j]);
-        s_json_close(self, ']');
-        s_json_close(self, '}');
+            json_array_append_new(subs, s_json_str(items[i].sub_items[j]));
+        json_t *item = json_object();
+        json_object_set_new(item, "text", s_json_str(items[i].text));
+        json_object_set_new(item, "sub_items", subs);
+        json_array_append_new(list, item);
     }
-    s_json_close(self, ']');
+    return list;
 }
 
-static void s_json_write(FILE *out, const report_doc_t *doc)
+static json_t *s_json_header(const report_doc_t *doc)
 {
-    s_json_t json = {.out = out, .depth = -1};
-    s_json_t *self = &json;
-    s_json_open(self, NULL, '{');
-    s_json_string(self, "agency_code", doc->agency_code);
-    s_json_int(self, "year", doc->year);
-    s_json_int(self, "month", doc->month);
-    s_json_int(self, "number", doc->number);
-    s_json_int(self, "version", doc->version);
-    s_json_string(self, "doc_date", doc->doc_date);
+    json_t *h = json_object();
+    json_object_set_new(h, "parent_authority", s_json_str(doc->parent_authority));
+    json_object_set_new(h, "agency_name", s_json_str(doc->agency_name));
+    json_object_set_new(h, "number_line", s_json_str(doc->number_line));
+    json_object_set_new(h, "motto", s_json_str(doc->motto));
+    json_object_set_new(h, "motto_sub", s_json_str(doc->motto_sub));
+    json_object_set_new(h, "place_date", s_json_str(doc->place_date));
+    return h;
+}
 
-    s_json_open(self, "header", '{');
-    s_json_string(self, "parent_authority", doc->parent_authority);
-    s_json_string(self, "agency_name", doc->agency_name);
-    s_json_string(self, "number_line", doc->number_line);
-    s_json_string(self, "motto", doc->motto);
-    s_json_string(self, "motto_sub", doc->motto_sub);
-    s_json_string(self, "place_date", doc->place_date);
-    s_json_close(self, '}');
-
-    s_json_string(self, "doc_type", doc->doc_type);
-    s_json_string(self, "summary", doc->summary);
-    s_json_string(self, "intro", doc->intro);
-
-    s_json_open(self, "sections", '{');
-    s_json_open(self, "results", '{');
-    s_json_string(self, "heading", doc->section1_heading);
-    s_json_open(self, "plan_tasks", '{');
-    s_json_string(self, "heading", doc->section1a_heading);
-    s_json_string(self, "intro", doc->section1a_intro);
-    s_json_open(self, "areas", '[');
+static json_t *s_json_sections(const report_doc_t *doc)
+{
+    json_t *areas = json_array();
     for (size_t i = 0; doc->areas && i < doc->area_count; i++) {
         if (!s_area_is_printed(&doc->areas[i]))
             continue;
-        s_json_open(self, NULL, '{');
-        s_json_string(self, "lead_in", doc->areas[i].lead_in);
-        s_json_items(self, "items", doc->areas[i].items, doc->areas[i].item_count);
-        s_json_close(self, '}');
+        json_t *area = json_object();
+        json_object_set_new(area, "lead_in", s_json_str(doc->areas[i].lead_in));
+        json_object_set_new(area, "items",
+                            s_json_items(doc->areas[i].items, doc->areas[i].item_count));
+        json_array_append_new(areas, area);
     }
-    s_json_close(self, ']');
-    s_json_close(self, '}');
-    s_json_open(self, "limitations", '{');
-    s_json_string(self, "heading", doc->section1b_heading);
-    s_json_items(self, "items", doc->limitations, doc->limitation_count);
-    s_json_close(self, '}');
-    s_json_close(self, '}');
-    s_json_open(self, "next_tasks", '{');
-    s_json_string(self, "heading", doc->section2_heading);
-    s_json_string(self, "intro", doc->section2_intro);
-    s_json_items(self, "items", doc->next_tasks, doc->next_task_count);
-    s_json_close(self, '}');
-    s_json_close(self, '}');
-
-    s_json_string(self, "closing", doc->closing);
-    s_json_string(self, "recipients_heading", doc->recipients_heading);
-    s_json_open(self, "recipients", '[');
-    for (size_t i = 0; doc->recipients && i < doc->recipient_count; i++)
-        s_json_string(self, NULL, doc->recipients[i]);
-    s_json_close(self, ']');
-
-    s_json_open(self, "signer", '{');
-    s_json_string(self, "authority", doc->signer_authority);
-    s_json_string(self, "title", doc->signer_title);
-    s_json_string(self, "name", doc->signer_name);
-    s_json_close(self, '}');
-    s_json_close(self, '}');
-    fputc('\n', out);
+    json_t *plan = json_object();
+    json_object_set_new(plan, "heading", s_json_str(doc->section1a_heading));
+    json_object_set_new(plan, "intro", s_json_str(doc->section1a_intro));
+    json_object_set_new(plan, "areas", areas);
+    json_t *limits = json_object();
+    json_object_set_new(limits, "heading", s_json_str(doc->section1b_heading));
+    json_object_set_new(limits, "items", s_json_items(doc->limitations, doc->limitation_count));
+    json_t *results = json_object();
+    json_object_set_new(results, "heading", s_json_str(doc->section1_heading));
+    json_object_set_new(results, "plan_tasks", plan);
+    json_object_set_new(results, "limitations", limits);
+    json_t *next = json_object();
+    json_object_set_new(next, "heading", s_json_str(doc->section2_heading));
+    json_object_set_new(next, "intro", s_json_str(doc->section2_intro));
+    json_object_set_new(next, "items", s_json_items(doc->next_tasks, doc->next_task_count));
+    json_t *sections = json_object();
+    json_object_set_new(sections, "results", results);
+    json_object_set_new(sections, "next_tasks", next);
+    return sections;
 }
 
 char *report_render_json(const report_doc_t *doc)
 {
-    return s_render(doc, s_json_write);
+    json_t *root = json_object();
+    json_object_set_new(root, "agency_code", s_json_str(doc->agency_code));
+    json_object_set_new(root, "year", json_integer(doc->year));
+    json_object_set_new(root, "month", json_integer(doc->month));
+    json_object_set_new(root, "number", json_integer(doc->number));
+    json_object_set_new(root, "version", json_integer(doc->version));
+    json_object_set_new(root, "doc_date", s_json_str(doc->doc_date));
+    json_object_set_new(root, "header", s_json_header(doc));
+    json_object_set_new(root, "doc_type", s_json_str(doc->doc_type));
+    json_object_set_new(root, "summary", s_json_str(doc->summary));
+    json_object_set_new(root, "intro", s_json_str(doc->intro));
+    json_object_set_new(root, "sections", s_json_sections(doc));
+    json_object_set_new(root, "closing", s_json_str(doc->closing));
+    json_object_set_new(root, "recipients_heading", s_json_str(doc->recipients_heading));
+    json_t *recipients = json_array();
+    for (size_t i = 0; doc->recipients && i < doc->recipient_count; i++)
+        json_array_append_new(recipients, s_json_str(doc->recipients[i]));
+    json_object_set_new(root, "recipients", recipients);
+    json_t *signer = json_object();
+    json_object_set_new(signer, "authority", s_json_str(doc->signer_authority));
+    json_object_set_new(signer, "title", s_json_str(doc->signer_title));
+    json_object_set_new(signer, "name", s_json_str(doc->signer_name));
+    json_object_set_new(root, "signer", signer);
+    char *body = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!body)
+        return NULL;
+    char *out = report_sprintf("%s\n", body); /* a text file ends with a newline */
+    free(body);
+    return out;
 }
