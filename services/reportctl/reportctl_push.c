@@ -56,12 +56,7 @@ const report_setting_t reportctl_push_settings[] = {
      "the collector's max-message-bytes: a bigger update is REJECTED too_large, not sent"},
     {"unit-keys", REPORT_SETTING_STRING, "", F(unit_keys), 0, 0,
      "push each unit's updates with DIR/UNIT.key (an office relaying several units)"},
-    {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
-    {"server-key", REPORT_SETTING_STRING, "keys/server.pub", F(server_key), 0, 0,
-     "the server's CURVE public key (.pub file or Z85)"},
-    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
-     "DEVELOPMENT ONLY: no CURVE"},
-    {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORTCTL_CURVE_SETTINGS(s_push_config_t),
     REPORT_SETTINGS_END};
 #undef F
 

@@ -41,12 +41,7 @@ const report_setting_t reportctl_report_settings[] = {
      "requesting document cited in the legal-basis paragraph"},
     {"timeout-ms", REPORT_SETTING_INT, "30000", F(timeout_ms), 100, 3600000,
      "wait for the aggregator's answer"},
-    {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
-    {"server-key", REPORT_SETTING_STRING, "keys/server.pub", F(server_key), 0, 0,
-     "the server's CURVE public key (.pub file or Z85)"},
-    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
-     "DEVELOPMENT ONLY: no CURVE"},
-    {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORTCTL_CURVE_SETTINGS(s_report_config_t),
     REPORT_SETTINGS_END};
 #undef F
 

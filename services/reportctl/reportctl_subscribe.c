@@ -41,12 +41,7 @@ const report_setting_t reportctl_subscribe_settings[] = {
      "give up (exit 1) after this long; 0: never"},
     {"catchup-interval-ms", REPORT_SETTING_INT, "30000", F(catchup_interval_ms), 100, 86400000,
      "ask for missed reports this often"},
-    {"key", REPORT_SETTING_STRING, "", F(key), 0, 0, "your CURVE key pair (.key file)"},
-    {"server-key", REPORT_SETTING_STRING, "keys/server.pub", F(server_key), 0, 0,
-     "the server's CURVE public key (.pub file or Z85)"},
-    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
-     "DEVELOPMENT ONLY: no CURVE"},
-    {"log-level", REPORT_SETTING_STRING, "warn", F(log_level), 0, 0, "debug, info, warn or error"},
+    REPORTCTL_CURVE_SETTINGS(s_subscribe_config_t),
     REPORT_SETTINGS_END};
 #undef F
 
