@@ -345,7 +345,8 @@ typedef struct {
 static int s_check_request(s_compile_t *c)
 {
     const report_compile_request_t *req = c->req;
-    if (req->year < 2000 || req->year > 2100 || req->month < 1 || req->month > 12)
+    if (req->year < REPORT_YEAR_MIN || req->year > REPORT_YEAR_MAX || req->month < 1 ||
+        req->month > 12)
         return s_fail(c->out, "bad_period", "period %04d-%02d is not a valid month", req->year,
                       req->month);
     c->dated = req->date && *req->date;

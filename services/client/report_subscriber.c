@@ -4,6 +4,7 @@
 #include "report_subscriber.h"
 #include "report_codec.h"
 #include "report_log.h"
+#include "report_period.h"
 #include "report_sha256.h"
 #include "report_util.h"
 #include "report_zap.h"
@@ -104,7 +105,8 @@ bool report_subscriber_report_ok(const report_published_t *r)
     char sha[65];
     return r->text && r->agency_code && report_sha256_hex(r->text, strlen(r->text), sha) == 0 &&
            strcmp(sha, r->sha256 ? r->sha256 : "") == 0 && s_safe_name(r->agency_code) &&
-           r->year >= 2000 && r->year <= 2100 && r->month >= 1 && r->month <= 12;
+           r->year >= REPORT_YEAR_MIN && r->year <= REPORT_YEAR_MAX && r->month >= 1 &&
+           r->month <= 12;
 }
 
 /* Applies one report: in order, checked, written, then the state advanced. A catch-up answer

@@ -2,6 +2,7 @@
  * stores; answers each only when a store reports the commit. */
 #include "report_collector.h"
 #include "report_collector_ops.h"
+#include "report_period.h"
 #include "report_service.h"
 
 #include <stddef.h>
@@ -40,10 +41,10 @@ static const report_setting_t s_settings[] = {
      86400000, "an update no store answered is dropped after this"},
     {"dead-letter-payload-bytes", REPORT_SETTING_INT, "4096",
      F(collector.dead_letter_payload_bytes), 0, 16777216, "bytes of refused input kept"},
-    {"year-min", REPORT_SETTING_INT, "2000", F(collector.year_min), 1900, 3000,
-     "earliest period year accepted"},
-    {"year-max", REPORT_SETTING_INT, "2100", F(collector.year_max), 1900, 3000,
-     "latest period year accepted"},
+    {"year-min", REPORT_SETTING_INT, REPORT_SERVICE_STR(REPORT_YEAR_MIN), F(collector.year_min),
+     REPORT_YEAR_MIN, REPORT_YEAR_MAX, "earliest period year accepted"},
+    {"year-max", REPORT_SETTING_INT, REPORT_SERVICE_STR(REPORT_YEAR_MAX), F(collector.year_max),
+     REPORT_YEAR_MIN, REPORT_YEAR_MAX, "latest period year accepted"},
     {"value-max", REPORT_SETTING_INT, "1000000000000", F(collector.value_max), 0,
      1000000000000000LL, "largest indicator value accepted (values are >= 0)"},
     {"keys-dir", REPORT_SETTING_STRING, "keys", F(collector.keys_dir), 0, 0,

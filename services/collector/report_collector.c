@@ -10,6 +10,7 @@
 #include "report_codec.h"
 #include "report_log.h"
 #include "report_monitor.h"
+#include "report_period.h"
 #include "report_util.h"
 #include "report_validate.h"
 #include "report_zap.h"
@@ -54,8 +55,8 @@ void report_collector_config_default(report_collector_config_t *cfg)
     cfg->store_timeout_ms = 5000;
     cfg->inflight_expiry_ms = 600000;
     cfg->dead_letter_payload_bytes = 4096;
-    cfg->year_min = 2000;
-    cfg->year_max = 2100;
+    cfg->year_min = REPORT_YEAR_MIN;
+    cfg->year_max = REPORT_YEAR_MAX;
     cfg->value_max = 1000000000000LL;
     cfg->keys_dir = "keys";
     cfg->insecure_plain = false;

@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The advisory lock under which one process at a time applies migrations (any other number
+ * our code never takes as an advisory lock would do; 5570 is the collector's port). */
+#define S_MIGRATION_LOCK "5570"
+
 struct report_db_t {
     char *conninfo;
     PGconn *conn;
@@ -499,7 +503,7 @@ int report_db_migrate(report_db_t *self)
         if (report_db_exec(self, "BEGIN") != 0)
             return -1;
         const char *params[] = {name};
-        int rc = report_db_exec(self, "SELECT pg_advisory_xact_lock(5570)");
+        int rc = report_db_exec(self, "SELECT pg_advisory_xact_lock(" S_MIGRATION_LOCK ")");
         if (rc == 0)
             rc = s_applied(self, name, &applied); /* someone else may have just done it */
         if (rc == 0 && !applied) {

@@ -18,7 +18,7 @@ int report_period_parse(const char *s, int *year, int *month)
     int y, m, n = 0;
     if (!s || strlen(s) != 7 || sscanf(s, "%4d-%2d%n", &y, &m, &n) != 2 || n != 7)
         return -1;
-    if (y < 2000 || y > 2100 || m < 1 || m > 12)
+    if (y < REPORT_YEAR_MIN || y > REPORT_YEAR_MAX || m < 1 || m > 12)
         return -1;
     *year = y;
     *month = m;

@@ -6,12 +6,18 @@
 
 #include <stdbool.h>
 
+/* The years a period may have, everywhere (the collector's year-min and year-max settings
+ * may narrow them, never widen them: compile, the period parser and the subscriber hold to
+ * these). */
+#define REPORT_YEAR_MIN 2000
+#define REPORT_YEAR_MAX 2100
+
 typedef struct {
     bool cutoff;    /* false: calendar month */
     int cutoff_day; /* last day of a period in its month when cutoff (1..28) */
 } report_period_rule_t;
 
-/* Parses "YYYY-MM" (months 1..12, years 2000..2100). 0 or -1. */
+/* Parses "YYYY-MM" (months 1..12, years REPORT_YEAR_MIN..REPORT_YEAR_MAX). 0 or -1. */
 int report_period_parse(const char *s, int *year, int *month);
 /* Parses "YYYY-MM-DD" as a real calendar date. 0 or -1. */
 int report_date_parse(const char *s, int *year, int *month, int *day);

@@ -1,6 +1,7 @@
 /* Layered validation of updates (CRIU style): bytes, presence, enums, formats, ranges, text. */
 #include "report_validate.h"
 #include "report_codec.h"
+#include "report_period.h"
 #include "report_util.h"
 
 #include <math.h>
@@ -20,8 +21,8 @@ void report_limits_default(report_limits_t *limits)
     limits->max_key_bytes = REPORT_DEFAULT_MAX_KEY_BYTES;
     limits->value_min = 0;
     limits->value_max = 1e12;
-    limits->year_min = 2000;
-    limits->year_max = 2100;
+    limits->year_min = REPORT_YEAR_MIN;
+    limits->year_max = REPORT_YEAR_MAX;
 }
 
 static int s_refuse(report_refusal_t *why, const char *reason, const char *fmt, ...)
