@@ -1190,7 +1190,9 @@ static void s_name(s_run_t *run)
     snprintf(run->store_id, sizeof run->store_id, "%s-%d-%d", host, (int)getpid(), n);
 }
 
-static int s_run(s_run_t *run)
+/* One writer's life: set up, say whether it is ready, take and commit work until stopped or a
+ * fatal error (logged; report_actor_ended then tells the store), tear down. */
+static void s_run(s_run_t *run)
 {
     const report_store_config_t *cfg = run->cfg;
     s_name(run);
@@ -1268,8 +1270,7 @@ static int s_run(s_run_t *run)
     free(run->links);
     report_db_destroy(&run->db);
     zmq_ctx_term(run->zctx);
-    log_info("store stopped", "store_id=%s", run->store_id);
-    return run->fatal ? -1 : 0;
+    log_info("store stopped", "store_id=%s%s", run->store_id, run->fatal ? " fatal=true" : "");
 }
 
 /* One writer: an actor running s_run with its own session and links. */
