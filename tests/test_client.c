@@ -2,7 +2,7 @@
  * same id until the push's deadline, then its outcome is UNKNOWN (not a failure), and pushing
  * the same updates again settles it without storing anything twice. */
 #define _GNU_SOURCE
-#include "report_client.h"
+#include "report_push.h"
 #include "report_json.h"
 #include "report_util.h"
 #include "test_support.h"
@@ -64,7 +64,7 @@ typedef struct {
 static void *push_run(void *arg)
 {
     push_job_t *job = arg;
-    report_client_t *client = report_client_new(&job->cfg);
+    report_client_t *client = report_client_new_config(&job->cfg);
     job->rc = client ? report_client_push(client, job->updates, job->count, job->replies) : -1;
     report_client_destroy(&client);
     return NULL;
@@ -113,8 +113,8 @@ static void assert_final_success(const report_reply_t *replies, size_t count)
     for (size_t i = 0; i < count; i++)
         cr_assert(replies[i].outcome == REPORT_OUTCOME_STORED ||
                       replies[i].outcome == REPORT_OUTCOME_DUPLICATE,
-                  "update %zu: outcome %d %s %s", i, replies[i].outcome, replies[i].reason,
-                  replies[i].message);
+                  "update %zu: outcome %d %s %s", i, replies[i].outcome,
+                  report_reason_name(replies[i].reason), replies[i].message);
 }
 
 Test(client, a_push_rides_out_a_store_that_comes_late)
@@ -132,7 +132,8 @@ Test(client, a_push_rides_out_a_store_that_comes_late)
     cr_assert_eq(job.rc, REPORT_PUSH_OK, "push result %d", job.rc);
     for (size_t i = 0; i < N; i++)
         cr_assert_eq(job.replies[i].outcome, REPORT_OUTCOME_STORED, "update %zu: %d %s %s", i,
-                     job.replies[i].outcome, job.replies[i].reason, job.replies[i].message);
+                     job.replies[i].outcome, report_reason_name(job.replies[i].reason),
+                     job.replies[i].message);
     assert_stored_once(N);
     free(job.replies);
     report_updates_free(list, N);
@@ -145,21 +146,21 @@ Test(client, no_store_ends_unknown_and_a_rerun_stores_each_update_once)
     report_update_t **list = updates_new("unknown", N);
     report_client_config_t cc;
     client_config(&cc, report_collector_endpoint(stack.collector), 2000);
-    report_client_t *client = report_client_new(&cc);
+    report_client_t *client = report_client_new_config(&cc);
     report_reply_t replies[N];
     int64_t start = report_clock_ms();
     cr_assert_eq(report_client_push(client, list, N, replies), REPORT_PUSH_UNKNOWN);
     cr_assert_lt(report_clock_ms() - start, 5000, "the deadline was not kept");
     for (size_t i = 0; i < N; i++) {
         cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_NONE);
-        cr_assert_str_eq(replies[i].reason, "unknown");
+        cr_assert_eq(replies[i].reason, REPORT_REASON_unknown);
         cr_assert_str_eq(replies[i].update_id, list[i]->update_id);
     }
     report_client_destroy(&client);
     /* The remedy: a store comes back and the same updates are pushed again. */
     stack.stores[stack.store_count++] = test_store_start(&stack);
     cc.deadline_ms = 30000;
-    client = report_client_new(&cc);
+    client = report_client_new_config(&cc);
     cr_assert_eq(report_client_push(client, list, N, replies), REPORT_PUSH_OK);
     assert_final_success(replies, N);
     assert_stored_once(N);
@@ -349,9 +350,9 @@ static void fake_answer(void *router, zmq_msg_t *id, const report_update_t *u,
 {
     report_reply_t r;
     report_reply_set(&r, u->update_id, outcome,
-                     outcome == REPORT_OUTCOME_REJECTED ? "id_conflict"
-                     : outcome == REPORT_OUTCOME_BUSY   ? "inflight_full"
-                                                        : "",
+                     outcome == REPORT_OUTCOME_REJECTED ? REPORT_REASON_id_conflict
+                     : outcome == REPORT_OUTCOME_BUSY   ? REPORT_REASON_inflight_full
+                                                        : REPORT_REASON_none,
                      "scripted");
     size_t n;
     uint8_t *buf = report_reply_encode(&r, &n);
@@ -431,7 +432,7 @@ Test(client, rejected_is_final_busy_and_silence_are_retried_duplicate_is_success
     fake_serve(router, script, 3, &job); /* returns after the push thread ended */
     cr_assert_eq(job.rc, REPORT_PUSH_REJECTED, "push result %d", job.rc);
     cr_assert_eq(job.replies[0].outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(job.replies[0].reason, "id_conflict");
+    cr_assert_eq(job.replies[0].reason, REPORT_REASON_id_conflict);
     cr_assert_eq(script[0].received, 1, "a REJECTED update was sent again");
     cr_assert_eq(job.replies[1].outcome, REPORT_OUTCOME_DUPLICATE);
     cr_assert_eq(script[1].received, 2, "BUSY: sent %d times", script[1].received);
@@ -462,7 +463,7 @@ Test(client, duplicate_ids_in_one_push_one_is_stored_the_others_rejected_at_once
     list[1]->text = report_strdup("other text under the same id");
     report_client_config_t cc;
     client_config(&cc, report_collector_endpoint(stack.collector), 20000);
-    report_client_t *client = report_client_new(&cc);
+    report_client_t *client = report_client_new_config(&cc);
     report_reply_t replies[3];
     int64_t start = report_clock_ms();
     int rc = report_client_push(client, list, 3, replies);
@@ -470,13 +471,14 @@ Test(client, duplicate_ids_in_one_push_one_is_stored_the_others_rejected_at_once
     report_client_destroy(&client);
     for (size_t i = 0; i < 3; i++)
         cr_log_info("update %zu: %s reason=%s message=%s", i,
-                    report_outcome_name(replies[i].outcome), replies[i].reason, replies[i].message);
-    cr_assert_eq(replies[0].outcome, REPORT_OUTCOME_STORED, "first: %s %s", replies[0].reason,
-                 replies[0].message);
+                    report_outcome_name(replies[i].outcome), report_reason_name(replies[i].reason),
+                    replies[i].message);
+    cr_assert_eq(replies[0].outcome, REPORT_OUTCOME_STORED, "first: %s %s",
+                 report_reason_name(replies[0].reason), replies[0].message);
     for (size_t i = 1; i < 3; i++) {
         cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_REJECTED, "update %zu: %s", i,
                      report_outcome_name(replies[i].outcome));
-        cr_assert_str_eq(replies[i].reason, "duplicate_id", "update %zu", i);
+        cr_assert_eq(replies[i].reason, REPORT_REASON_duplicate_id, "update %zu", i);
         cr_assert_str_eq(replies[i].update_id, list[i]->update_id);
     }
     cr_assert_eq(rc, REPORT_PUSH_REJECTED, "push result %d", rc);
@@ -534,7 +536,7 @@ typedef struct {
 static void *two_pushes_run(void *arg)
 {
     two_pushes_t *job = arg;
-    report_client_t *client = report_client_new(&job->cfg);
+    report_client_t *client = report_client_new_config(&job->cfg);
     cr_assert(client);
     report_client_push(client, &job->first, 1, &job->first_reply);
     report_client_push(client, &job->second, 1, &job->second_reply);
@@ -585,8 +587,9 @@ Test(client, an_answer_to_an_earlier_push_never_settles_an_update_of_the_next)
     cr_assert_eq(job.second_reply.outcome, REPORT_OUTCOME_REJECTED,
                  "the second push's update ended %s (%s): the answer to the first push's copy "
                  "settled it",
-                 report_outcome_name(job.second_reply.outcome), job.second_reply.reason);
-    cr_assert_str_eq(job.second_reply.reason, "id_conflict");
+                 report_outcome_name(job.second_reply.outcome),
+                 report_reason_name(job.second_reply.reason));
+    cr_assert_eq(job.second_reply.reason, REPORT_REASON_id_conflict);
     zmq_msg_close(&first_sender);
     report_update_destroy(&job.first);
     report_update_destroy(&job.second);
@@ -631,10 +634,10 @@ Test(client, an_id_that_is_no_uuid_and_a_too_large_update_are_rejected_at_once_e
     report_client_config_t cc;
     client_config(&cc, report_collector_endpoint(stack.collector), 10000);
     cc.max_message_bytes = 100;
-    report_client_t *client = report_client_new(&cc);
+    report_client_t *client = report_client_new_config(&cc);
     report_reply_t reply;
     cr_assert_eq(report_client_push(client, small, 1, &reply), REPORT_PUSH_REJECTED);
-    cr_assert_str_eq(reply.reason, "too_large", "%s", reply.message);
+    cr_assert_eq(reply.reason, REPORT_REASON_too_large, "%s", reply.message);
     report_client_destroy(&client);
     report_update_destroy(&small[0]);
     unlink(file);
@@ -666,9 +669,9 @@ Test(client, a_key_revoked_mid_push_ends_it_rejected_unauthorized_not_unknown)
         report_collector_stats(stack.collector, &st);
     } while (st.received < 20 && report_clock_ms() < end);
     cr_assert_geq(st.received, 20, "the push did not start");
-    char err[256];
-    cr_assert_eq(report_keys_revoke(test_keys_dir(), "unit", "THANH_TRA", err, sizeof err), 0, "%s",
-                 err);
+    report_error_t err;
+    cr_assert_eq(report_keys_revoke(test_keys_dir(), "unit", "THANH_TRA", &err), 0, "%s",
+                 err.message);
     int64_t revoked = report_clock_ms();
     push_join(&job);
     int64_t elapsed = report_clock_ms() - revoked;
@@ -682,7 +685,7 @@ Test(client, a_key_revoked_mid_push_ends_it_rejected_unauthorized_not_unknown)
         }
         cr_assert_eq(r->outcome, REPORT_OUTCOME_REJECTED, "update %zu: %s", i,
                      report_outcome_name(r->outcome));
-        cr_assert_str_eq(r->reason, "unauthorized", "update %zu: %s", i, r->message);
+        cr_assert_eq(r->reason, REPORT_REASON_unauthorized, "update %zu: %s", i, r->message);
         unauthorized++;
     }
     cr_log_info("stored %zu, unauthorized %zu, push ended %lld ms after the revocation", stored,

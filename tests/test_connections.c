@@ -196,7 +196,8 @@ Test(connections, a_keyring_reload_at_the_fd_limit_keeps_the_keys)
     /* Still served while exhausted: the open connection, the store link. */
     test_peer_send_update(&peer, u);
     cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0, "no answer while out of descriptors");
-    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", report_reason_name(r.reason),
+                 r.message);
     report_update_destroy(&u);
 
     while (nfds > 0)

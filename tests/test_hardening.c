@@ -83,7 +83,7 @@ Test(hardening, unit_labels_stay_bounded_past_the_limit)
         report_reply_t r;
         cr_assert_eq(test_peer_recv(&peer, &r, 5000), 0, "no answer to update %d", i);
         cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-        cr_assert_str_eq(r.reason, "bad_period");
+        cr_assert_eq(r.reason, REPORT_REASON_bad_period);
         report_update_destroy(&u);
     }
     test_peer_close(&peer);
@@ -111,11 +111,12 @@ Test(hardening, refusals_are_blamed_on_the_key_not_the_claimed_unit)
     report_reply_t r;
     cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(r.reason, "unit_mismatch", "%s: %s", r.reason, r.message);
+    cr_assert_eq(r.reason, REPORT_REASON_unit_mismatch, "%s: %s", report_reason_name(r.reason),
+                 r.message);
     /* garbage from the same key is blamed on QLKH too */
     test_peer_send(&peer, "\xff\xff\xff", 3);
     cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
-    cr_assert_str_eq(r.reason, "malformed");
+    cr_assert_eq(r.reason, REPORT_REASON_malformed);
     test_peer_close(&peer);
     report_update_destroy(&u);
 
@@ -232,14 +233,15 @@ Test(hardening, store_answers_are_matched_to_store_update_and_process)
 
     report_frame_t result = {
         .type = REPORT_FRAME_RESULT, .tag = work.tag, .incarnation = work.incarnation};
-    report_reply_set(&result.reply, handed->update_id, REPORT_OUTCOME_STORED, "", "stored");
+    report_reply_set(&result.reply, handed->update_id, REPORT_OUTCOME_STORED, REPORT_REASON_none,
+                     "stored");
     report_reply_t r;
     /* from a store it was not handed to */
     s_fake_store_send(&other, &result);
     /* for another update */
     report_frame_t wrong_id = result;
     report_reply_set(&wrong_id.reply, "6f1c1b7e-5a8e-4d55-9d3c-1d2b3c4d5e6f", REPORT_OUTCOME_STORED,
-                     "", "stored");
+                     REPORT_REASON_none, "stored");
     s_fake_store_send(&holder, &wrong_id);
     /* owed to another collector process */
     report_frame_t old_process = result;
@@ -334,7 +336,8 @@ Test(hardening, answers_owed_to_a_restarted_collector_never_ack_new_updates)
     for (int n = 0; n < NEW; n++) {
         report_reply_t r;
         cr_assert_eq(test_peer_recv(&client, &r, 20000), 0, "only %d of %d answered", n, NEW);
-        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", report_reason_name(r.reason),
+                     r.message);
         char *sql =
             report_sprintf("SELECT count(*) FROM updates WHERE update_id = '%s'", r.update_id);
         char *count = test_db_value(&stack.db, sql);

@@ -1,7 +1,7 @@
 /* The ingest path end to end: real collector and store threads, real ZeroMQ sockets, a real
  * PostgreSQL database per test. */
 #define _GNU_SOURCE
-#include "report_client.h"
+#include "report_push.h"
 #include "report_codec.h"
 #include "report_json.h"
 #include "report_util.h"
@@ -61,7 +61,7 @@ static report_client_t *s_client(int window, int retries, int timeout_ms)
         cc.retries = retries;
     if (timeout_ms)
         cc.timeout_ms = timeout_ms;
-    return report_client_new(&cc);
+    return report_client_new_config(&cc);
 }
 
 Test(ingest, push_stores_the_row_with_its_content)
@@ -71,7 +71,8 @@ Test(ingest, push_stores_the_row_with_its_content)
     u->item_order = 3;
     u->section = REPORT_SECTION_RESULT;
     report_reply_t r = test_push_one(&stack, 10000, u);
-    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", report_reason_name(r.reason),
+                 r.message);
     cr_assert_str_eq(r.update_id, u->update_id);
     char *q = report_sprintf(
         "SELECT unit_code || '|' || year || '|' || month || '|' || section || '|' || "
@@ -119,7 +120,8 @@ Test(ingest, quotes_and_backslashes_are_stored_as_sent)
     u->sub_items[0] = report_strdup("mục \"con\" \\ một");
     u->sub_item_count = 1;
     report_reply_t r = test_push_one(&stack, 10000, u);
-    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", report_reason_name(r.reason),
+                 r.message);
     char *q = report_sprintf("SELECT text || '|' || (sub_items->>0) || '|' || "
                              "(content_sha256 = encode(sha256(payload), 'hex')) FROM updates "
                              "WHERE update_id = '%s'",
@@ -177,7 +179,7 @@ Test(ingest, malformed_bytes_are_refused_and_the_next_update_is_served)
     report_reply_t r;
     cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(r.reason, "malformed");
+    cr_assert_eq(r.reason, REPORT_REASON_malformed);
     report_update_t *u = test_update_new("after-junk");
     test_peer_send_update(&peer, u);
     cr_assert_eq(test_peer_recv(&peer, &r, 10000), 0);
@@ -201,7 +203,7 @@ Test(ingest, invalid_text_is_refused_and_nothing_is_stored)
     u->text = report_strdup("a\xff");
     report_reply_t r = test_push_one(&stack, 10000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(r.reason, "invalid_utf8");
+    cr_assert_str_eq(report_reason_name(r.reason), "invalid_utf8");
     cr_assert_str_eq(r.update_id, u->update_id);
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "0");
     cr_assert(
@@ -219,35 +221,35 @@ Test(ingest, unknown_codes_are_refused_by_the_catalogue)
     u->unit_code = report_strdup("NO_SUCH_UNIT");
     report_reply_t r = test_push_one(&stack, 10000, u);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(r.reason, "unknown_unit");
+    cr_assert_eq(r.reason, REPORT_REASON_unknown_unit);
     report_update_destroy(&u);
 
     u = test_update_new("unknown-area");
     free(u->area_code);
     u->area_code = report_strdup("NO_SUCH_AREA");
     r = test_push_one(&stack, 10000, u);
-    cr_assert_str_eq(r.reason, "unknown_area");
+    cr_assert_eq(r.reason, REPORT_REASON_unknown_area);
     report_update_destroy(&u);
 
     u = test_update_new("unknown-indicator");
     free(u->indicators[0].code);
     u->indicators[0].code = report_strdup("NO_SUCH_INDICATOR");
     r = test_push_one(&stack, 10000, u);
-    cr_assert_str_eq(r.reason, "unknown_indicator");
+    cr_assert_eq(r.reason, REPORT_REASON_unknown_indicator);
     report_update_destroy(&u);
 
     u = test_update_new("unknown-placeholder");
     free(u->text);
     u->text = report_strdup("đạt {ISO_KIEMTRA.pct} và {NOPE.ytd}");
     r = test_push_one(&stack, 10000, u);
-    cr_assert_str_eq(r.reason, "unknown_indicator");
+    cr_assert_eq(r.reason, REPORT_REASON_unknown_indicator);
     report_update_destroy(&u);
 
     u = test_update_new("bad-placeholder");
     free(u->text);
     u->text = report_strdup("đạt {ISO_KIEMTRA.total}");
     r = test_push_one(&stack, 10000, u);
-    cr_assert_str_eq(r.reason, "bad_placeholder");
+    cr_assert_eq(r.reason, REPORT_REASON_bad_placeholder);
     report_update_destroy(&u);
 
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "0");
@@ -326,13 +328,13 @@ Test(ingest, busy_past_the_inflight_bound)
     cr_assert_eq(test_peer_recv(&a, &r, 5000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_BUSY);
     cr_assert_str_eq(r.update_id, u[2]->update_id);
-    cr_assert_str_eq(r.reason, "client_inflight_full");
+    cr_assert_eq(r.reason, REPORT_REASON_client_inflight_full);
     test_peer_send_update(&b, u[2]);
     cr_assert_eq(test_peer_recv(&b, &r, 300), -1, "the third in total is accepted");
     test_peer_send_update(&b, u[3]); /* fourth in total: global bound */
     cr_assert_eq(test_peer_recv(&b, &r, 5000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_BUSY);
-    cr_assert_str_eq(r.reason, "inflight_full");
+    cr_assert_eq(r.reason, REPORT_REASON_inflight_full);
     report_collector_stats_t st;
     WAIT_STATS(st, st.inflight == 3 && st.busy == 2);
     cr_assert_eq(st.inflight, 3);
@@ -372,7 +374,8 @@ Test(ingest, postgres_stopped_during_a_push_then_back)
     int stored = 0;
     for (int i = 0; i < 20; i++) {
         cr_assert_eq(test_peer_recv(&peer, &r, 30000), 0, "no reply after the database came back");
-        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", r.reason, r.message);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s %s", report_reason_name(r.reason),
+                     r.message);
         stored++;
     }
     cr_assert_eq(stored, 20);
@@ -508,7 +511,7 @@ Test(ingest, too_many_frames_is_refused)
     report_reply_t r;
     cr_assert_eq(test_peer_recv(&peer, &r, 5000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(r.reason, "too_many_frames");
+    cr_assert_eq(r.reason, REPORT_REASON_too_many_frames);
     test_peer_close(&peer);
 }
 
@@ -527,7 +530,7 @@ Test(ingest, a_burst_is_answered_in_full_on_the_first_attempt)
     cr_assert_eq(report_client_push(client, list, N, replies), 0);
     for (int i = 0; i < N; i++)
         cr_assert_eq(replies[i].outcome, REPORT_OUTCOME_STORED, "update %d: %s %s", i,
-                     replies[i].reason, replies[i].message);
+                     report_reason_name(replies[i].reason), replies[i].message);
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "8000");
     report_store_stats_t st;
     report_store_stats(stack.stores[0], &st);

@@ -3,7 +3,7 @@
  * subscribers receive and keep the files. */
 #define _GNU_SOURCE
 #include "report_aggregator.h"
-#include "report_client.h"
+#include "report_push.h"
 #include "report_db.h"
 #include "report_json.h"
 #include "report_period.h"
@@ -57,7 +57,8 @@ static void push_list(report_update_t **list, size_t n)
     for (size_t i = 0; i < n; i++)
         cr_assert(replies[i].outcome == REPORT_OUTCOME_STORED ||
                       replies[i].outcome == REPORT_OUTCOME_DUPLICATE,
-                  "%s: %s %s", list[i]->item_key, replies[i].reason, replies[i].message);
+                  "%s: %s %s", list[i]->item_key, report_reason_name(replies[i].reason),
+                  replies[i].message);
     cr_assert_eq(rc, 0);
     free(replies);
 }
@@ -104,21 +105,6 @@ static char *compile_text(int year, int month)
     return body;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    report_buf_t b;
-    report_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_add(&b, chunk, n);
-    fclose(f);
-    return report_buf_take(&b);
-}
-
 /* True if every line of expected appears in actual as a whole line, in order. */
 static bool lines_in_order(const char *actual, const char *expected, char *missing, size_t size)
 {
@@ -162,7 +148,7 @@ static int run_subscriber(bool once, int count, int deadline_ms)
 static char *inbox_file(const char *name)
 {
     char *path = report_sprintf("%s/%s", inbox, name);
-    char *data = read_file(path);
+    char *data = test_read_file(path);
     free(path);
     return data;
 }
@@ -182,7 +168,7 @@ Test(report, golden_july_2018_from_the_real_pipeline)
     char *text = inbox_file("SKHCN-2018-07-v1.txt");
     cr_assert_not_null(text);
     char *golden_path = test_repo_path("tests/golden/bao-cao-588-BC-SKHCN-2018-07.txt");
-    char *golden = read_file(golden_path);
+    char *golden = test_read_file(golden_path);
     cr_assert_not_null(golden);
     char missing[512];
     cr_assert(lines_in_order(text, golden, missing, sizeof missing),

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_support.h"
 #include "report_doc.h"
 #include "report_format.h"
 
@@ -526,31 +527,13 @@ static report_doc_t *s_golden_doc(bool full_header)
 
 #define S_GOLDEN_NAME "bao-cao-588-BC-SKHCN-2018-07.txt"
 
-static char *s_read_file(const char *path)
-{
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        return NULL;
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    cr_assert_not_null(out);
-    char chunk[4096];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, file)) > 0)
-        fwrite(chunk, 1, got, out);
-    fclose(file);
-    fclose(out);
-    return text;
-}
-
 /* The golden file: $REPORT_GOLDEN, else the copy in tests/golden/ under $REPORT_ROOT (the
  * repo root). */
 static char *s_read_golden(void)
 {
     const char *golden = getenv("REPORT_GOLDEN");
     if (golden && *golden) {
-        char *text = s_read_file(golden);
+        char *text = test_read_file(golden);
         cr_assert_not_null(text, "cannot read REPORT_GOLDEN=%s", golden);
         return text;
     }
@@ -559,7 +542,7 @@ static char *s_read_golden(void)
     if (root && *root) {
         char path[4096];
         snprintf(path, sizeof path, "%s/tests/golden/%s", root, S_GOLDEN_NAME);
-        text = s_read_file(path);
+        text = test_read_file(path);
     }
     cr_assert_not_null(text, "cannot find the golden file %s; set REPORT_GOLDEN", S_GOLDEN_NAME);
     return text;

@@ -84,7 +84,7 @@ Test(security, a_unit_cannot_push_for_another_unit)
     report_reply_t r;
     cr_assert_eq(send_and_wait("THANH_TRA", u, &r, 10000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(r.reason, "unit_mismatch");
+    cr_assert_eq(r.reason, REPORT_REASON_unit_mismatch);
     /* with its own key it goes in */
     cr_assert_eq(send_and_wait("CHI_CUC_TDC", u, &r, 10000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "%s", r.message);
@@ -107,16 +107,16 @@ Test(security, enrolment_and_revocation_apply_without_restart)
     cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED);
     report_update_destroy(&u);
 
-    char err[256];
-    cr_assert_eq(report_keys_revoke(test_keys_dir(), "unit", "THANH_TRA", err, sizeof err), 0, "%s",
-                 err);
+    report_error_t err;
+    cr_assert_eq(report_keys_revoke(test_keys_dir(), "unit", "THANH_TRA", &err), 0, "%s",
+                 err.message);
     usleep(300 * 1000); /* the keyring looks at the directory at most every 200 ms */
     /* the connection opened before the revocation is refused from its next message */
     u = test_update_new("after-revoke-open");
     test_peer_send_update(&open_peer, u);
     cr_assert_eq(test_peer_recv(&open_peer, &r, 10000), 0);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED);
-    cr_assert_str_eq(r.reason, "unauthorized");
+    cr_assert_eq(r.reason, REPORT_REASON_unauthorized);
     report_update_destroy(&u);
     test_peer_close(&open_peer);
     /* a new connection with the revoked key is refused at the handshake */
@@ -322,8 +322,8 @@ Test(security, a_server_key_path_of_forty_characters_is_read_as_a_file)
     cr_assert(report_keys_valid(pub), "the test needs a path that is valid Z85: %s", pub);
     char *client = test_key_path("THANH_TRA");
     report_client_keys_t keys;
-    char err[256];
-    cr_assert_eq(report_client_keys_load(client, pub, false, &keys, err, sizeof err), 0, "%s", err);
+    report_error_t err;
+    cr_assert_eq(report_client_keys_load(client, pub, false, &keys, &err), 0, "%s", err.message);
     cr_assert_str_eq(keys.server_public, pair.public_key);
     char resolved[REPORT_Z85_KEY_LEN + 1];
     cr_assert_eq(report_keys_resolve_public(pair.public_key, resolved), 0); /* a key as such */

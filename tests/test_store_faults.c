@@ -46,7 +46,8 @@ Test(store_ids, the_same_update_again_is_duplicate_alone_and_in_one_batch)
     report_update_t *u = test_update_new("same-again");
     cr_assert_eq(test_push_one(&stack, 15000, u).outcome, REPORT_OUTCOME_STORED);
     report_reply_t r = test_push_one(&stack, 15000, u);
-    cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "%s %s", r.reason, r.message);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_DUPLICATE, "%s %s", report_reason_name(r.reason),
+                 r.message);
 
     /* three copies of a new update in one burst: one row, the others DUPLICATE */
     report_update_t *v = test_update_new("same-burst");
@@ -81,7 +82,7 @@ Test(store_ids, the_same_id_with_other_text_is_an_id_conflict_and_the_row_stays)
     set_text(changed, "bản sửa {THANHTRA_CUOC} cuộc");
     report_reply_t r = test_push_one(&stack, 15000, changed);
     cr_assert_eq(r.outcome, REPORT_OUTCOME_REJECTED, "outcome %d %s", r.outcome, r.message);
-    cr_assert_str_eq(r.reason, "id_conflict");
+    cr_assert_eq(r.reason, REPORT_REASON_id_conflict);
     cr_assert_str_eq(r.update_id, u->update_id);
     char *q = report_sprintf("SELECT text FROM updates WHERE update_id = '%s'", u->update_id);
     test_db_assert_value(&stack.db, q, "bản gốc {THANHTRA_CUOC} cuộc");
@@ -125,7 +126,7 @@ Test(store_ids, a_changed_resend_in_the_same_batch_is_an_id_conflict)
         cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0);
         stored += r.outcome == REPORT_OUTCOME_STORED;
         dup += r.outcome == REPORT_OUTCOME_DUPLICATE;
-        conflict += r.outcome == REPORT_OUTCOME_REJECTED && !strcmp(r.reason, "id_conflict");
+        conflict += r.outcome == REPORT_OUTCOME_REJECTED && r.reason == REPORT_REASON_id_conflict;
     }
     test_peer_close(&peer);
     cr_assert_eq(stored, 1);
@@ -150,8 +151,8 @@ Test(store_ids, one_unit_cannot_take_the_update_id_of_another)
     b->unit_code = report_strdup("QLKH");
     set_text(b, "Phòng Quản lý Khoa học: báo cáo riêng");
     report_reply_t r = test_push_one(&stack, 15000, b);
-    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
-                 r.message);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome,
+                 report_reason_name(r.reason), r.message);
     char *q = report_sprintf("SELECT string_agg(unit_code || ':' || item_key, ',' ORDER BY "
                              "unit_code) FROM updates WHERE update_id = '%s'",
                              a->update_id);
@@ -225,8 +226,8 @@ Test(store_locks, a_lock_held_past_the_store_timeout_neither_kills_the_stores_no
     for (int i = stored + other; i < N; i++) {
         report_reply_t r;
         cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0, "no reply after the lock went");
-        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
-                     r.message);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome,
+                     report_reason_name(r.reason), r.message);
         stored++;
     }
     test_peer_close(&peer);
@@ -265,7 +266,7 @@ Test(store_locks, an_insert_that_hits_lock_timeout_is_retried_and_stored)
     report_reply_t r;
     int got = test_peer_recv(&peer, &r, 2000);
     cr_assert(got != 0 || r.outcome == REPORT_OUTCOME_STORED, "answered %d %s %s while locked",
-              r.outcome, r.reason, r.message);
+              r.outcome, report_reason_name(r.reason), r.message);
     cr_assert_neq(got, 0, "stored while updates was locked");
     report_store_stats_t ss;
     report_store_stats(stack.stores[0], &ss);
@@ -273,8 +274,8 @@ Test(store_locks, an_insert_that_hits_lock_timeout_is_retried_and_stored)
     cr_assert_eq(ss.rejected, 0);
     unlock_updates();
     cr_assert_eq(test_peer_recv(&peer, &r, 15000), 0, "no reply after the lock went");
-    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
-                 r.message);
+    cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome,
+                 report_reason_name(r.reason), r.message);
     test_peer_close(&peer);
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     test_db_assert_value(&stack.db, "SELECT count(*) FROM dead_letters", "0");
@@ -343,8 +344,8 @@ Test(store_hung, a_store_whose_backend_stops_answering_falls_silent_and_its_work
         int64_t left = t0 + 12000 - report_clock_ms();
         cr_assert_eq(test_peer_recv(&peer, &r, left > 0 ? (int)left : 1), 0,
                      "%d of %d answered within 12 s of a hung database session", i, N);
-        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
-                     r.message);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome,
+                     report_reason_name(r.reason), r.message);
         stored++;
     }
     test_peer_close(&peer);
@@ -380,7 +381,7 @@ static void expect_no_answer(test_peer_t *peer, int quiet_ms)
     report_reply_t r;
     int got = test_peer_recv(peer, &r, quiet_ms);
     cr_assert_neq(got, 0, "answered %d %s %s while the database could not take it", r.outcome,
-                  r.reason, r.message);
+                  report_reason_name(r.reason), r.message);
 }
 
 static void expect_stored(test_peer_t *peer, int count, int timeout_ms)
@@ -388,8 +389,8 @@ static void expect_stored(test_peer_t *peer, int count, int timeout_ms)
     for (int i = 0; i < count; i++) {
         report_reply_t r;
         cr_assert_eq(test_peer_recv(peer, &r, timeout_ms), 0, "no reply (%d of %d)", i, count);
-        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome, r.reason,
-                     r.message);
+        cr_assert_eq(r.outcome, REPORT_OUTCOME_STORED, "outcome %d %s %s", r.outcome,
+                     report_reason_name(r.reason), r.message);
     }
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "report_config.h"
 #include "report_metrics.h"
 #include "report_monitor.h"
 
@@ -70,6 +71,9 @@ typedef struct {
 
 typedef struct report_aggregator_t report_aggregator_t;
 
+/* The settings of report_aggregator_config_t with their defaults and ranges: the program's table
+ * includes it, and report_aggregator_config_default fills from it. */
+extern const report_setting_t report_aggregator_settings[];
 void report_aggregator_config_default(report_aggregator_config_t *cfg);
 /* Binds its sockets and starts the aggregator thread; NULL if a socket cannot be bound. */
 report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *cfg);

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "report_format.h"
+#include "report_util.h"
 
 #include <assert.h>
 #include <math.h>
@@ -178,14 +179,11 @@ char *report_fill_pattern_counted(const char *pattern, report_lookup_fn lookup, 
     assert(pattern);
     char *result = NULL;
     size_t result_size = 0;
-    FILE *out = open_memstream(&result, &result_size);
-    if (out == NULL)
-        return NULL;
+    FILE *out = report_open_memstream(&result, &result_size);
 
     size_t unknown = 0;
-    bool failed = false;
     const char *p = pattern;
-    while (*p && !failed) {
+    while (*p) {
         size_t literal = strcspn(p, "{");
         if (literal > 0) {
             fwrite(p, 1, literal, out);
@@ -201,11 +199,7 @@ char *report_fill_pattern_counted(const char *pattern, report_lookup_fn lookup, 
             p++;
             continue;
         }
-        char *name = strndup(p + 1, name_len);
-        if (name == NULL) {
-            failed = true;
-            break;
-        }
+        char *name = report_strndup(p + 1, name_len);
         const char *value = lookup ? lookup(name, arg) : NULL;
         if (value)
             fputs(value, out);
@@ -216,14 +210,10 @@ char *report_fill_pattern_counted(const char *pattern, report_lookup_fn lookup, 
         free(name);
         p += name_len + 2;
     }
-    if (ferror(out))
-        failed = true;
-    if (fclose(out) != 0)
-        failed = true;
-    if (failed) {
-        free(result);
-        return NULL;
-    }
+    /* a memory stream fails only when it cannot grow */
+    bool failed = ferror(out) != 0;
+    if (fclose(out) != 0 || failed)
+        report_out_of_memory(result_size);
     if (unknown_p)
         *unknown_p = unknown;
     return result;

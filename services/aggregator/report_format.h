@@ -40,8 +40,8 @@ typedef const char *(*report_lookup_fn)(const char *name, void *arg);
 /* Returns a newly allocated copy of pattern where every "{name}" (name matching
  * [A-Za-z0-9_.]+) is replaced by lookup(name, arg). An unknown name (lookup returns NULL, or
  * lookup itself is NULL) is kept literally, braces included; any other '{' or '}' is copied as
- * is. Values are inserted verbatim and never scanned again. The caller frees the result;
- * NULL only on allocation failure. */
+ * is. Values are inserted verbatim and never scanned again. The caller frees the result
+ * (never NULL: out of memory aborts, see report_util.h). */
 char *report_fill_pattern(const char *pattern, report_lookup_fn lookup, void *arg);
 
 /* As report_fill_pattern, and if unknown_p is not NULL sets *unknown_p to the number of

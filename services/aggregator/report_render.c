@@ -19,7 +19,7 @@
 
 report_doc_t *report_doc_new(void)
 {
-    return calloc(1, sizeof(report_doc_t));
+    return report_calloc(1, sizeof(report_doc_t));
 }
 
 static void s_strings_free(char **strings, size_t count)
@@ -104,17 +104,14 @@ static bool s_area_is_printed(const report_area_t *area)
     return area->items != NULL && area->item_count > 0;
 }
 
-/* Closes the stream and hands over its buffer, or frees it and returns NULL if any write
- * failed (the only way a write to a memory stream fails is running out of memory). */
+/* Closes the stream and hands over its buffer (a write to a memory stream fails only when it
+ * runs out of memory, which aborts). */
 static char *s_stream_finish(FILE *out, char **buffer_p)
 {
+    /* a memory stream fails only when it cannot grow */
     bool failed = ferror(out) != 0;
-    if (fclose(out) != 0)
-        failed = true;
-    if (failed) {
-        free(*buffer_p);
-        *buffer_p = NULL;
-    }
+    if (fclose(out) != 0 || failed)
+        report_out_of_memory(0);
     return *buffer_p;
 }
 
@@ -125,9 +122,7 @@ static char *s_render(const report_doc_t *doc, s_writer_fn *writer)
     assert(doc);
     char *buffer = NULL;
     size_t size = 0;
-    FILE *out = open_memstream(&buffer, &size);
-    if (out == NULL)
-        return NULL;
+    FILE *out = report_open_memstream(&buffer, &size);
     writer(out, doc);
     return s_stream_finish(out, &buffer);
 }

@@ -1,9 +1,10 @@
 /* Pipelined push over one DEALER socket: every update is resent with the same id, with capped
  * exponential back-off, until it has a final answer or the push's deadline passes. */
 #define _GNU_SOURCE
-#include "report_client.h"
+#include "report_push.h"
 #include "report_backoff.h"
 #include "report_codec.h"
+#include "report_json.h"
 #include "report_keys.h"
 #include "report_log.h"
 #include "report_util.h"
@@ -12,29 +13,42 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
 #include <zmq.h>
 
+/* The deadline's ten minutes ride out a store or database failover (store-timeout-ms 5 s, the
+ * store's reconnect back-off capped at 5 s, a PostgreSQL promotion in a minute or two) and a
+ * collector restart, and equal the collector's inflight-expiry-ms: by then a copy the
+ * collector held has been answered or dropped. max-message-bytes is the collector's default:
+ * a bigger update is refused before it is decoded (its answer names no update). */
+#define F(field) offsetof(report_client_config_t, field)
+const report_setting_t report_client_settings[] = {
+    {"endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5570", F(endpoint), 0, 0,
+     "collector to push to"},
+    {"timeout-ms", REPORT_SETTING_INT, "5000", F(timeout_ms), 10, 3600000,
+     "first wait for an answer before resending the same update (then doubling)"},
+    {"backoff-max-ms", REPORT_SETTING_INT, "30000", F(backoff_max_ms), 10, 3600000,
+     "longest wait between two sends of one update (after a timeout or BUSY)"},
+    {"deadline-ms", REPORT_SETTING_INT, "600000", F(deadline_ms), 100, 86400000,
+     "keep resending until this long after the start; then UNKNOWN (exit 75)"},
+    {"retries", REPORT_SETTING_INT, "-1", F(retries), -1, 1000000,
+     "resends of one update after timeouts, at most, then UNKNOWN (-1: until the deadline)"},
+    {"window", REPORT_SETTING_INT, "500", F(window), 1, 100000,
+     "updates sent and not yet answered, at most"},
+    {"max-message-bytes", REPORT_SETTING_INT, REPORT_STR(REPORT_DEFAULT_MAX_MESSAGE_BYTES),
+     F(max_message_bytes), 256, 64 * 1024 * 1024,
+     "the collector's max-message-bytes: a bigger update is REJECTED too_large, not sent"},
+    REPORT_SETTINGS_END};
+#undef F
+
 void report_client_config_default(report_client_config_t *cfg)
 {
-    cfg->endpoint = "tcp://127.0.0.1:5570";
-    cfg->timeout_ms = 5000;
-    cfg->backoff_max_ms = 30000;
-    /* Ten minutes rides out a store or database failover (store-timeout-ms 5 s, the store's
-     * reconnect back-off capped at 5 s, a PostgreSQL promotion in a minute or two) and a
-     * collector restart, and equals the collector's inflight-expiry-ms: by then a copy the
-     * collector held has been answered or dropped. */
-    cfg->deadline_ms = 600000;
-    cfg->retries = -1;
-    cfg->window = 500;
-    /* The collector's default max-message-bytes: a bigger update is refused before it is
-     * decoded (its answer names no update), and beyond it + 1 KiB the connection is dropped. */
-    cfg->max_message_bytes = REPORT_DEFAULT_MAX_MESSAGE_BYTES;
-    cfg->stop = NULL;
-    memset(&cfg->keys, 0, sizeof cfg->keys);
+    memset(cfg, 0, sizeof *cfg);
+    report_settings_defaults(report_client_settings, cfg);
 }
 
 struct report_client_t {
@@ -42,6 +56,7 @@ struct report_client_t {
     char *endpoint;
     void *zctx;
     void *sock;
+    report_error_t error; /* why the last public call failed (report_client_error) */
 };
 
 /* The one socket of a client. It is never replaced during a push: a DEALER reconnects by
@@ -67,7 +82,7 @@ static void s_open(report_client_t *self)
     zmq_connect(self->sock, self->endpoint);
 }
 
-report_client_t *report_client_new(const report_client_config_t *cfg)
+report_client_t *report_client_new_config(const report_client_config_t *cfg)
 {
     report_client_t *self = report_calloc(1, sizeof *self);
     self->cfg = *cfg;
@@ -233,7 +248,7 @@ static void s_revoked(s_push_t *p)
 static void s_answer(s_push_t *p, const report_reply_t *reply)
 {
     if (reply->outcome == REPORT_OUTCOME_REJECTED && !reply->update_id[0] &&
-        strcmp(reply->reason, "unauthorized") == 0) {
+        reply->reason == REPORT_REASON_unauthorized) {
         s_revoked(p);
         return;
     }
@@ -260,8 +275,8 @@ static void s_answer(s_push_t *p, const report_reply_t *reply)
 }
 
 /* Settles update i without sending it: REJECTED for reason, which no resend could change. */
-static void s_refuse_locally(s_push_t *p, size_t i, const report_update_t *u, const char *reason,
-                             const char *message)
+static void s_refuse_locally(s_push_t *p, size_t i, const report_update_t *u,
+                             report_reason_t reason, const char *message)
 {
     report_reply_set(&p->replies[i], u->update_id ? u->update_id : "", REPORT_OUTCOME_REJECTED,
                      reason, "not sent: %s", message);
@@ -283,7 +298,7 @@ static void s_prepare(s_push_t *p, report_update_t *const *updates)
     for (size_t i = 0; i < p->count; i++) {
         s_item_t *it = &p->items[i];
         if (!s_canonical_id(updates[i]->update_id, it->id)) {
-            s_refuse_locally(p, i, updates[i], "bad_uuid",
+            s_refuse_locally(p, i, updates[i], REPORT_REASON_bad_uuid,
                              "update_id is not a UUID (8-4-4-4-12 hexadecimal, not all zero)");
             continue;
         }
@@ -292,7 +307,7 @@ static void s_prepare(s_push_t *p, report_update_t *const *updates)
             char message[128];
             snprintf(message, sizeof message, "update of %zu bytes, limit %zu (max message bytes)",
                      it->size, max);
-            s_refuse_locally(p, i, updates[i], "too_large", message);
+            s_refuse_locally(p, i, updates[i], REPORT_REASON_too_large, message);
             continue;
         }
         p->index[p->indexed].id = it->id;
@@ -307,7 +322,7 @@ static void s_prepare(s_push_t *p, report_update_t *const *updates)
             snprintf(message, sizeof message,
                      "update_id already used by an earlier update of this push (item_key %.100s)",
                      updates[first]->item_key ? updates[first]->item_key : "");
-            s_refuse_locally(p, i, updates[i], "duplicate_id", message);
+            s_refuse_locally(p, i, updates[i], REPORT_REASON_duplicate_id, message);
             continue;
         }
         p->index[kept++] = p->index[k];
@@ -364,9 +379,9 @@ static long s_wait_ms(const s_push_t *p, int64_t now, bool blocked)
     return (long)(wait < 1000 ? wait : 1000);
 }
 
-static report_push_result_t s_result(const report_reply_t *replies, size_t count)
+static report_push_status_t s_result(const report_reply_t *replies, size_t count)
 {
-    report_push_result_t result = REPORT_PUSH_OK;
+    report_push_status_t result = REPORT_PUSH_OK;
     for (size_t i = 0; i < count; i++) {
         if (replies[i].outcome == REPORT_OUTCOME_STORED ||
             replies[i].outcome == REPORT_OUTCOME_DUPLICATE)
@@ -408,15 +423,17 @@ static int s_push_until(report_client_t *self, report_update_t *const *updates, 
     for (size_t i = 0; i < count; i++) {
         bool settled = p.items[i].state == S_DONE && p.replies[i].outcome != REPORT_OUTCOME_NONE;
         if (!settled && p.revoked)
-            report_reply_set(
-                &replies[i], updates[i]->update_id, REPORT_OUTCOME_REJECTED, "unauthorized",
-                p.items[i].attempts ? "the key was revoked during the push and this update got no "
-                                      "answer; once re-enrolled, re-run the same file (if it was "
-                                      "stored before the revocation it answers DUPLICATE)"
-                                    : "not sent: the key was revoked during the push; once "
-                                      "re-enrolled, re-run the same file");
+            report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_REJECTED,
+                             REPORT_REASON_unauthorized,
+                             p.items[i].attempts
+                                 ? "the key was revoked during the push and this update got no "
+                                   "answer; once re-enrolled, re-run the same file (if it was "
+                                   "stored before the revocation it answers DUPLICATE)"
+                                 : "not sent: the key was revoked during the push; once "
+                                   "re-enrolled, re-run the same file");
         else if (!settled)
-            report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_NONE, "unknown",
+            report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_NONE,
+                             REPORT_REASON_unknown,
                              "not confirmed after %d sends; re-run the same file: updates "
                              "already stored will answer DUPLICATE",
                              p.items[i].attempts);
@@ -458,7 +475,7 @@ int report_client_push_by_unit(const report_client_config_t *cfg, const char *un
         char *path = report_sprintf("%s/%s.key", unit_keys_dir, updates[i]->unit_code);
         bool keyed = unit_cfg.keys.plain || report_keys_load_pair(path, &unit_cfg.keys.client) == 0;
         free(path);
-        report_client_t *client = keyed ? report_client_new(&unit_cfg) : NULL;
+        report_client_t *client = keyed ? report_client_new_config(&unit_cfg) : NULL;
         if (client)
             s_push_until(client, group, members, group_replies, deadline);
         for (size_t k = 0; k < members; k++) {
@@ -466,11 +483,12 @@ int report_client_push_by_unit(const report_client_config_t *cfg, const char *un
                 replies[index[k]] = group_replies[k];
             else if (!keyed)
                 report_reply_set(&replies[index[k]], group[k]->update_id, REPORT_OUTCOME_REJECTED,
-                                 "no_key", "not sent: no key pair %s/%s.key for this unit",
-                                 unit_keys_dir, group[k]->unit_code);
+                                 REPORT_REASON_no_key,
+                                 "not sent: no key pair %s/%s.key for this unit", unit_keys_dir,
+                                 group[k]->unit_code);
             else
                 report_reply_set(&replies[index[k]], group[k]->update_id, REPORT_OUTCOME_NONE,
-                                 "unknown", "not sent: no ZeroMQ context");
+                                 REPORT_REASON_unknown, "not sent: no ZeroMQ context");
         }
         report_client_destroy(&client);
         memset(&unit_cfg.keys, 0, sizeof unit_cfg.keys);
@@ -510,4 +528,184 @@ int report_control_call(const char *endpoint, const report_client_keys_t *keys,
     zmq_close(sock);
     zmq_ctx_term(ctx);
     return rc;
+}
+
+/* --- libreport-client's public API (include/report_client.h) over the functions above --- */
+
+_Static_assert((int)REPORT_CLIENT_STORED == (int)REPORT_OUTCOME_STORED &&
+                   (int)REPORT_CLIENT_DUPLICATE == (int)REPORT_OUTCOME_DUPLICATE &&
+                   (int)REPORT_CLIENT_REJECTED == (int)REPORT_OUTCOME_REJECTED,
+               "the public outcomes are the wire's");
+
+struct report_push_t {
+    report_push_status_t status;
+    char error[512];
+    report_reply_t *replies;
+    size_t count;
+};
+
+const char *report_client_version(void)
+{
+    return REPORT_STR(REPORT_CLIENT_VERSION_MAJOR) "." REPORT_STR(
+        REPORT_CLIENT_VERSION_MINOR) "." REPORT_STR(REPORT_CLIENT_VERSION_PATCH);
+}
+
+report_client_t *report_client_new(const char *endpoint)
+{
+    if (!endpoint)
+        return NULL;
+    report_client_config_t cfg;
+    report_client_config_default(&cfg);
+    cfg.endpoint = endpoint;
+    cfg.keys.plain = true; /* until report_client_set_keys */
+    return report_client_new_config(&cfg);
+}
+
+/* The option's field and range: the settings table's, so that the library and reportctl
+ * accept the same values. */
+static const report_setting_t *s_option(report_client_option_t option)
+{
+    static const char *const names[] = {
+        [REPORT_CLIENT_TIMEOUT_MS] = "timeout-ms",
+        [REPORT_CLIENT_BACKOFF_MAX_MS] = "backoff-max-ms",
+        [REPORT_CLIENT_DEADLINE_MS] = "deadline-ms",
+        [REPORT_CLIENT_RETRIES] = "retries",
+        [REPORT_CLIENT_WINDOW] = "window",
+        [REPORT_CLIENT_MAX_MESSAGE_BYTES] = "max-message-bytes",
+    };
+    if ((int)option < 1 || (size_t)option >= sizeof names / sizeof names[0])
+        return NULL;
+    for (const report_setting_t *s = report_client_settings; s->name; s++)
+        if (strcmp(s->name, names[option]) == 0)
+            return s;
+    return NULL;
+}
+
+int report_client_set(report_client_t *self, report_client_option_t option, int64_t value)
+{
+    const report_setting_t *s = s_option(option);
+    if (!s) {
+        return report_error_set(&self->error, "usage", "unknown option %d", (int)option);
+    }
+    if (value < s->min || value > s->max) {
+        return report_error_set(&self->error, "out_of_range", "%s: %lld is not in [%lld, %lld]",
+                                s->name, (long long)value, (long long)s->min, (long long)s->max);
+    }
+    *(int64_t *)(void *)((char *)&self->cfg + s->offset) = value;
+    if (self->cfg.backoff_max_ms < self->cfg.timeout_ms)
+        self->cfg.backoff_max_ms = self->cfg.timeout_ms;
+    report_error_clear(&self->error);
+    return 0;
+}
+
+int report_client_set_keys(report_client_t *self, const char *unit_key_file,
+                           const char *collector_key)
+{
+    if (!unit_key_file || !collector_key)
+        return report_error_set(&self->error, "usage", "a key file is missing");
+    report_client_keys_t keys;
+    if (report_client_keys_load(unit_key_file, collector_key, false, &keys, &self->error) != 0)
+        return -1;
+    self->cfg.keys = keys;
+    memset(&keys, 0, sizeof keys);
+    report_error_clear(&self->error);
+    return 0;
+}
+
+void report_client_set_stop(report_client_t *self, const volatile sig_atomic_t *stop)
+{
+    self->cfg.stop = stop;
+}
+
+const char *report_client_error(const report_client_t *self)
+{
+    return self ? self->error.message : "no client";
+}
+
+report_push_t *report_client_push_json(report_client_t *self, const char *json, size_t len)
+{
+    report_push_t *push = report_calloc(1, sizeof *push);
+    report_update_t **updates = NULL;
+    if (!self || !json ||
+        report_json_parse_updates(json, len, &updates, &push->count, push->error,
+                                  sizeof push->error) != 0) {
+        if (!self || !json)
+            snprintf(push->error, sizeof push->error, "no client or no JSON");
+        push->status = REPORT_PUSH_FAILED;
+        push->count = 0;
+        return push;
+    }
+    push->replies = report_calloc(push->count ? push->count : 1, sizeof *push->replies);
+    push->status =
+        (report_push_status_t)report_client_push(self, updates, push->count, push->replies);
+    report_updates_free(updates, push->count);
+    return push;
+}
+
+report_push_status_t report_push_status(const report_push_t *self)
+{
+    return self ? self->status : REPORT_PUSH_FAILED;
+}
+
+const char *report_push_error(const report_push_t *self)
+{
+    return self ? self->error : "no push";
+}
+
+size_t report_push_count(const report_push_t *self)
+{
+    return self ? self->count : 0;
+}
+
+static const report_reply_t *s_reply(const report_push_t *self, size_t i)
+{
+    return self && i < self->count ? &self->replies[i] : NULL;
+}
+
+const char *report_push_update_id(const report_push_t *self, size_t i)
+{
+    const report_reply_t *r = s_reply(self, i);
+    return r ? r->update_id : NULL;
+}
+
+report_client_outcome_t report_push_outcome(const report_push_t *self, size_t i)
+{
+    const report_reply_t *r = s_reply(self, i);
+    switch (r ? r->outcome : REPORT_OUTCOME_NONE) {
+    case REPORT_OUTCOME_STORED:
+        return REPORT_CLIENT_STORED;
+    case REPORT_OUTCOME_DUPLICATE:
+        return REPORT_CLIENT_DUPLICATE;
+    case REPORT_OUTCOME_REJECTED:
+        return REPORT_CLIENT_REJECTED;
+    default:
+        return REPORT_CLIENT_UNKNOWN;
+    }
+}
+
+const char *report_push_reason(const report_push_t *self, size_t i)
+{
+    const report_reply_t *r = s_reply(self, i);
+    return r ? report_reason_name(r->reason) : NULL;
+}
+
+const char *report_push_message(const report_push_t *self, size_t i)
+{
+    const report_reply_t *r = s_reply(self, i);
+    return r ? r->message : NULL;
+}
+
+void report_push_destroy(report_push_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free((*self_p)->replies);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+const char *report_client_outcome_name(report_client_outcome_t outcome)
+{
+    return outcome == REPORT_CLIENT_UNKNOWN ? "UNKNOWN"
+                                            : report_outcome_name((report_outcome_t)outcome);
 }

@@ -22,49 +22,61 @@
 #include <sys/random.h>
 #include <zmq.h>
 
-#define REPORT_REASON_NAME(name) #name,
-static const char *s_reason_names[] = {REPORT_REASONS(REPORT_REASON_NAME)};
-
-/* The index of a reason code, REPORT_REASON_other if unknown; and its name. */
-static report_reason_t s_reason_parse(const char *name)
-{
-    for (int i = 0; i < REPORT_REASON_COUNT; i++)
-        if (strcmp(name, s_reason_names[i]) == 0)
-            return (report_reason_t)i;
-    return REPORT_REASON_other;
-}
-
-const char *report_reason_name(report_reason_t reason)
-{
-    return reason < REPORT_REASON_COUNT ? s_reason_names[reason] : "other";
-}
+#define F(field) offsetof(report_collector_config_t, field)
+const report_setting_t report_collector_settings[] = {
+    {"endpoint", REPORT_SETTING_STRING, "tcp://*:5570", F(endpoint), 0, 0,
+     "where subdivisions connect"},
+    {"store-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5571", F(store_endpoint), 0, 0,
+     "where stores connect"},
+    {"max-inflight", REPORT_SETTING_INT, "10000", F(max_inflight), 1, 10000000,
+     "updates waiting for a commit, all clients (then BUSY)"},
+    {"max-inflight-per-client", REPORT_SETTING_INT, "1000", F(max_inflight_per_client), 1, 10000000,
+     "updates waiting for a commit, one client connection (then BUSY)"},
+    {"max-message-bytes", REPORT_SETTING_INT, REPORT_STR(REPORT_DEFAULT_MAX_MESSAGE_BYTES),
+     F(max_message_bytes), 256, 64 * 1024 * 1024, "largest update accepted (ZMQ_MAXMSGSIZE)"},
+    {"max-text-bytes", REPORT_SETTING_INT, REPORT_STR(REPORT_DEFAULT_MAX_TEXT_BYTES),
+     F(max_text_bytes), 16, 16777216, "longest text or sub-item, bytes after NFC"},
+    {"max-sub-items", REPORT_SETTING_INT, REPORT_STR(REPORT_DEFAULT_MAX_SUB_ITEMS),
+     F(max_sub_items), 0, 100000, "sub-items per update"},
+    {"max-indicators", REPORT_SETTING_INT, REPORT_STR(REPORT_DEFAULT_MAX_INDICATORS),
+     F(max_indicators), 0, 100000, "indicator values per update"},
+    {"max-frames", REPORT_SETTING_INT, "2", F(max_frames), 1, 3,
+     "frames per client message (payload, or delimiter and payload)"},
+    {"hwm", REPORT_SETTING_INT, "1000", F(hwm), 1, 1000000,
+     "ZeroMQ high-water mark per peer, messages"},
+    {"store-timeout-ms", REPORT_SETTING_INT, "5000", F(store_timeout_ms), 100, 3600000,
+     "a silent store is declared dead after this"},
+    {"inflight-expiry-ms", REPORT_SETTING_INT, "600000", F(inflight_expiry_ms), 1000, 86400000,
+     "an update no store answered is dropped after this"},
+    {"dead-letter-payload-bytes", REPORT_SETTING_INT, "4096", F(dead_letter_payload_bytes), 0,
+     16777216, "bytes of refused input kept"},
+    {"year-min", REPORT_SETTING_INT, REPORT_STR(REPORT_YEAR_MIN), F(year_min), REPORT_YEAR_MIN,
+     REPORT_YEAR_MAX, "earliest period year accepted"},
+    {"year-max", REPORT_SETTING_INT, REPORT_STR(REPORT_YEAR_MAX), F(year_max), REPORT_YEAR_MIN,
+     REPORT_YEAR_MAX, "latest period year accepted"},
+    {"value-max", REPORT_SETTING_INT, "1000000000000", F(value_max), 0, 1000000000000000LL,
+     "largest indicator value accepted (values are >= 0)"},
+    {"keys-dir", REPORT_SETTING_STRING, "keys", F(keys_dir), 0, 0,
+     "server.key, units/CODE.pub, stores/NAME.pub (changes apply without restart)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE, no authentication"},
+    {"handshake-ms", REPORT_SETTING_INT, "5000", F(handshake_ms), 100, 600000,
+     "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
+    {"max-connections", REPORT_SETTING_INT, "1000", F(max_connections), 0, 1000000,
+     "client connections open at once; more are closed at once (0: no bound)"},
+    {"max-connections-per-peer", REPORT_SETTING_INT, "100", F(max_connections_per_peer), 0, 1000000,
+     "the same for one IP address (0: no bound)"},
+    {"peer-heartbeat-ms", REPORT_SETTING_INT, "5000", F(peer_heartbeat_ms), 0, 3600000,
+     "ZMQ_HEARTBEAT_IVL: ping every connection this often (0: off)"},
+    {"peer-timeout-ms", REPORT_SETTING_INT, "15000", F(peer_timeout_ms), 100, 3600000,
+     "ZMQ_HEARTBEAT_TIMEOUT/TTL: a peer silent this long is disconnected"},
+    REPORT_SETTINGS_END};
+#undef F
 
 void report_collector_config_default(report_collector_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->endpoint = "tcp://*:5570";
-    cfg->store_endpoint = "tcp://127.0.0.1:5571";
-    cfg->max_inflight = 10000;
-    cfg->max_inflight_per_client = 1000;
-    cfg->max_message_bytes = REPORT_DEFAULT_MAX_MESSAGE_BYTES;
-    cfg->max_text_bytes = REPORT_DEFAULT_MAX_TEXT_BYTES;
-    cfg->max_sub_items = REPORT_DEFAULT_MAX_SUB_ITEMS;
-    cfg->max_indicators = REPORT_DEFAULT_MAX_INDICATORS;
-    cfg->max_frames = 2;
-    cfg->hwm = 1000;
-    cfg->store_timeout_ms = 5000;
-    cfg->inflight_expiry_ms = 600000;
-    cfg->dead_letter_payload_bytes = 4096;
-    cfg->year_min = REPORT_YEAR_MIN;
-    cfg->year_max = REPORT_YEAR_MAX;
-    cfg->value_max = 1000000000000LL;
-    cfg->keys_dir = "keys";
-    cfg->insecure_plain = false;
-    cfg->handshake_ms = 5000;
-    cfg->max_connections = 1000;
-    cfg->max_connections_per_peer = 100;
-    cfg->peer_heartbeat_ms = 5000;
-    cfg->peer_timeout_ms = 15000;
+    report_settings_defaults(report_collector_settings, cfg);
 }
 
 #define S_ID_MAX 256
@@ -221,8 +233,13 @@ static void s_reply(report_collector_t *self, const s_peer_id_t *client, bool re
 {
     report_unit_counters_t *uc = s_unit(self, unit);
     uc->answered[reply->outcome <= REPORT_OUTCOME_BUSY ? reply->outcome : 0]++;
+    /* a refusal without a reason (a store of another version) is counted as "other" */
+    report_reason_t reason =
+        reply->reason > REPORT_REASON_none && reply->reason < REPORT_REASON_COUNT
+            ? reply->reason
+            : REPORT_REASON_other;
     if (reply->outcome == REPORT_OUTCOME_REJECTED)
-        uc->refused[s_reason_parse(reply->reason)]++;
+        uc->refused[reason]++;
     report_histogram_observe(&self->stats.reply_seconds,
                              (double)(report_clock_ms() - received_ms) / 1000.0);
     switch (reply->outcome) {
@@ -237,7 +254,7 @@ static void s_reply(report_collector_t *self, const s_peer_id_t *client, bool re
         break;
     default:
         self->stats.rejected++;
-        self->stats.refused[s_reason_parse(reply->reason)]++;
+        self->stats.refused[reason]++;
         break;
     }
     size_t size;
@@ -325,7 +342,7 @@ static void s_dead_letter(report_collector_t *self, const report_refusal_t *why,
                           const char *update_id, const uint8_t *data, size_t size)
 {
     report_frame_t dead = {.type = REPORT_FRAME_DEAD_LETTER};
-    snprintf(dead.reply.reason, sizeof dead.reply.reason, "%s", why->reason);
+    dead.reply.reason = why->reason;
     snprintf(dead.reply.message, sizeof dead.reply.message, "%s", why->message);
     snprintf(dead.unit_code, sizeof dead.unit_code, "%s", unit);
     snprintf(dead.update_id, sizeof dead.update_id, "%s", update_id);
@@ -348,8 +365,8 @@ static void s_refuse(report_collector_t *self, const s_peer_id_t *client, bool r
     uint64_t suppressed;
     if (report_ratelimit_allow(&self->refusal_log, &suppressed))
         log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
-                 report_logq(unit), report_logq(update_id), why->reason, report_logq(why->message),
-                 (unsigned long long)suppressed);
+                 report_logq(unit), report_logq(update_id), report_reason_name(why->reason),
+                 report_logq(why->message), (unsigned long long)suppressed);
     report_reply_t reply;
     report_reply_set(&reply, update_id, REPORT_OUTCOME_REJECTED, why->reason, "%s", why->message);
     s_unit(self, unit)->received++;
@@ -377,7 +394,8 @@ static void s_handle_update(report_collector_t *self, const s_peer_id_t *client,
     bool client_full = c && c->count >= (uint32_t)self->cfg.max_inflight_per_client;
     if (self->free_count == 0 || client_full) {
         report_reply_set(&reply, u->update_id, REPORT_OUTCOME_BUSY,
-                         client_full ? "client_inflight_full" : "inflight_full",
+                         client_full ? REPORT_REASON_client_inflight_full
+                                     : REPORT_REASON_inflight_full,
                          "%s updates in flight; retry later",
                          client_full ? "too many of this client's" : "too many");
         s_reply(self, client, req_envelope, u->unit_code, report_clock_ms(), &reply);
@@ -433,11 +451,11 @@ static void s_receive_client(report_collector_t *self)
         self->stats.bytes_received += zmq_msg_size(&frames[i]);
     report_refusal_t why;
     if (too_many || count < 2 || (count == 3 && zmq_msg_size(&frames[1]) != 0) || count > 3) {
-        snprintf(why.reason, sizeof why.reason, "too_many_frames");
+        why.reason = REPORT_REASON_too_many_frames;
         snprintf(why.message, sizeof why.message,
                  "a message is one frame (or an empty delimiter and one frame)");
         if (count < 2)
-            snprintf(why.reason, sizeof why.reason, "malformed");
+            why.reason = REPORT_REASON_malformed;
         s_refuse(self, &client, false, &why, "", "", NULL, 0);
     } else {
         bool req = count == 3;
@@ -449,7 +467,7 @@ static void s_receive_client(report_collector_t *self)
             peer_unit = report_keyring_identity(self->unit_keys, report_curve_peer(payload));
         }
         if (self->unit_keys && !peer_unit) {
-            snprintf(why.reason, sizeof why.reason, "unauthorized");
+            why.reason = REPORT_REASON_unauthorized;
             snprintf(why.message, sizeof why.message, "this key is no longer enrolled");
             s_refuse(self, &client, req, &why, "", "", NULL, 0);
         } else {
@@ -523,8 +541,8 @@ static void s_handle_result(report_collector_t *self, s_store_t *store, report_f
         uint64_t suppressed;
         if (report_ratelimit_allow(&self->refusal_log, &suppressed))
             log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
-                     f->unit, f->update_id, frame->reply.reason, report_logq(frame->reply.message),
-                     (unsigned long long)suppressed);
+                     f->unit, f->update_id, report_reason_name(frame->reply.reason),
+                     report_logq(frame->reply.message), (unsigned long long)suppressed);
     }
     s_reply(self, &f->client, f->req_envelope, f->unit, f->received_ms, &frame->reply);
     s_flight_free(self, (uint32_t)(f - self->flights));

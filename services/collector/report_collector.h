@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "report_config.h"
 #include "report_metrics.h"
 #include "report_monitor.h"
+#include "report_update.h"
 
 typedef struct {
     char *endpoint;                  /* clients, e.g. "tcp://0.0.0.0:5570" */
@@ -34,20 +36,6 @@ typedef struct {
     int64_t peer_heartbeat_ms;        /* ZMQ_HEARTBEAT_IVL on client and store connections */
     int64_t peer_timeout_ms; /* ZMQ_HEARTBEAT_TIMEOUT/_TTL: a silent peer is disconnected */
 } report_collector_config_t;
-
-/* Refusal reasons counted by the collector (index into stats.refused). */
-// clang-format off
-#define REPORT_REASONS(X)                                                                          \
-    X(too_large) X(too_many_frames) X(malformed) X(missing_field) X(bad_uuid) X(bad_code)          \
-    X(bad_section) X(bad_period) X(out_of_range) X(too_many_items) X(too_many_indicators)          \
-    X(duplicate_indicator) X(invalid_utf8) X(control_char) X(text_too_long) X(unit_mismatch)       \
-    X(unknown_unit) X(unknown_area) X(unknown_indicator) X(bad_placeholder) X(store_refused)       \
-    X(unauthorized) X(id_conflict) X(forbidden_char) X(other)
-// clang-format on
-#define REPORT_REASON_ENUM(name) REPORT_REASON_##name,
-typedef enum { REPORT_REASONS(REPORT_REASON_ENUM) REPORT_REASON_COUNT } report_reason_t;
-
-const char *report_reason_name(report_reason_t reason);
 
 #define REPORT_MAX_UNIT_LABELS 64
 
@@ -88,6 +76,9 @@ typedef struct {
 
 typedef struct report_collector_t report_collector_t;
 
+/* The settings of report_collector_config_t with their defaults and ranges: the program's table
+ * includes it, and report_collector_config_default fills from it. */
+extern const report_setting_t report_collector_settings[];
 void report_collector_config_default(report_collector_config_t *cfg);
 
 /* Binds both sockets and starts the collector in its own thread; returns once bound. The

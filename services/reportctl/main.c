@@ -74,7 +74,7 @@ int main(int argc, char **argv)
         reportctl_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    report_service_signals();
+    report_service_setup();
     for (size_t i = 0; i < S_COMMAND_COUNT; i++)
         if (strcmp(argv[1], s_commands[i].name) == 0)
             return s_commands[i].run(argc - 1, argv + 1);

@@ -34,7 +34,7 @@ int reportctl_keys(int argc, char **argv)
     int nargs = 0;
     int rc = report_settings_load(reportctl_keys_settings, &cfg, argc, argv, &args, &nargs);
     int exit_code = 2;
-    char err[512] = "";
+    report_error_t err = {"", ""};
     if (rc == 0 && strcmp(argv[0], "keygen") == 0 && *cfg.out && nargs == 0) {
         report_keypair_t pair;
         exit_code = report_keys_generate(cfg.out, &pair) == 0 ? 0 : 1;
@@ -42,31 +42,29 @@ int reportctl_keys(int argc, char **argv)
             printf("%s.key (secret, mode 0600) and %s.pub written; public key %s\n", cfg.out,
                    cfg.out, pair.public_key);
         else
-            snprintf(err, sizeof err, "cannot write %s.key: %s", cfg.out, strerror(errno));
+            report_error_set(&err, "io", "cannot write %s.key: %s", cfg.out, strerror(errno));
         memset(&pair, 0, sizeof pair);
     } else if (rc == 0 && strcmp(argv[0], "enrol") == 0 && nargs == 2) {
         char key[REPORT_Z85_KEY_LEN + 1] = "";
         if (report_keys_resolve_public(cfg.public_key, key) != 0)
-            snprintf(err, sizeof err, "cannot read a public key from '%s'", cfg.public_key);
+            report_error_set(&err, "bad_key", "cannot read a public key from '%s'", cfg.public_key);
         exit_code = 1;
-        if (!err[0] &&
-            report_keys_enrol(cfg.keys_dir, args[0], args[1], key, err, sizeof err) == 0) {
+        if (!err.code[0] && report_keys_enrol(cfg.keys_dir, args[0], args[1], key, &err) == 0) {
             printf("enrolled %s %s with key %s in %s\n", args[0], args[1], key, cfg.keys_dir);
             exit_code = 0;
         }
     } else if (rc == 0 && strcmp(argv[0], "revoke") == 0 && nargs == 2) {
-        exit_code =
-            report_keys_revoke(cfg.keys_dir, args[0], args[1], err, sizeof err) == 0 ? 0 : 1;
+        exit_code = report_keys_revoke(cfg.keys_dir, args[0], args[1], &err) == 0 ? 0 : 1;
         if (exit_code == 0)
             printf("revoked %s %s (key moved to %s/revoked/)\n", args[0], args[1], cfg.keys_dir);
     } else if (rc != 1) {
-        snprintf(err, sizeof err,
-                 "usage: reportctl keygen --out PATH | enrol KIND NAME "
-                 "--public FILE [--keys-dir DIR] | revoke KIND NAME "
-                 "[--keys-dir DIR]");
+        report_error_set(&err, "usage",
+                         "usage: reportctl keygen --out PATH | enrol KIND NAME "
+                         "--public FILE [--keys-dir DIR] | revoke KIND NAME "
+                         "[--keys-dir DIR]");
     }
-    if (err[0])
-        fprintf(stderr, "reportctl %s: %s\n", argv[0], err);
+    if (err.code[0])
+        fprintf(stderr, "reportctl %s: %s\n", argv[0], err.message);
     free(args);
     report_settings_free(reportctl_keys_settings, &cfg);
     return rc == 1 ? 0 : exit_code;

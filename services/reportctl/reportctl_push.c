@@ -2,7 +2,7 @@
  * its outcome; the exit status is the worst outcome. */
 #define _DEFAULT_SOURCE
 #include "reportctl.h"
-#include "report_client.h"
+#include "report_push.h"
 #include "report_json.h"
 #include "report_keys.h"
 #include "report_log.h"
@@ -16,12 +16,7 @@
 #include <string.h>
 
 typedef struct {
-    char *endpoint;
-    int64_t timeout_ms;
-    int64_t backoff_max_ms;
-    int64_t deadline_ms;
-    int64_t window;
-    int64_t max_message_bytes;
+    report_client_config_t client;
     char *key;
     char *server_key;
     bool insecure_plain;
@@ -42,18 +37,7 @@ enum {
 
 #define F(field) offsetof(s_push_config_t, field)
 const report_setting_t reportctl_push_settings[] = {
-    {"endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5570", F(endpoint), 0, 0,
-     "collector to push to"},
-    {"timeout-ms", REPORT_SETTING_INT, "5000", F(timeout_ms), 10, 3600000,
-     "first wait for an answer before resending the same update (then doubling)"},
-    {"backoff-max-ms", REPORT_SETTING_INT, "30000", F(backoff_max_ms), 10, 3600000,
-     "longest wait between two sends of one update (after a timeout or BUSY)"},
-    {"deadline-ms", REPORT_SETTING_INT, "600000", F(deadline_ms), 100, 86400000,
-     "keep resending until this long after the start; then UNKNOWN (exit 75)"},
-    {"window", REPORT_SETTING_INT, "500", F(window), 1, 100000,
-     "updates sent and not yet answered, at most"},
-    {"max-message-bytes", REPORT_SETTING_INT, "262144", F(max_message_bytes), 256, 64 * 1024 * 1024,
-     "the collector's max-message-bytes: a bigger update is REJECTED too_large, not sent"},
+    REPORT_SETTINGS_INCLUDE(report_client_settings, F(client)),
     {"unit-keys", REPORT_SETTING_STRING, "", F(unit_keys), 0, 0,
      "push each unit's updates with DIR/UNIT.key (an office relaying several units)"},
     REPORTCTL_CURVE_SETTINGS(s_push_config_t),
@@ -75,7 +59,8 @@ static void s_push_print(report_update_t *const *updates, const report_reply_t *
         printf("%-9s %04d-%02d %-12s %-36s %s", report_outcome_name(r->outcome), u->year, u->month,
                u->unit_code, u->update_id, u->item_key);
         if (r->outcome != REPORT_OUTCOME_STORED && r->outcome != REPORT_OUTCOME_DUPLICATE)
-            printf(" reason=%s message=%s", r->reason[0] ? r->reason : "-",
+            printf(" reason=%s message=%s",
+                   r->reason != REPORT_REASON_none ? report_reason_name(r->reason) : "-",
                    report_logq(r->message));
         printf("\n");
         switch (r->outcome) {
@@ -101,12 +86,12 @@ static int s_push_keys(const s_push_config_t *cfg, report_client_keys_t *keys)
 {
     memset(keys, 0, sizeof *keys);
     keys->plain = cfg->insecure_plain;
-    char err[512];
+    report_error_t err;
     if (!*cfg->unit_keys) {
-        if (report_client_keys_load(cfg->key, cfg->server_key, cfg->insecure_plain, keys, err,
-                                    sizeof err) == 0)
+        if (report_client_keys_load(cfg->key, cfg->server_key, cfg->insecure_plain, keys, &err) ==
+            0)
             return 0;
-        fprintf(stderr, "reportctl push: %s\n", err);
+        fprintf(stderr, "reportctl push: %s\n", err.message);
         return -1;
     }
     if (cfg->insecure_plain)
@@ -124,7 +109,7 @@ static int s_push_files(const s_push_config_t *cfg, const report_client_config_t
                         char **files, int nfiles)
 {
     bool by_unit = *cfg->unit_keys != '\0';
-    report_client_t *client = by_unit ? NULL : report_client_new(ccfg);
+    report_client_t *client = by_unit ? NULL : report_client_new_config(ccfg);
     if (!by_unit && !client) {
         fprintf(stderr, "reportctl push: cannot create a ZeroMQ context; nothing was sent\n");
         return S_PUSH_EXIT_REJECTED;
@@ -176,18 +161,10 @@ int reportctl_push(int argc, char **argv)
             exit_code = S_PUSH_EXIT_OK;
     } else {
         report_service_logging("reportctl", cfg.log_level);
-        report_client_config_t ccfg;
-        report_client_config_default(&ccfg);
-        ccfg.endpoint = cfg.endpoint;
-        ccfg.timeout_ms = cfg.timeout_ms;
-        ccfg.backoff_max_ms = cfg.backoff_max_ms;
-        ccfg.deadline_ms = cfg.deadline_ms;
-        ccfg.window = cfg.window;
-        ccfg.max_message_bytes = cfg.max_message_bytes;
-        ccfg.stop = &report_service_stop;
-        if (s_push_keys(&cfg, &ccfg.keys) == 0)
-            exit_code = s_push_files(&cfg, &ccfg, files, nfiles);
-        memset(&ccfg.keys, 0, sizeof ccfg.keys);
+        cfg.client.stop = &report_service_stop;
+        if (s_push_keys(&cfg, &cfg.client.keys) == 0)
+            exit_code = s_push_files(&cfg, &cfg.client, files, nfiles);
+        memset(&cfg.client.keys, 0, sizeof cfg.client.keys);
     }
     free(files);
     report_settings_free(reportctl_push_settings, &cfg);

@@ -2,7 +2,7 @@
  * control socket, for the draft of a period or to freeze and publish it. */
 #define _DEFAULT_SOURCE
 #include "reportctl.h"
-#include "report_client.h"
+#include "report_push.h"
 #include "report_period.h"
 #include "report_service.h"
 
@@ -75,10 +75,9 @@ static int s_report(int argc, char **argv, bool publish)
     report_control_reply_t reply;
     int exit_code = 0;
     report_client_keys_t keys;
-    char err[512];
-    if (report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &keys, err,
-                                sizeof err) != 0) {
-        fprintf(stderr, "reportctl %s: %s\n", argv[0], err);
+    report_error_t err;
+    if (report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &keys, &err) != 0) {
+        fprintf(stderr, "reportctl %s: %s\n", argv[0], err.message);
         report_settings_free(reportctl_report_settings, &cfg);
         return 2;
     }

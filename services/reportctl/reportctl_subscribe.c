@@ -1,7 +1,7 @@
 /* reportctl subscribe --out DIR: receives published reports, catching up first. */
 #define _DEFAULT_SOURCE
 #include "reportctl.h"
-#include "report_client.h"
+#include "report_push.h"
 #include "report_service.h"
 #include "report_subscriber.h"
 
@@ -72,10 +72,10 @@ int reportctl_subscribe(int argc, char **argv)
     scfg.once = cfg.once;
     scfg.deadline_ms = cfg.deadline_ms;
     scfg.catchup_interval_ms = cfg.catchup_interval_ms;
-    char err[512];
-    if (report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &scfg.keys, err,
-                                sizeof err) != 0) {
-        fprintf(stderr, "reportctl subscribe: %s\n", err);
+    report_error_t err;
+    if (report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &scfg.keys, &err) !=
+        0) {
+        fprintf(stderr, "reportctl subscribe: %s\n", err.message);
         report_settings_free(reportctl_subscribe_settings, &cfg);
         return 2;
     }

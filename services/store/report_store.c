@@ -35,31 +35,65 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#define F(field) offsetof(report_store_config_t, field)
+const report_setting_t report_store_settings[] = {
+    {"db", REPORT_SETTING_STRING, "dbname=report", F(db), 0, 0,
+     "libpq connection string of the database"},
+    {"collectors", REPORT_SETTING_STRING, "tcp://127.0.0.1:5571", F(collectors), 0, 0,
+     "comma-separated store endpoints of the collectors to serve"},
+    {"store-id", REPORT_SETTING_STRING, "", F(store_id), 0, 0,
+     "name in logs and rows (default host-pid)"},
+    {"writers", REPORT_SETTING_INT, "2", F(writers), 1, 64,
+     "database sessions, each with its own link to every collector: one transaction commits "
+     "while the next is inserted"},
+    {"batch-max", REPORT_SETTING_INT, "500", F(batch_max), 1, 100000,
+     "updates per transaction at most"},
+    {"batch-max-bytes", REPORT_SETTING_INT, "4194304", F(batch_max_bytes), 1024, 1073741824,
+     "payload bytes per transaction at most (at least one update)"},
+    {"batch-wait-ms", REPORT_SETTING_INT, "0", F(batch_wait_ms), 0, 60000,
+     "longest an update waits for its batch to fill (0: a writer commits what it holds as soon "
+     "as it is free; what arrives meanwhile makes the next batch)"},
+    {"capacity", REPORT_SETTING_INT, "2000", F(capacity), 1, 1000000,
+     "updates held at most (credit announced to collectors)"},
+    {"heartbeat-ms", REPORT_SETTING_INT, "1000", F(heartbeat_ms), 50, 60000,
+     "heartbeat to collectors"},
+    {"reconnect-min-ms", REPORT_SETTING_INT, "10", F(reconnect_min_ms), 1, 60000,
+     "first database reconnect delay"},
+    {"reconnect-max-ms", REPORT_SETTING_INT, "5000", F(reconnect_max_ms), 1, 600000,
+     "cap of the jittered reconnect delay"},
+    {"dead-letter-max", REPORT_SETTING_INT, "10000", F(dead_letter_max), 1, 100000000,
+     "rows kept in the dead_letters table"},
+    {"dead-letter-queue", REPORT_SETTING_INT, "1000", F(dead_letter_queue), 1, 1000000,
+     "refused inputs held in memory while the database is away"},
+    {"catalog-refresh-ms", REPORT_SETTING_INT, "10000", F(catalog_refresh_ms), 100, 86400000,
+     "reload of unit, area and indicator codes"},
+    {"lock-timeout-ms", REPORT_SETTING_INT, "2000", F(lock_timeout_ms), 0, 3600000,
+     "longest a statement waits for a lock, then the batch is retried (0 = no bound)"},
+    {"statement-timeout-ms", REPORT_SETTING_INT, "4000", F(statement_timeout_ms), 0, 3600000,
+     "longest a statement runs, then the batch is retried (0 = no bound)"},
+    {"idle-in-transaction-timeout-ms", REPORT_SETTING_INT, "5000",
+     F(idle_in_transaction_timeout_ms), 0, 3600000,
+     "the server ends the session of a store idle this long inside a transaction (0 = never)"},
+    {"db-wait-max-ms", REPORT_SETTING_INT, "0", F(db_wait_max_ms), 0, 3600000,
+     "longest wait for a statement's results on the client, then the connection is dropped and "
+     "the store falls silent while it holds work (0 = statement-timeout-ms + 2000, or 60000)"},
+    {"migrate", REPORT_SETTING_BOOL, "true", F(migrate), 0, 0,
+     "apply database migrations at start"},
+    {"allow-unsafe-durability", REPORT_SETTING_BOOL, "false", F(allow_unsafe_durability), 0, 0,
+     "DEVELOPMENT ONLY: run against a server with fsync or synchronous_commit off"},
+    {"key", REPORT_SETTING_STRING, "keys/store.key", F(key), 0, 0,
+     "the store's CURVE key pair (public key enrolled in KEYS/stores/)"},
+    {"collector-key", REPORT_SETTING_STRING, "keys/server.pub", F(collector_key), 0, 0,
+     "the collectors' CURVE public key (.pub file or Z85)"},
+    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
+     "DEVELOPMENT ONLY: no CURVE on the collector link"},
+    REPORT_SETTINGS_END};
+#undef F
+
 void report_store_config_default(report_store_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->db = "dbname=report";
-    cfg->collectors = "tcp://127.0.0.1:5571";
-    cfg->store_id = "";
-    cfg->writers = 2;
-    cfg->batch_max = 500;
-    cfg->batch_max_bytes = 4 * 1024 * 1024;
-    cfg->batch_wait_ms = 0;
-    cfg->capacity = 2000;
-    cfg->heartbeat_ms = 1000;
-    cfg->reconnect_min_ms = 10;
-    cfg->reconnect_max_ms = 5000;
-    cfg->dead_letter_max = 10000;
-    cfg->dead_letter_queue = 1000;
-    cfg->catalog_refresh_ms = 10000;
-    cfg->lock_timeout_ms = 2000;
-    cfg->statement_timeout_ms = 4000;
-    cfg->idle_in_transaction_timeout_ms = 5000;
-    cfg->db_wait_max_ms = 0;
-    cfg->migrate = true;
-    cfg->key = "keys/store.key";
-    cfg->collector_key = "keys/server.pub";
-    cfg->insecure_plain = false;
+    report_settings_defaults(report_store_settings, cfg);
 }
 
 typedef struct {
@@ -76,7 +110,7 @@ typedef struct {
 } s_work_t;
 
 typedef struct {
-    char reason[48];
+    report_reason_t reason;
     char message[256];
     char unit[64];
     char update_id[64];
@@ -186,9 +220,9 @@ static int s_catalog_load(s_run_t *run)
 }
 
 /* Checks that every placeholder {CODE} / {CODE.ytd|plan|pct} names a known indicator.
- * Returns NULL if all do, else the reason code, with the offending text in bad. */
-static const char *s_check_placeholders(const s_run_t *run, const char *text, char *bad,
-                                        size_t size)
+ * Returns REPORT_REASON_none if all do, else the reason, with the offending text in bad. */
+static report_reason_t s_check_placeholders(const s_run_t *run, const char *text, char *bad,
+                                            size_t size)
 {
     for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
         const char *q = p + 1;
@@ -214,18 +248,18 @@ static const char *s_check_placeholders(const s_run_t *run, const char *text, ch
         memcpy(code, p + 1, code_len);
         code[code_len] = '\0';
         if (!s_codes_has(&run->indicators, code))
-            return "unknown_indicator";
+            return REPORT_REASON_unknown_indicator;
         if (field && !((field_len == 3 && !strncmp(field, "ytd", 3)) ||
                        (field_len == 4 && !strncmp(field, "plan", 4)) ||
                        (field_len == 3 && !strncmp(field, "pct", 3))))
-            return "bad_placeholder";
+            return REPORT_REASON_bad_placeholder;
     }
-    return NULL;
+    return REPORT_REASON_none;
 }
 
 /* --- dead letters --- */
 
-static void s_dead_push_to(s_run_t *run, s_dead_t *queue, size_t *count, const char *reason,
+static void s_dead_push_to(s_run_t *run, s_dead_t *queue, size_t *count, report_reason_t reason,
                            const char *message, const char *unit, const char *update_id,
                            const uint8_t *payload, size_t len, uint64_t size)
 {
@@ -234,7 +268,7 @@ static void s_dead_push_to(s_run_t *run, s_dead_t *queue, size_t *count, const c
         return;
     }
     s_dead_t *d = &queue[(*count)++];
-    snprintf(d->reason, sizeof d->reason, "%s", reason);
+    d->reason = reason;
     snprintf(d->message, sizeof d->message, "%s", message);
     snprintf(d->unit, sizeof d->unit, "%s", unit);
     snprintf(d->update_id, sizeof d->update_id, "%s", update_id);
@@ -245,7 +279,7 @@ static void s_dead_push_to(s_run_t *run, s_dead_t *queue, size_t *count, const c
     d->size = size;
 }
 
-static void s_dead_push(s_run_t *run, const char *reason, const char *message, const char *unit,
+static void s_dead_push(s_run_t *run, report_reason_t reason, const char *message, const char *unit,
                         const char *update_id, const uint8_t *payload, size_t len, uint64_t size)
 {
     s_dead_push_to(run, run->dead, &run->dead_count, reason, message, unit, update_id, payload, len,
@@ -418,7 +452,8 @@ static int s_existing_row(void *arg, const PGresult *res, int row)
             w->reply.outcome = REPORT_OUTCOME_DUPLICATE;
             continue;
         }
-        report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, "id_conflict",
+        report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED,
+                         REPORT_REASON_id_conflict,
                          "update id %s of unit %s was stored before with other content; send "
                          "a correction under a new update id (a higher revision of the item)",
                          u->update_id, u->unit_code);
@@ -426,8 +461,8 @@ static int s_existing_row(void *arg, const PGresult *res, int row)
         if (report_ratelimit_allow(&run->refusal_log, &suppressed))
             log_info("update refused", "unit=%s update_id=%s reason=id_conflict suppressed=%llu",
                      u->unit_code, u->update_id, (unsigned long long)suppressed);
-        s_dead_push(run, "id_conflict", w->reply.message, u->unit_code, u->update_id, w->payload,
-                    w->payload_size, w->payload_size);
+        s_dead_push(run, REPORT_REASON_id_conflict, w->reply.message, u->unit_code, u->update_id,
+                    w->payload, w->payload_size, w->payload_size);
     }
     return 0;
 }
@@ -540,7 +575,7 @@ static void s_build_dead(s_run_t *run, size_t count, s_txn_t *t)
     for (size_t i = 0; i < count; i++) {
         s_dead_t *d = &run->dead[i];
         char num[32];
-        s_array_add(&t->dead[0], d->reason);
+        s_array_add(&t->dead[0], report_reason_name(d->reason));
         s_array_add(&t->dead[1], d->message);
         s_array_add(&t->dead[2], d->unit);
         s_array_add(&t->dead[3], d->update_id);
@@ -734,28 +769,29 @@ static int s_db_ensure(s_run_t *run)
 static void s_check_catalog(s_run_t *run, s_work_t *w)
 {
     report_update_t *u = w->update;
-    const char *reason = NULL;
+    report_reason_t reason = REPORT_REASON_none;
     char bad[80] = "";
     if (!s_codes_has(&run->units, u->unit_code))
-        reason = "unknown_unit", snprintf(bad, sizeof bad, "%s", u->unit_code);
+        reason = REPORT_REASON_unknown_unit, snprintf(bad, sizeof bad, "%s", u->unit_code);
     else if (!s_codes_has(&run->areas, u->area_code))
-        reason = "unknown_area", snprintf(bad, sizeof bad, "%s", u->area_code);
-    for (size_t k = 0; !reason && k < u->indicator_count; k++)
+        reason = REPORT_REASON_unknown_area, snprintf(bad, sizeof bad, "%s", u->area_code);
+    for (size_t k = 0; reason == REPORT_REASON_none && k < u->indicator_count; k++)
         if (!s_codes_has(&run->indicators, u->indicators[k].code))
-            reason = "unknown_indicator", snprintf(bad, sizeof bad, "%s", u->indicators[k].code);
-    if (!reason)
+            reason = REPORT_REASON_unknown_indicator,
+            snprintf(bad, sizeof bad, "%s", u->indicators[k].code);
+    if (reason == REPORT_REASON_none)
         reason = s_check_placeholders(run, u->text, bad, sizeof bad);
-    for (size_t k = 0; !reason && k < u->sub_item_count; k++)
+    for (size_t k = 0; reason == REPORT_REASON_none && k < u->sub_item_count; k++)
         reason = s_check_placeholders(run, u->sub_items[k], bad, sizeof bad);
-    if (!reason)
+    if (reason == REPORT_REASON_none)
         return;
-    report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason, "%s: %s", reason,
-                     bad);
+    report_reply_set(&w->reply, u->update_id, REPORT_OUTCOME_REJECTED, reason, "%s: %s",
+                     report_reason_name(reason), bad);
     w->answered = true;
     uint64_t suppressed;
     if (report_ratelimit_allow(&run->refusal_log, &suppressed))
         log_info("update refused", "unit=%s update_id=%s reason=%s detail=%s suppressed=%llu",
-                 u->unit_code, u->update_id, reason, report_logq(bad),
+                 u->unit_code, u->update_id, report_reason_name(reason), report_logq(bad),
                  (unsigned long long)suppressed);
     s_dead_push(run, reason, w->reply.message, u->unit_code, u->update_id, w->payload,
                 w->payload_size, w->payload_size);
@@ -812,11 +848,11 @@ static void s_mark_committed(s_run_t *run, size_t *members, size_t count)
     for (size_t i = 0; i < count; i++) {
         s_work_t *w = &run->work[members[i]];
         if (w->reply.outcome == REPORT_OUTCOME_STORED)
-            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_STORED, "",
-                             "committed");
+            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_STORED,
+                             REPORT_REASON_none, "committed");
         else if (w->reply.outcome == REPORT_OUTCOME_DUPLICATE)
-            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_DUPLICATE, "",
-                             "this update was stored before");
+            report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_DUPLICATE,
+                             REPORT_REASON_none, "this update was stored before");
         else if (w->reply.outcome == REPORT_OUTCOME_NONE) {
             /* Neither inserted nor found: cannot happen without a DELETE. Not answered: it
              * goes with the next transaction. */
@@ -910,10 +946,11 @@ static int s_commit_one_by_one(s_run_t *run, size_t *members, size_t count)
         s_work_t *w = &run->work[members[i]];
         if (!states[i][0])
             continue;
-        report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED, "store_refused",
-                         "database refused the update (SQLSTATE %s)", states[i]);
+        report_reply_set(&w->reply, w->update->update_id, REPORT_OUTCOME_REJECTED,
+                         REPORT_REASON_store_refused, "database refused the update (SQLSTATE %s)",
+                         states[i]);
         w->answered = true;
-        s_dead_push(run, "store_refused", w->reply.message, w->update->unit_code,
+        s_dead_push(run, REPORT_REASON_store_refused, w->reply.message, w->update->unit_code,
                     w->update->update_id, w->payload, w->payload_size, w->payload_size);
     }
     free(states);
@@ -1049,7 +1086,7 @@ static void s_receive(s_run_t *run, size_t link)
         if (!w->update) {
             w->update = report_update_new();
             w->update->update_id = report_strdup("");
-            report_reply_set(&w->reply, "", REPORT_OUTCOME_REJECTED, "malformed",
+            report_reply_set(&w->reply, "", REPORT_OUTCOME_REJECTED, REPORT_REASON_malformed,
                              "store could not decode the update");
             w->answered = true;
         } else if (report_update_validate(&wide, w->update, &why) != 0) {
@@ -1134,10 +1171,10 @@ static void s_links_open(s_run_t *run)
 {
     const report_store_config_t *cfg = run->cfg;
     report_client_keys_t keys;
-    char err[256];
-    if (report_client_keys_load(cfg->key, cfg->collector_key, cfg->insecure_plain, &keys, err,
-                                sizeof err) != 0) {
-        log_error("cannot load CURVE keys", "error=%s", report_logq(err));
+    report_error_t err;
+    if (report_client_keys_load(cfg->key, cfg->collector_key, cfg->insecure_plain, &keys, &err) !=
+        0) {
+        log_error("cannot load CURVE keys", "code=%s error=%s", err.code, report_logq(err.message));
         run->fatal = true;
     }
     if (cfg->insecure_plain)

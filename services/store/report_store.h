@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "report_config.h"
 #include "report_metrics.h"
 
 typedef struct {
@@ -64,6 +65,9 @@ typedef struct {
 
 typedef struct report_store_t report_store_t;
 
+/* The settings of report_store_config_t with their defaults and ranges: the program's table
+ * includes it, and report_store_config_default fills from it. */
+extern const report_setting_t report_store_settings[];
 /* Fills a config with the defaults (strings are static; do not free them). */
 void report_store_config_default(report_store_config_t *cfg);
 

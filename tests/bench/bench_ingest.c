@@ -2,7 +2,7 @@
  * C pipelined clients pushing N updates. Prints updates per second, the commit batches and
  * the process's peak memory. Run by deploy/bench.sh; never part of the pass/fail suite. */
 #define _GNU_SOURCE
-#include "report_client.h"
+#include "report_push.h"
 #include "report_collector.h"
 #include "report_config.h"
 #include "report_db.h"
@@ -54,7 +54,7 @@ typedef struct {
 static void *s_push(void *arg)
 {
     s_job_t *job = arg;
-    report_client_t *client = report_client_new(&job->cfg);
+    report_client_t *client = report_client_new_config(&job->cfg);
     report_reply_t *replies = report_calloc(job->count, sizeof *replies);
     job->result = report_client_push(client, job->updates, job->count, replies);
     free(replies);
@@ -85,15 +85,15 @@ int main(int argc, char **argv)
         return 1;
     char *stem = report_sprintf("%s/server", keys);
     report_keypair_t server, unit, store;
-    char err[256];
+    report_error_t err;
     report_keys_generate(stem, &server);
     free(stem);
     zmq_curve_keypair(unit.public_key, unit.secret_key);
     stem = report_sprintf("%s/store", keys);
     report_keys_generate(stem, &store);
     free(stem);
-    report_keys_enrol(keys, "unit", "THANH_TRA", unit.public_key, err, sizeof err);
-    report_keys_enrol(keys, "store", "store", store.public_key, err, sizeof err);
+    report_keys_enrol(keys, "unit", "THANH_TRA", unit.public_key, &err);
+    report_keys_enrol(keys, "store", "store", store.public_key, &err);
 
     report_collector_config_t ccfg;
     report_collector_config_default(&ccfg);

@@ -358,7 +358,8 @@ static void s_receive(void *sock, s_client_t *c, int64_t t_end_us)
         default:
             if (!c->rejected++)
                 snprintf(c->first_reject, sizeof c->first_reject, "%s %s: %s",
-                         report_outcome_name(reply.outcome), reply.reason, reply.message);
+                         report_outcome_name(reply.outcome), report_reason_name(reply.reason),
+                         reply.message);
             break;
         }
     }
@@ -463,10 +464,10 @@ static int s_client_init(s_client_t *c, const s_config_t *cfg, int index, char *
     c->subs = subs;
     snprintf(c->unit, sizeof c->unit, "%s%03d", cfg->unit_prefix, index);
     char *path = report_sprintf("%s/%s.key", cfg->unit_keys, c->unit);
-    char err[256];
-    int rc = report_client_keys_load(path, cfg->server_key, false, &c->keys, err, sizeof err);
+    report_error_t err;
+    int rc = report_client_keys_load(path, cfg->server_key, false, &c->keys, &err);
     if (rc != 0)
-        fprintf(stderr, "bench_load: %s: %s\n", path, err);
+        fprintf(stderr, "bench_load: %s: %s\n", path, err.message);
     free(path);
     uuid_t id;
     uuid_generate_random(id);

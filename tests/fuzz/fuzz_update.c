@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* NFC and the id's canonical form must be stable */
         report_update_destroy(&again);
         free(buf);
-    } else if (why.reason[0] == '\0') {
+    } else if (why.reason == REPORT_REASON_none) {
         abort(); /* every refusal has a reason */
     }
     report_update_destroy(&u);

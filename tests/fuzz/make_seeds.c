@@ -63,10 +63,10 @@ static void s_frames(void)
     memset(&f, 0, sizeof f);
     f.type = REPORT_FRAME_RESULT;
     f.tag = 42;
-    report_reply_set(&f.reply, u->update_id, REPORT_OUTCOME_STORED, "", "stored");
+    report_reply_set(&f.reply, u->update_id, REPORT_OUTCOME_STORED, REPORT_REASON_none, "stored");
     s_write("fuzz_frame", "result-stored", report_frame_encode(&f, &n), n);
-    report_reply_set(&f.reply, u->update_id, REPORT_OUTCOME_REJECTED, "unknown_indicator",
-                     "indicator XYZ is not in the catalogue");
+    report_reply_set(&f.reply, u->update_id, REPORT_OUTCOME_REJECTED,
+                     REPORT_REASON_unknown_indicator, "indicator XYZ is not in the catalogue");
     s_write("fuzz_frame", "result-rejected", report_frame_encode(&f, &n), n);
     memset(&f, 0, sizeof f);
     f.type = REPORT_FRAME_DEAD_LETTER;

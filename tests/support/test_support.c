@@ -151,10 +151,9 @@ const char *test_keys_dir(void)
         char *stem = report_sprintf("%s/%s", clients, who[i][0]);
         report_keypair_t pair;
         cr_assert_eq(report_keys_generate(stem, &pair), 0);
-        char err[256];
-        cr_assert_eq(
-            report_keys_enrol(s_keys_dir, who[i][1], who[i][0], pair.public_key, err, sizeof err),
-            0, "%s", err);
+        report_error_t err;
+        cr_assert_eq(report_keys_enrol(s_keys_dir, who[i][1], who[i][0], pair.public_key, &err), 0,
+                     "%s", err.message);
         free(stem);
     }
     free(server);
@@ -168,9 +167,9 @@ void test_enrol(const char *kind, const char *who)
     char *stem = report_sprintf("%s/clients/%s", test_keys_dir(), who);
     report_keypair_t pair;
     cr_assert_eq(report_keys_generate(stem, &pair), 0);
-    char err[256];
-    cr_assert_eq(report_keys_enrol(s_keys_dir, kind, who, pair.public_key, err, sizeof err), 0,
-                 "%s", err);
+    report_error_t err;
+    cr_assert_eq(report_keys_enrol(s_keys_dir, kind, who, pair.public_key, &err), 0, "%s",
+                 err.message);
     free(stem);
 }
 
@@ -184,8 +183,8 @@ report_client_keys_t test_client_keys(const char *who)
     report_client_keys_t keys;
     char *key = test_key_path(who);
     char *server = report_sprintf("%s/server.pub", test_keys_dir());
-    char err[256];
-    cr_assert_eq(report_client_keys_load(key, server, false, &keys, err, sizeof err), 0, "%s", err);
+    report_error_t err;
+    cr_assert_eq(report_client_keys_load(key, server, false, &keys, &err), 0, "%s", err.message);
     free(key);
     free(server);
     return keys;
@@ -622,4 +621,19 @@ size_t test_slow_clients_stop(test_slow_clients_t **self_p)
     free(self);
     *self_p = NULL;
     return opened;
+}
+
+char *test_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    report_buf_t b;
+    report_buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        report_buf_add(&b, chunk, n);
+    fclose(f);
+    return report_buf_take(&b);
 }

@@ -3,7 +3,7 @@
 #ifndef TEST_SUPPORT_H
 #define TEST_SUPPORT_H
 
-#include "report_client.h"
+#include "report_push.h"
 #include "report_collector.h"
 #include "report_keys.h"
 #include "report_db.h"
@@ -114,6 +114,9 @@ int test_peer_recv(test_peer_t *peer, report_reply_t *reply, int timeout_ms);
 /* Stops / starts the test PostgreSQL server (deploy/pg.sh). */
 void test_pg_stop(void);
 void test_pg_start(void);
+
+/* The whole content of a file, NUL-terminated (caller frees), or NULL if it cannot be read. */
+char *test_read_file(const char *path);
 
 /* Path of a file under the repository root. Caller frees. */
 char *test_repo_path(const char *relative);

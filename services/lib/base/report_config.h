@@ -12,16 +12,30 @@ typedef enum {
     REPORT_SETTING_STRING, /* char * (owned by the config struct) */
     REPORT_SETTING_INT,    /* int64_t */
     REPORT_SETTING_BOOL,   /* bool: "1", "true", "on", "yes" or "0", "false", "off", "no" */
+    REPORT_SETTING_TABLE,  /* the settings of a library's config struct held at offset */
 } report_setting_type_t;
 
 typedef struct {
     const char *name;
     report_setting_type_t type;
-    const char *default_value;
-    size_t offset; /* of the field in the config struct */
+    const char *default_value; /* REPORT_SETTING_TABLE: the included table (see below) */
+    size_t offset;             /* of the field in the config struct */
     int64_t min, max;
     const char *help;
 } report_setting_t;
+
+/* A constant as the text of a default: REPORT_STR(REPORT_YEAR_MIN) is "2000". */
+#define REPORT_STR_(x) #x
+#define REPORT_STR(x) REPORT_STR_(x)
+
+/* Includes TABLE, the settings of a library's config struct, held in the member at OFFSET of
+ * this table's struct: a library names its settings and their defaults once, and a program's
+ * table takes them whole. The table travels in default_value (a constant pointer is all a
+ * static initializer allows there; a field of its own would have to be spelt in every entry). */
+#define REPORT_SETTINGS_INCLUDE(TABLE, OFFSET)                                                     \
+    {                                                                                              \
+        "", REPORT_SETTING_TABLE, (const char *)(const void *)(TABLE), OFFSET, 0, 0, NULL          \
+    }
 
 #define REPORT_SETTINGS_END                                                                        \
     {                                                                                              \
@@ -34,6 +48,11 @@ typedef struct {
  * Returns 0, or -1 after printing the problem to stderr. */
 int report_settings_load(const report_setting_t *table, void *cfg, int argc, char **argv,
                          char ***positional, int *positional_count);
+/* Fills cfg with the defaults of table alone (no environment, no command line): what a
+ * library's *_config_default does. String settings point at the table's text (borrowed: do
+ * not report_settings_free them); an integer or boolean default that does not parse is a
+ * programming error (assert). */
+void report_settings_defaults(const report_setting_t *table, void *cfg);
 /* Prints one line per setting: flag, environment variable, default and help. */
 void report_settings_usage(const report_setting_t *table, FILE *out);
 /* Frees the string settings of cfg. */

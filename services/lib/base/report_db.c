@@ -1,5 +1,6 @@
 /* PostgreSQL access through one small wrapper (after pg_auto_failover's pgsql.c). */
 #include "report_db.h"
+#include "report_error.h"
 #include "report_log.h"
 #include "report_util.h"
 
@@ -16,8 +17,7 @@
 struct report_db_t {
     char *conninfo;
     PGconn *conn;
-    char sqlstate[6];
-    char error[512];
+    report_error_t error; /* the last failure: code is its SQLSTATE */
     report_db_wait_fn *wait_fn;
     void *wait_arg;
     int wait_ms;
@@ -46,15 +46,10 @@ void report_db_destroy(report_db_t **self_p)
 static void s_keep_error(report_db_t *self, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
     const char *msg = res ? PQresultErrorMessage(res) : NULL;
     if (!msg || !*msg)
         msg = self->conn ? PQerrorMessage(self->conn) : "no connection";
-    snprintf(self->error, sizeof self->error, "%s", msg);
-    /* libpq messages end in a newline; logs want one line. */
-    for (char *p = self->error; *p; p++)
-        if (*p == '\n')
-            *p = (p[1] ? ' ' : '\0');
+    report_error_set(&self->error, state, "%s", msg);
 }
 
 /* Server notices ("relation already exists, skipping") go to the log, not raw to stderr. */
@@ -82,15 +77,14 @@ int report_db_connect(report_db_t *self)
     self->conn = PQconnectdbParams(s_default_keys, values, 1);
     if (PQstatus(self->conn) != CONNECTION_OK) {
         s_keep_error(self, NULL);
-        snprintf(self->sqlstate, sizeof self->sqlstate, "08001");
+        snprintf(self->error.code, sizeof self->error.code, "08001");
         report_db_disconnect(self);
         return -1;
     }
     PQsetNoticeProcessor(self->conn, s_notice, NULL);
     /* Messages are UTF-8 end to end; NFC is guaranteed by the validator. */
     PQsetClientEncoding(self->conn, "UTF8");
-    self->sqlstate[0] = '\0';
-    self->error[0] = '\0';
+    report_error_clear(&self->error);
     return 0;
 }
 
@@ -112,8 +106,8 @@ static int s_check(report_db_t *self, PGresult *res, report_db_row_fn *fn, void 
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         s_keep_error(self, res);
-        if (!report_db_connected(self) && self->sqlstate[0] == '\0')
-            snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+        if (!report_db_connected(self) && self->error.code[0] == '\0')
+            snprintf(self->error.code, sizeof self->error.code, "08006");
         PQclear(res);
         return -1;
     }
@@ -123,8 +117,8 @@ static int s_check(report_db_t *self, PGresult *res, report_db_row_fn *fn, void 
         for (int i = 0; i < rows && rc == 0; i++)
             rc = fn(arg, res, i);
         if (rc != 0) {
-            snprintf(self->sqlstate, sizeof self->sqlstate, "XX000");
-            snprintf(self->error, sizeof self->error, "unexpected result row");
+            snprintf(self->error.code, sizeof self->error.code, "XX000");
+            snprintf(self->error.message, sizeof self->error.message, "unexpected result row");
         }
     }
     PQclear(res);
@@ -236,8 +230,8 @@ static PGresult *s_wait_results(report_db_t *self)
 /* The statement ran past the bound: the connection is gone (class 08). */
 static int s_expired(report_db_t *self)
 {
-    snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
-    snprintf(self->error, sizeof self->error,
+    snprintf(self->error.code, sizeof self->error.code, "08006");
+    snprintf(self->error.message, sizeof self->error.message,
              "no answer from the server within %lld ms: statement cancelled, connection dropped",
              (long long)self->bound_ms);
     return -1;
@@ -255,8 +249,8 @@ static bool s_not_connected(report_db_t *self)
 {
     if (self->conn)
         return false;
-    snprintf(self->sqlstate, sizeof self->sqlstate, "08003");
-    snprintf(self->error, sizeof self->error, "not connected");
+    snprintf(self->error.code, sizeof self->error.code, "08003");
+    snprintf(self->error.message, sizeof self->error.message, "not connected");
     return true;
 }
 
@@ -264,7 +258,7 @@ static bool s_not_connected(report_db_t *self)
 static int s_send_failed(report_db_t *self)
 {
     s_keep_error(self, NULL);
-    snprintf(self->sqlstate, sizeof self->sqlstate, "%s",
+    snprintf(self->error.code, sizeof self->error.code, "%s",
              PQstatus(self->conn) == CONNECTION_BAD ? "08006" : "XX000");
     return -1;
 }
@@ -299,7 +293,7 @@ int report_db_exec(report_db_t *self, const char *sql)
 static int s_pipeline_broken(report_db_t *self, const PGresult *res)
 {
     s_keep_error(self, res);
-    snprintf(self->sqlstate, sizeof self->sqlstate, "08006");
+    snprintf(self->error.code, sizeof self->error.code, "08006");
     report_db_disconnect(self);
     return -1;
 }
@@ -359,17 +353,17 @@ int report_db_pipeline(report_db_t *self, const report_db_statement_t *stmts, si
 
 const char *report_db_sqlstate(const report_db_t *self)
 {
-    return self->sqlstate;
+    return self->error.code;
 }
 
 const char *report_db_error(const report_db_t *self)
 {
-    return self->error;
+    return self->error.message;
 }
 
 bool report_db_connection_lost(const report_db_t *self)
 {
-    if (strncmp(self->sqlstate, "08", 2) == 0 || strncmp(self->sqlstate, "57P", 3) == 0)
+    if (strncmp(self->error.code, "08", 2) == 0 || strncmp(self->error.code, "57P", 3) == 0)
         return true;
     return !self->conn || PQstatus(self->conn) != CONNECTION_OK;
 }
@@ -379,8 +373,8 @@ bool report_db_connection_lost(const report_db_t *self)
  * big, say). Only such a failure may refuse a row. */
 static bool s_refuses_data(const report_db_t *self)
 {
-    return strncmp(self->sqlstate, "22", 2) == 0 || strncmp(self->sqlstate, "23", 2) == 0 ||
-           strncmp(self->sqlstate, "54", 2) == 0;
+    return strncmp(self->error.code, "22", 2) == 0 || strncmp(self->error.code, "23", 2) == 0 ||
+           strncmp(self->error.code, "54", 2) == 0;
 }
 
 bool report_db_retryable(const report_db_t *self)
@@ -490,7 +484,7 @@ int report_db_migrate(report_db_t *self)
                                         " name text PRIMARY KEY,"
                                         " applied_at timestamptz NOT NULL DEFAULT now())") != 0) {
         /* Two processes creating it at once: one wins, the other sees a unique violation. */
-        if (strcmp(self->sqlstate, "23505") != 0 && strcmp(self->sqlstate, "42P07") != 0)
+        if (strcmp(self->error.code, "23505") != 0 && strcmp(self->error.code, "42P07") != 0)
             return -1;
     }
     for (size_t i = 0; i < report_migration_count; i++) {
@@ -516,12 +510,11 @@ int report_db_migrate(report_db_t *self)
         }
         if (rc != 0) {
             log_error("migration failed", "name=%s sqlstate=%s error=%s hint=%s", name,
-                      self->sqlstate, report_logq(self->error),
+                      self->error.code, report_logq(self->error.message),
                       report_logq("apply migrations as the owner: reportctl migrate --db ..."));
-            char state[6];
-            memcpy(state, self->sqlstate, sizeof state);
+            report_error_t failure = self->error;
             report_db_exec(self, "ROLLBACK");
-            memcpy(self->sqlstate, state, sizeof state);
+            self->error = failure;
             return -1;
         }
         if (report_db_exec(self, "COMMIT") != 0)

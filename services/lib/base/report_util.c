@@ -8,7 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static void s_out_of_memory(size_t size)
+/* The out-of-memory policy, one for the whole tree (Redis's): an allocation that fails is
+ * logged and the process aborts. Callers never check for NULL, and no half-built answer can
+ * leave a service; the service manager restarts it, and nothing acknowledged is lost, since
+ * an update is acknowledged only once committed. */
+void report_out_of_memory(size_t size)
 {
     fprintf(stderr, "level=fatal msg=\"out of memory\" bytes=%zu\n", size);
     abort();
@@ -18,7 +22,7 @@ void *report_malloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
     if (!p)
-        s_out_of_memory(size);
+        report_out_of_memory(size);
     return p;
 }
 
@@ -26,7 +30,7 @@ void *report_calloc(size_t count, size_t size)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
-        s_out_of_memory(count * size);
+        report_out_of_memory(count * size);
     return p;
 }
 
@@ -34,8 +38,16 @@ void *report_realloc(void *ptr, size_t size)
 {
     void *p = realloc(ptr, size ? size : 1);
     if (!p)
-        s_out_of_memory(size);
+        report_out_of_memory(size);
     return p;
+}
+
+FILE *report_open_memstream(char **buffer, size_t *size)
+{
+    FILE *out = open_memstream(buffer, size);
+    if (!out)
+        report_out_of_memory(0);
+    return out;
 }
 
 char *report_strdup(const char *s)
@@ -59,7 +71,7 @@ char *report_sprintf(const char *fmt, ...)
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n < 0)
-        s_out_of_memory(0);
+        report_out_of_memory(0);
     return s;
 }
 

@@ -7,7 +7,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+/* Logs "out of memory" and aborts: for an allocation made outside these helpers (vasprintf,
+ * a library's) that failed. */
+void report_out_of_memory(size_t size) __attribute__((noreturn));
 void *report_malloc(size_t size);
 void *report_calloc(size_t count, size_t size);
 void *report_realloc(void *ptr, size_t size);
@@ -16,6 +20,8 @@ char *report_strdup(const char *s);
 char *report_strndup(const char *s, size_t len);
 /* Like asprintf, aborting on out-of-memory. */
 char *report_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* open_memstream, aborting on out-of-memory. */
+FILE *report_open_memstream(char **buffer, size_t *size);
 
 /* Monotonic clock in milliseconds, for timeouts and durations. */
 int64_t report_clock_ms(void);

@@ -334,7 +334,7 @@ int report_keys_resolve_public(const char *path_or_key, char out[REPORT_Z85_KEY_
 }
 
 int report_client_keys_load(const char *key_path, const char *server_path, bool insecure_plain,
-                            report_client_keys_t *out, char *err, size_t err_size)
+                            report_client_keys_t *out, report_error_t *err)
 {
     memset(out, 0, sizeof *out);
     if (insecure_plain) {
@@ -342,16 +342,14 @@ int report_client_keys_load(const char *key_path, const char *server_path, bool 
         return 0;
     }
     if (!key_path || !*key_path || report_keys_load_pair(key_path, &out->client) != 0) {
-        snprintf(err, err_size,
-                 "cannot read the client key pair '%s' (make one with reportctl "
-                 "keygen; or --insecure-plain for development)",
-                 key_path ? key_path : "");
-        return -1;
+        return report_error_set(err, "bad_key_pair",
+                                "cannot read the client key pair '%s' (make one with reportctl "
+                                "keygen; or --insecure-plain for development)",
+                                key_path ? key_path : "");
     }
     if (!server_path || report_keys_resolve_public(server_path, out->server_public) != 0) {
-        snprintf(err, err_size, "cannot read the server public key '%s'",
-                 server_path ? server_path : "");
-        return -1;
+        return report_error_set(err, "bad_server_key", "cannot read the server public key '%s'",
+                                server_path ? server_path : "");
     }
     return 0;
 }
@@ -375,13 +373,12 @@ static bool s_name_ok(const char *name)
 }
 
 int report_keys_enrol(const char *keys_dir, const char *kind, const char *name,
-                      const char *public_z85, char *err, size_t err_size)
+                      const char *public_z85, report_error_t *err)
 {
     if (!s_kind_ok(kind) || !s_name_ok(name) || !report_keys_valid(public_z85)) {
-        snprintf(err, err_size,
-                 "need a kind (unit, recipient, operator, store), a name of "
-                 "A-Z a-z 0-9 _ - . and a valid public key");
-        return -1;
+        return report_error_set(err, "usage",
+                                "need a kind (unit, recipient, operator, store), a name of "
+                                "A-Z a-z 0-9 _ - . and a valid public key");
     }
     char *dir = report_sprintf("%s/%ss", keys_dir, kind);
     mkdir(keys_dir, 0755);
@@ -393,7 +390,7 @@ int report_keys_enrol(const char *keys_dir, const char *kind, const char *name,
     if (rc == 0)
         rc = rename(tmp, path);
     if (rc != 0) {
-        snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
+        report_error_set(err, "io", "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
     }
     free(body);
@@ -403,12 +400,12 @@ int report_keys_enrol(const char *keys_dir, const char *kind, const char *name,
     return rc;
 }
 
-int report_keys_revoke(const char *keys_dir, const char *kind, const char *name, char *err,
-                       size_t err_size)
+int report_keys_revoke(const char *keys_dir, const char *kind, const char *name,
+                       report_error_t *err)
 {
     if (!s_kind_ok(kind) || !s_name_ok(name)) {
-        snprintf(err, err_size, "need a kind (unit, recipient, operator, store) and a name");
-        return -1;
+        return report_error_set(err, "usage",
+                                "need a kind (unit, recipient, operator, store) and a name");
     }
     char *path = report_sprintf("%s/%ss/%s.pub", keys_dir, kind, name);
     char *revoked = report_sprintf("%s/revoked", keys_dir);
@@ -417,7 +414,8 @@ int report_keys_revoke(const char *keys_dir, const char *kind, const char *name,
                                 (long long)(report_wall_ms() / 1000));
     int rc = rename(path, dest);
     if (rc != 0)
-        snprintf(err, err_size, "cannot revoke %s %s: %s", kind, name, strerror(errno));
+        report_error_set(err, errno == ENOENT ? "not_enrolled" : "io", "cannot revoke %s %s: %s",
+                         kind, name, strerror(errno));
     free(path);
     free(revoked);
     free(dest);

@@ -7,6 +7,8 @@
 #ifndef REPORT_KEYS_H
 #define REPORT_KEYS_H
 
+#include "report_error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,17 +48,17 @@ typedef struct {
  * a .pub file, or the 40-character Z85 key itself). With insecure_plain, nothing is loaded
  * and out->plain is set. 0, or -1 with the problem written to err. */
 int report_client_keys_load(const char *key_path, const char *server_path, bool insecure_plain,
-                            report_client_keys_t *out, char *err, size_t err_size);
+                            report_client_keys_t *out, report_error_t *err);
 
 /* Enrols a public key (Z85) as NAME of KIND ("unit", "recipient", "operator", "store") in
  * keys_dir/KINDs/NAME.pub, atomically. Services see it at their next handshake. 0, or -1 with
  * err filled. */
 int report_keys_enrol(const char *keys_dir, const char *kind, const char *name,
-                      const char *public_z85, char *err, size_t err_size);
+                      const char *public_z85, report_error_t *err);
 /* Revokes NAME of KIND: moves its file to keys_dir/revoked/ (kept for audit). Connections
  * already open are refused from their next message. 0, or -1 with err filled. */
-int report_keys_revoke(const char *keys_dir, const char *kind, const char *name, char *err,
-                       size_t err_size);
+int report_keys_revoke(const char *keys_dir, const char *kind, const char *name,
+                       report_error_t *err);
 
 typedef struct report_keyring_t report_keyring_t;
 

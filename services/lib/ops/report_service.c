@@ -3,6 +3,9 @@
 #include "report_service.h"
 #include "report_build.h"
 #include "report_log.h"
+#include "report_util.h"
+
+#include <jansson.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -19,8 +22,15 @@ static void s_on_signal(int sig)
     report_service_stop = 1;
 }
 
-void report_service_signals(void)
+/* jansson's allocator hook has malloc's signature. */
+static void *s_json_malloc(size_t size)
 {
+    return report_malloc(size);
+}
+
+void report_service_setup(void)
+{
+    json_set_alloc_funcs(s_json_malloc, free);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
@@ -73,7 +83,7 @@ int report_service_begin(const char *name, const report_setting_t *table, void *
     }
     if (report_service_logging(name, common->log_level) != 0)
         return 2;
-    report_service_signals();
+    report_service_setup();
     log_info("starting", "version=%s commit=%s", report_build_version(), report_build_commit());
     s_raise_fd_limit();
     return -1;

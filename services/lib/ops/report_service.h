@@ -10,11 +10,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Set to 1 by SIGINT or SIGTERM once report_service_signals() was called. */
+/* Set to 1 by SIGINT or SIGTERM once report_service_setup() was called. */
 extern volatile sig_atomic_t report_service_stop;
 
-/* Installs SIGINT/SIGTERM handlers that set report_service_stop; ignores SIGPIPE. */
-void report_service_signals(void);
+/* What every program does first, process-wide: SIGINT/SIGTERM handlers that set
+ * report_service_stop, SIGPIPE ignored, and the out-of-memory policy extended to jansson (its
+ * allocations go through report_malloc, which logs and aborts: a JSON document is never
+ * silently missing a member because an allocation failed). */
+void report_service_setup(void);
 /* Applies log-level and names the service in logs; -1 if the level is unknown. */
 int report_service_logging(const char *service, const char *level);
 /* Settings every service has; a service's settings struct holds one of these. */
@@ -28,9 +31,6 @@ typedef struct {
     int64_t http_connection_memory_bytes;
 } report_service_common_t;
 
-#define REPORT_SERVICE_STR_(x) #x
-#define REPORT_SERVICE_STR(x) REPORT_SERVICE_STR_(x)
-
 /* The settings-table entries of report_service_common_t held in TYPE's member FIELD. */
 #define REPORT_SERVICE_SETTINGS(TYPE, FIELD, METRICS_PORT)                                         \
     {"metrics-address",                                                                            \
@@ -42,28 +42,28 @@ typedef struct {
      "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},                        \
         {"http-max-connections",                                                                   \
          REPORT_SETTING_INT,                                                                       \
-         REPORT_SERVICE_STR(REPORT_HTTP_MAX_CONNECTIONS),                                          \
+         REPORT_STR(REPORT_HTTP_MAX_CONNECTIONS),                                                  \
          offsetof(TYPE, FIELD.http_max_connections),                                               \
          1,                                                                                        \
          1000000,                                                                                  \
          "connections the HTTP endpoint holds at once, all clients"},                              \
         {"http-max-connections-per-ip",                                                            \
          REPORT_SETTING_INT,                                                                       \
-         REPORT_SERVICE_STR(REPORT_HTTP_MAX_CONNECTIONS_PER_IP),                                   \
+         REPORT_STR(REPORT_HTTP_MAX_CONNECTIONS_PER_IP),                                           \
          offsetof(TYPE, FIELD.http_max_connections_per_ip),                                        \
          1,                                                                                        \
          1000000,                                                                                  \
          "connections the HTTP endpoint holds at once from one address"},                          \
         {"http-idle-timeout-s",                                                                    \
          REPORT_SETTING_INT,                                                                       \
-         REPORT_SERVICE_STR(REPORT_HTTP_IDLE_TIMEOUT_S),                                           \
+         REPORT_STR(REPORT_HTTP_IDLE_TIMEOUT_S),                                                   \
          offsetof(TYPE, FIELD.http_idle_timeout_s),                                                \
          1,                                                                                        \
          86400,                                                                                    \
          "an HTTP connection silent this long is closed"},                                         \
         {"http-connection-memory-bytes",                                                           \
          REPORT_SETTING_INT,                                                                       \
-         REPORT_SERVICE_STR(REPORT_HTTP_CONNECTION_MEMORY_BYTES),                                  \
+         REPORT_STR(REPORT_HTTP_CONNECTION_MEMORY_BYTES),                                          \
          offsetof(TYPE, FIELD.http_connection_memory_bytes),                                       \
          4096,                                                                                     \
          67108864,                                                                                 \

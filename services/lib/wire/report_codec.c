@@ -117,7 +117,7 @@ static void s_reply_from_msg(const Sokhcn__Report__V1__UpdateReply *msg, report_
         reply->outcome = REPORT_OUTCOME_NONE;
         break;
     }
-    snprintf(reply->reason, sizeof reply->reason, "%s", msg->reason ? msg->reason : "");
+    reply->reason = report_reason_parse(msg->reason);
     snprintf(reply->message, sizeof reply->message, "%s", msg->message ? msg->message : "");
 }
 
@@ -126,7 +126,7 @@ static void s_reply_to_msg(const report_reply_t *reply, Sokhcn__Report__V1__Upda
     sokhcn__report__v1__update_reply__init(msg);
     msg->update_id = (char *)reply->update_id;
     msg->outcome = (Sokhcn__Report__V1__Outcome)reply->outcome;
-    msg->reason = (char *)reply->reason;
+    msg->reason = (char *)report_reason_name(reply->reason);
     msg->message = (char *)reply->message;
 }
 
@@ -193,7 +193,7 @@ int report_frame_decode(const uint8_t *data, size_t size, report_frame_t *frame)
         break;
     case SOKHCN__REPORT__V1__STORE_FRAME__BODY_DEAD_LETTER:
         frame->type = REPORT_FRAME_DEAD_LETTER;
-        s_copy(frame->reply.reason, sizeof frame->reply.reason, msg->dead_letter->reason);
+        frame->reply.reason = report_reason_parse(msg->dead_letter->reason);
         s_copy(frame->reply.message, sizeof frame->reply.message, msg->dead_letter->message);
         s_copy(frame->unit_code, sizeof frame->unit_code, msg->dead_letter->unit_code);
         s_copy(frame->update_id, sizeof frame->update_id, msg->dead_letter->update_id);
@@ -242,7 +242,7 @@ uint8_t *report_frame_encode(const report_frame_t *frame, size_t *size)
         break;
     case REPORT_FRAME_DEAD_LETTER:
         msg.body_case = SOKHCN__REPORT__V1__STORE_FRAME__BODY_DEAD_LETTER;
-        dead.reason = (char *)frame->reply.reason;
+        dead.reason = (char *)report_reason_name(frame->reply.reason);
         dead.message = (char *)frame->reply.message;
         dead.unit_code = (char *)frame->unit_code;
         dead.update_id = (char *)frame->update_id;

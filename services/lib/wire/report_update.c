@@ -47,6 +47,27 @@ report_section_t report_section_parse(const char *name)
     return REPORT_SECTION_NONE;
 }
 
+#define REPORT_REASON_NAME(name) #name,
+static const char *const s_reason_names[] = {REPORT_REASONS(REPORT_REASON_NAME)};
+#undef REPORT_REASON_NAME
+
+const char *report_reason_name(report_reason_t reason)
+{
+    if (reason == REPORT_REASON_none)
+        return "";
+    return (unsigned)reason < REPORT_REASON_COUNT ? s_reason_names[reason] : "other";
+}
+
+report_reason_t report_reason_parse(const char *name)
+{
+    if (!name || !*name)
+        return REPORT_REASON_none;
+    for (int i = REPORT_REASON_none + 1; i < REPORT_REASON_COUNT; i++)
+        if (strcmp(name, s_reason_names[i]) == 0)
+            return (report_reason_t)i;
+    return REPORT_REASON_other;
+}
+
 const char *report_outcome_name(report_outcome_t outcome)
 {
     switch (outcome) {
@@ -64,12 +85,12 @@ const char *report_outcome_name(report_outcome_t outcome)
 }
 
 void report_reply_set(report_reply_t *reply, const char *update_id, report_outcome_t outcome,
-                      const char *reason, const char *fmt, ...)
+                      report_reason_t reason, const char *fmt, ...)
 {
     memset(reply, 0, sizeof *reply);
     snprintf(reply->update_id, sizeof reply->update_id, "%s", update_id ? update_id : "");
     reply->outcome = outcome;
-    snprintf(reply->reason, sizeof reply->reason, "%s", reason ? reason : "");
+    reply->reason = reason;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reply->message, sizeof reply->message, fmt, ap);

@@ -25,12 +25,12 @@ void report_limits_default(report_limits_t *limits)
     limits->year_max = REPORT_YEAR_MAX;
 }
 
-static int s_refuse(report_refusal_t *why, const char *reason, const char *fmt, ...)
+static int s_refuse(report_refusal_t *why, report_reason_t reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int s_refuse(report_refusal_t *why, const char *reason, const char *fmt, ...)
+static int s_refuse(report_refusal_t *why, report_reason_t reason, const char *fmt, ...)
 {
-    snprintf(why->reason, sizeof why->reason, "%s", reason);
+    why->reason = reason;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why->message, sizeof why->message, fmt, ap);
@@ -85,14 +85,16 @@ int report_text_normalize(const char *s, size_t len, report_field_kind_t kind, c
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(p + offset, left, &cp);
         if (n < 0 || cp < 0)
-            return s_refuse(why, "invalid_utf8", "%s: invalid UTF-8 at byte %zu", field, offset);
+            return s_refuse(why, REPORT_REASON_invalid_utf8, "%s: invalid UTF-8 at byte %zu", field,
+                            offset);
         if ((cp < 0x20 && !(!key && cp == '\n')) || (cp >= 0x7f && cp <= 0x9f))
-            return s_refuse(why, "control_char", "%s: control character U+%04X at byte %zu", field,
-                            (unsigned)cp, offset);
+            return s_refuse(why, REPORT_REASON_control_char,
+                            "%s: control character U+%04X at byte %zu", field, (unsigned)cp,
+                            offset);
         if (s_bidi_control(cp) || (key && s_invisible(cp)))
-            return s_refuse(why, "forbidden_char", "%s: %s character U+%04X at byte %zu", field,
-                            s_bidi_control(cp) ? "bidirectional control" : "invisible",
-                            (unsigned)cp, offset);
+            return s_refuse(
+                why, REPORT_REASON_forbidden_char, "%s: %s character U+%04X at byte %zu", field,
+                s_bidi_control(cp) ? "bidirectional control" : "invisible", (unsigned)cp, offset);
         stable = stable && report_nfc_stable(cp);
         offset += (size_t)n;
         left -= n;
@@ -108,7 +110,7 @@ int report_text_normalize(const char *s, size_t len, report_field_kind_t kind, c
     utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)copy);
     free(copy);
     if (!nfc)
-        return s_refuse(why, "invalid_utf8", "%s: cannot normalise to NFC", field);
+        return s_refuse(why, REPORT_REASON_invalid_utf8, "%s: cannot normalise to NFC", field);
     /* Hand the caller memory from our allocator, not utf8proc's. */
     *out = report_strdup((const char *)nfc);
     free(nfc);
@@ -125,7 +127,8 @@ static int s_normalize_field(char **slot, report_field_kind_t kind, size_t max_b
     if (strlen(nfc) > max_bytes) {
         size_t n = strlen(nfc);
         free(nfc);
-        return s_refuse(why, "text_too_long", "%s: %zu bytes, limit %zu", field, n, max_bytes);
+        return s_refuse(why, REPORT_REASON_text_too_long, "%s: %zu bytes, limit %zu", field, n,
+                        max_bytes);
     }
     free(*slot);
     *slot = nfc;
@@ -135,9 +138,9 @@ static int s_normalize_field(char **slot, report_field_kind_t kind, size_t max_b
 static int s_check_code(const char *code, const char *field, report_refusal_t *why)
 {
     if (!*code)
-        return s_refuse(why, "missing_field", "%s is required", field);
+        return s_refuse(why, REPORT_REASON_missing_field, "%s is required", field);
     if (!s_code_valid(code))
-        return s_refuse(why, "bad_code", "%s must be 1-32 of A-Z 0-9 _", field);
+        return s_refuse(why, REPORT_REASON_bad_code, "%s must be 1-32 of A-Z 0-9 _", field);
     return 0;
 }
 
@@ -145,12 +148,13 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
 {
     /* Presence */
     if (!*u->update_id)
-        return s_refuse(why, "missing_field", "update_id is required");
+        return s_refuse(why, REPORT_REASON_missing_field, "update_id is required");
     uuid_t id;
     if (strlen(u->update_id) != 36 || uuid_parse(u->update_id, id) != 0)
-        return s_refuse(why, "bad_uuid", "update_id is not a UUID");
+        return s_refuse(why, REPORT_REASON_bad_uuid, "update_id is not a UUID");
     if (uuid_is_null(id))
-        return s_refuse(why, "bad_uuid", "update_id is the nil UUID, which names no update");
+        return s_refuse(why, REPORT_REASON_bad_uuid,
+                        "update_id is the nil UUID, which names no update");
     char canon[37];
     uuid_unparse_lower(id, canon);
     memcpy(u->update_id, canon, 37);
@@ -160,26 +164,28 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
         return -1;
     /* Enums: the decoder maps every unknown value to NONE. */
     if (report_section_name(u->section) == NULL)
-        return s_refuse(why, "bad_section", "section must be result, limitation or next_task");
+        return s_refuse(why, REPORT_REASON_bad_section,
+                        "section must be result, limitation or next_task");
     /* Ranges */
     if (u->year < limits->year_min || u->year > limits->year_max)
-        return s_refuse(why, "bad_period", "year %d outside %d..%d", u->year, limits->year_min,
-                        limits->year_max);
+        return s_refuse(why, REPORT_REASON_bad_period, "year %d outside %d..%d", u->year,
+                        limits->year_min, limits->year_max);
     if (u->month < 1 || u->month > 12)
-        return s_refuse(why, "bad_period", "month %d outside 1..12", u->month);
+        return s_refuse(why, REPORT_REASON_bad_period, "month %d outside 1..12", u->month);
     if (u->item_order > 100000)
-        return s_refuse(why, "out_of_range", "item_order %u above 100000", u->item_order);
+        return s_refuse(why, REPORT_REASON_out_of_range, "item_order %u above 100000",
+                        u->item_order);
     if (u->revision > 1000000)
-        return s_refuse(why, "out_of_range", "revision %u above 1000000", u->revision);
+        return s_refuse(why, REPORT_REASON_out_of_range, "revision %u above 1000000", u->revision);
     if (u->sub_item_count > limits->max_sub_items)
-        return s_refuse(why, "too_many_items", "%zu sub-items, limit %zu", u->sub_item_count,
-                        limits->max_sub_items);
+        return s_refuse(why, REPORT_REASON_too_many_items, "%zu sub-items, limit %zu",
+                        u->sub_item_count, limits->max_sub_items);
     if (u->indicator_count > limits->max_indicators)
-        return s_refuse(why, "too_many_indicators", "%zu indicators, limit %zu", u->indicator_count,
-                        limits->max_indicators);
+        return s_refuse(why, REPORT_REASON_too_many_indicators, "%zu indicators, limit %zu",
+                        u->indicator_count, limits->max_indicators);
     /* Text */
     if (!*u->item_key)
-        return s_refuse(why, "missing_field", "item_key is required");
+        return s_refuse(why, REPORT_REASON_missing_field, "item_key is required");
     if (s_normalize_field(&u->item_key, REPORT_FIELD_KEY, limits->max_key_bytes, "item_key", why) ||
         s_normalize_field(&u->text, REPORT_FIELD_TEXT, limits->max_text_bytes, "text", why))
         return -1;
@@ -190,10 +196,10 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
                               why))
             return -1;
         if (!*u->sub_items[i])
-            return s_refuse(why, "missing_field", "%s is empty", field);
+            return s_refuse(why, REPORT_REASON_missing_field, "%s is empty", field);
     }
     if (!*u->text && !u->withdrawn && u->indicator_count == 0)
-        return s_refuse(why, "missing_field",
+        return s_refuse(why, REPORT_REASON_missing_field,
                         "text is required unless the item is withdrawn "
                         "or carries indicators");
     /* Indicators */
@@ -202,11 +208,13 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
         if (s_check_code(iv->code, "indicators.code", why))
             return -1;
         if (!isfinite(iv->value) || iv->value < limits->value_min || iv->value > limits->value_max)
-            return s_refuse(why, "out_of_range", "indicator %s: value %g outside [%g, %g]",
-                            iv->code, iv->value, limits->value_min, limits->value_max);
+            return s_refuse(why, REPORT_REASON_out_of_range,
+                            "indicator %s: value %g outside [%g, %g]", iv->code, iv->value,
+                            limits->value_min, limits->value_max);
         for (size_t j = 0; j < i; j++)
             if (strcmp(u->indicators[j].code, iv->code) == 0)
-                return s_refuse(why, "duplicate_indicator", "indicator %s given twice", iv->code);
+                return s_refuse(why, REPORT_REASON_duplicate_indicator, "indicator %s given twice",
+                                iv->code);
     }
     return 0;
 }
@@ -313,13 +321,13 @@ int report_update_accept(const report_limits_t *limits, const char *expected_uni
     if (why_unit)
         snprintf(why_unit, 64, "%s", expected_unit ? expected_unit : "");
     if (size > limits->max_message_bytes) {
-        s_refuse(why, "too_large", "update of %zu bytes, limit %zu", size,
+        s_refuse(why, REPORT_REASON_too_large, "update of %zu bytes, limit %zu", size,
                  limits->max_message_bytes);
         return -1;
     }
     report_update_t *u = report_update_decode(data, size);
     if (!u) {
-        s_refuse(why, "malformed", "not a sokhcn.report.v1.Update message");
+        s_refuse(why, REPORT_REASON_malformed, "not a sokhcn.report.v1.Update message");
         return -1;
     }
     if (why_id)
@@ -330,11 +338,12 @@ int report_update_accept(const report_limits_t *limits, const char *expected_uni
      * with it, so that one unit cannot make another look faulty. */
     int rc;
     if (expected_unit && strcmp(u->unit_code, expected_unit) != 0)
-        rc = s_refuse(why, "unit_mismatch", "this key belongs to %s, not to %.32s", expected_unit,
-                      s_code_valid(u->unit_code) ? u->unit_code : "another unit");
+        rc = s_refuse(why, REPORT_REASON_unit_mismatch, "this key belongs to %s, not to %.32s",
+                      expected_unit, s_code_valid(u->unit_code) ? u->unit_code : "another unit");
     else if ((rc = s_strings_hold_nul(data, size, 0)) != 0)
-        rc = rc > 0 ? s_refuse(why, "control_char", "a text field holds a NUL byte")
-                    : s_refuse(why, "malformed", "not a sokhcn.report.v1.Update message");
+        rc = rc > 0
+                 ? s_refuse(why, REPORT_REASON_control_char, "a text field holds a NUL byte")
+                 : s_refuse(why, REPORT_REASON_malformed, "not a sokhcn.report.v1.Update message");
     else
         rc = report_update_validate(limits, u, why);
     if (rc != 0) {

@@ -23,8 +23,8 @@ typedef struct {
     int year_max;
 } report_limits_t;
 
-#define REPORT_DEFAULT_MAX_MESSAGE_BYTES (256 * 1024)
-#define REPORT_DEFAULT_MAX_TEXT_BYTES (16 * 1024)
+#define REPORT_DEFAULT_MAX_MESSAGE_BYTES 262144
+#define REPORT_DEFAULT_MAX_TEXT_BYTES 16384
 #define REPORT_DEFAULT_MAX_SUB_ITEMS 50
 #define REPORT_DEFAULT_MAX_INDICATORS 50
 #define REPORT_DEFAULT_MAX_KEY_BYTES 128
@@ -33,7 +33,7 @@ void report_limits_default(report_limits_t *limits);
 
 /* Why an update was refused: a reason code from the list in the README and a readable text. */
 typedef struct {
-    char reason[48];
+    report_reason_t reason;
     char message[256];
 } report_refusal_t;
 

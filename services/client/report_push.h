@@ -1,9 +1,11 @@
-/* The push client: the whole public API a program needs to send updates to a collector.
+/* The push client as the programs of this tree use it, on the domain types (report_update_t,
+ * report_reply_t) and with every setting in one struct; libreport-client's public API
+ * (include/report_client.h) is a thin layer over it.
  *
  *   report_client_config_t cfg;
  *   report_client_config_default(&cfg);
  *   cfg.endpoint = "tcp://collector:5570";
- *   report_client_t *client = report_client_new(&cfg);
+ *   report_client_t *client = report_client_new_config(&cfg);
  *   report_reply_t replies[n];
  *   int rc = report_client_push(client, updates, n, replies);   // 0: all STORED or DUPLICATE
  *   report_client_destroy(&client);
@@ -16,9 +18,11 @@
  * is kept for the whole push: it reconnects by itself after a collector restart, ZMTP heartbeats
  * drop a dead connection, and an answer to any earlier copy of an update settles it. The next
  * push opens a new socket. */
-#ifndef REPORT_CLIENT_H
-#define REPORT_CLIENT_H
+#ifndef REPORT_PUSH_H
+#define REPORT_PUSH_H
 
+#include "report_client.h"
+#include "report_config.h"
 #include "report_keys.h"
 #include "report_update.h"
 
@@ -39,27 +43,19 @@ typedef struct {
     report_client_keys_t keys; /* CURVE: the collector's public key and the unit's pair */
 } report_client_config_t;
 
-/* What a push returns: every update STORED or DUPLICATE; some REJECTED (a final refusal, a
- * resend will not change it) and none unknown; some without a final answer at the deadline. */
-typedef enum {
-    REPORT_PUSH_OK = 0,
-    REPORT_PUSH_REJECTED = 1,
-    REPORT_PUSH_UNKNOWN = 2,
-} report_push_result_t;
-
-typedef struct report_client_t report_client_t;
-
-/* Fills cfg with the defaults: timeout 5 s, back-off cap 30 s, deadline 10 min, no retry
- * limit, window 500, max message bytes the collector's default
- * (REPORT_DEFAULT_MAX_MESSAGE_BYTES), no keys. */
+/* The settings of report_client_config_t (endpoint, timeouts, window, message bound) with their
+ * defaults and ranges: reportctl push includes them, report_client_config_default fills from
+ * them. */
+extern const report_setting_t report_client_settings[];
+/* Fills cfg with the defaults of report_client_settings; no keys, no stop flag. */
 void report_client_config_default(report_client_config_t *cfg);
 /* Creates a client (connects lazily). The endpoint string is copied. NULL on failure. */
-report_client_t *report_client_new(const report_client_config_t *cfg);
+report_client_t *report_client_new_config(const report_client_config_t *cfg);
 void report_client_destroy(report_client_t **self_p);
 
 /* Sends count updates and waits for their answers until cfg.deadline_ms from now. replies[i]
  * gets the final answer to updates[i]; an update without one at the deadline gets outcome
- * NONE with reason "unknown". Returns a report_push_result_t (the worst: unknown, then
+ * NONE with reason "unknown". Returns a report_push_status_t (the worst: unknown, then
  * rejected).
  *
  * Answers carry only the update id, so some updates are REJECTED by the client itself, never
