@@ -113,7 +113,7 @@ TestSuite(assemble, .init = setup, .fini = teardown, .timeout = 30);
 static const report_doc_t *assemble(void)
 {
     int rc = report_compile_assemble(&in, &req, &out);
-    cr_assert_eq(rc, 0, "%s: %s", out.error_code, out.message);
+    cr_assert_eq(rc, 0, "%s: %s", out.error.code, out.error.message);
     cr_assert_not_null(out.doc);
     return out.doc;
 }
@@ -306,8 +306,8 @@ Test(assemble, missing_units_and_recipients_are_handed_on_as_copies)
 static void assert_error(const char *code, const char *message)
 {
     cr_assert_eq(report_compile_assemble(&in, &req, &out), -1);
-    cr_assert_str_eq(out.error_code, code);
-    cr_assert_str_eq(out.message, message);
+    cr_assert_str_eq(out.error.code, code);
+    cr_assert_str_eq(out.error.message, message);
     cr_assert_null(out.doc);
     cr_assert_eq(out.missing_count, 0);
     cr_assert_eq(out.warning_count, 0);
@@ -340,8 +340,8 @@ Test(assemble, errors)
 Test(assemble, the_request_check_alone)
 {
     cr_assert_eq(report_compile_check(&req, &out), 0);
-    cr_assert_str_eq(out.error_code, "");
+    cr_assert_str_eq(out.error.code, "");
     req.date = "19/07/2018";
     cr_assert_eq(report_compile_check(&req, &out), -1);
-    cr_assert_str_eq(out.error_code, "bad_date");
+    cr_assert_str_eq(out.error.code, "bad_date");
 }

@@ -291,8 +291,8 @@ Test(connections, subscribers_are_bounded_per_peer)
     cfg.control_endpoint = "tcp://127.0.0.1:*";
     cfg.publish_endpoint = "tcp://127.0.0.1:*";
     cfg.catchup_endpoint = "tcp://127.0.0.1:*";
-    cfg.keys_dir = (char *)test_keys_dir();
-    cfg.max_connections_per_peer = 5;
+    cfg.server.keys_dir = (char *)test_keys_dir();
+    cfg.server.max_connections_per_peer = 5;
     agg = report_aggregator_start(&cfg);
     cr_assert(agg);
     s_clients_t c;
@@ -445,12 +445,12 @@ Test(connections, a_flood_of_raw_connects_is_bounded_and_units_are_still_served,
     cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
     report_collector_config_t cfg;
     test_collector_config(&cfg);
-    cfg.max_connections = 300;
-    cfg.max_connections_per_peer = 100; /* two flooding addresses stay under the total */
+    cfg.server.max_connections = 300;
+    cfg.server.max_connections_per_peer = 100; /* two flooding addresses stay under the total */
     /* Raw peers within the bounds are shed by the handshake timeout: not before the flood is
      * measured, and soon after it, since a peer killed with its connection still in the
      * server's accept queue may leave a connection no FIN or RST will ever end. */
-    cfg.handshake_ms = 4000;
+    cfg.server.handshake_ms = 4000;
     test_stack_start(&stack, &cfg, 1);
     const char *endpoint = report_collector_endpoint(stack.collector);
     int pipefd[2];
@@ -520,8 +520,8 @@ Test(connections, one_peer_address_is_bounded_and_others_still_connect)
 {
     report_collector_config_t cfg;
     test_collector_config(&cfg);
-    cfg.max_connections_per_peer = 10;
-    cfg.handshake_ms = 30000;
+    cfg.server.max_connections_per_peer = 10;
+    cfg.server.handshake_ms = 30000;
     start_collector(&cfg);
     int port = port_of(report_collector_endpoint(collector));
     int fds[30];
@@ -553,9 +553,9 @@ Test(connections, connections_are_bounded_in_total)
 {
     report_collector_config_t cfg;
     test_collector_config(&cfg);
-    cfg.max_connections = 10;
-    cfg.max_connections_per_peer = 0;
-    cfg.handshake_ms = 30000;
+    cfg.server.max_connections = 10;
+    cfg.server.max_connections_per_peer = 0;
+    cfg.server.handshake_ms = 30000;
     start_collector(&cfg);
     int port = port_of(report_collector_endpoint(collector));
     int fds[30];
@@ -586,8 +586,8 @@ Test(connections, a_frozen_client_is_dropped_by_heartbeats)
 {
     report_collector_config_t cfg;
     test_collector_config(&cfg);
-    cfg.peer_heartbeat_ms = 200;
-    cfg.peer_timeout_ms = 1000;
+    cfg.server.peer_heartbeat_ms = 200;
+    cfg.server.peer_timeout_ms = 1000;
     start_collector(&cfg);
     report_client_keys_t keys = test_client_keys("THANH_TRA"); /* no cr_assert in the child */
     const char *endpoint = report_collector_endpoint(collector);

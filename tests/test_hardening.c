@@ -69,7 +69,7 @@ Test(hardening, unit_labels_stay_bounded_past_the_limit)
 {
     report_collector_config_t cfg;
     test_collector_config(&cfg);
-    cfg.insecure_plain = true; /* then the unit is whatever the message claims */
+    cfg.server.insecure_plain = true; /* then the unit is whatever the message claims */
     test_stack_start(&stack, &cfg, 0);
     test_peer_t peer;
     test_peer_open_as(&peer, report_collector_endpoint(stack.collector), NULL);

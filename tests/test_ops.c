@@ -287,13 +287,13 @@ Test(ops, status_json_reportctl_status_and_the_status_page)
 
 static bool plain_ready = true;
 
-static void plain_metrics(void *arg, report_buf_t *out)
+static void plain_metrics(const void *arg, report_buf_t *out)
 {
     (void)arg;
     report_buf_adds(out, "# HELP plain_up A made-up family.\n# TYPE plain_up gauge\nplain_up 1\n");
 }
 
-static void plain_sample(void *arg, report_sample_t *sample)
+static void plain_sample(const void *arg, report_sample_t *sample)
 {
     (void)arg;
     sample->queue_name = "plain";
@@ -301,9 +301,9 @@ static void plain_sample(void *arg, report_sample_t *sample)
     sample->limit = 10;
 }
 
-static bool plain_ready_check(void *arg, char *why, size_t size)
+static bool plain_ready_check(const void *arg, char *why, size_t size)
 {
-    bool ready = *(bool *)arg;
+    bool ready = *(const bool *)arg;
     if (!ready)
         snprintf(why, size, "database unreachable");
     return ready;
@@ -319,8 +319,8 @@ static int start_plain(report_http_config_t *cfg)
         cfg = &h;
     }
     cfg->address = "127.0.0.1:0";
-    report_http_handlers_t handlers = {"plain", plain_metrics,     plain_sample,
-                                       NULL,    plain_ready_check, &plain_ready};
+    report_http_handlers_t handlers = {
+        "plain", plain_metrics, plain_sample, NULL, plain_ready_check, &plain_ready, 0, NULL};
     http[0] = report_http_start(cfg, &handlers);
     cr_assert_not_null(http[0]);
     return report_http_port(http[0]);

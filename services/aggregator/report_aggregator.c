@@ -52,21 +52,6 @@ const report_setting_t report_aggregator_settings[] = {
      "YYYY-MM whose late units are watched (default: the current period)"},
     {"late-refresh-ms", REPORT_SETTING_INT, "30000", F(late_refresh_ms), 1000, 86400000,
      "how often late units are looked up"},
-    {"keys-dir", REPORT_SETTING_STRING, "keys", F(keys_dir), 0, 0,
-     "server.key, recipients/NAME.pub, operators/NAME.pub (changes apply without restart)"},
-    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
-     "DEVELOPMENT ONLY: no CURVE, no authentication"},
-    {"handshake-ms", REPORT_SETTING_INT, "5000", F(handshake_ms), 100, 600000,
-     "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
-    {"max-connections", REPORT_SETTING_INT, "1000", F(max_connections), 0, 1000000,
-     "subscriber (PUB and catch-up) connections open at once; more are closed at once (0: no "
-     "bound)"},
-    {"max-connections-per-peer", REPORT_SETTING_INT, "100", F(max_connections_per_peer), 0, 1000000,
-     "the same for one IP address (0: no bound)"},
-    {"peer-heartbeat-ms", REPORT_SETTING_INT, "5000", F(peer_heartbeat_ms), 0, 3600000,
-     "ZMQ_HEARTBEAT_IVL: ping every connection this often (0: off)"},
-    {"peer-timeout-ms", REPORT_SETTING_INT, "15000", F(peer_timeout_ms), 100, 3600000,
-     "ZMQ_HEARTBEAT_TIMEOUT/TTL: a peer silent this long is disconnected"},
     {"lock-timeout-ms", REPORT_SETTING_INT, "5000", F(lock_timeout_ms), 0, 3600000,
      "longest wait for a database lock (e.g. a publish behind a stuck session), then the "
      "request is answered db_retry (0: no bound)"},
@@ -75,6 +60,7 @@ const report_setting_t report_aggregator_settings[] = {
     {"idle-in-transaction-timeout-ms", REPORT_SETTING_INT, "60000",
      F(idle_in_transaction_timeout_ms), 0, 3600000,
      "the server ends a session idle this long inside a transaction (0: no bound)"},
+    REPORT_SETTINGS_INCLUDE(report_server_settings, F(server)),
     REPORT_SETTINGS_END};
 #undef F
 
@@ -94,10 +80,7 @@ struct report_aggregator_t {
     report_db_t *db;
     int64_t next_connect;
     report_backoff_t backoff; /* database reconnects */
-    report_keypair_t server_key;
-    report_keyring_t *recipients;
-    report_keyring_t *operators;
-    report_zap_t *zap;
+    report_server_t *server;  /* keys, keyrings (recipients, operators), ZAP */
     report_monitor_t *monitor;         /* subscribers on PUB */
     report_monitor_t *catchup_monitor; /* subscribers on catch-up */
     int64_t next_late_check;
@@ -146,28 +129,25 @@ static void s_db_failed(report_aggregator_t *self)
 /* The answer to a failed publish (rolled back: nothing was published). A transient failure
  * (a lock held too long by another session, a timeout, the connection lost) says nothing
  * about the request: "db_retry", and running the same command again is safe. */
-static void s_db_failure(report_aggregator_t *self, const char **code, char *message, size_t size)
+static void s_db_failure(report_aggregator_t *self, report_error_t *err)
 {
     if (strcmp(report_db_sqlstate(self->db), "23505") == 0) {
-        *code = "duplicate_number";
-        snprintf(message, size, "%s", report_db_error(self->db));
+        report_error_set(err, "duplicate_number", "%s", report_db_error(self->db));
     } else if (report_db_connection_lost(self->db)) {
         /* Lost during COMMIT, the commit may have happened: only the database knows. */
-        *code = "db_retry";
-        snprintf(message, size,
-                 "the connection to the database was lost (SQLSTATE %s); if it was lost during "
-                 "the commit the report may be published: run the same command again, which "
-                 "publishes it or answers duplicate_number if it already was",
-                 report_db_sqlstate(self->db));
+        report_error_set(
+            err, "db_retry",
+            "the connection to the database was lost (SQLSTATE %s); if it was lost during "
+            "the commit the report may be published: run the same command again, which "
+            "publishes it or answers duplicate_number if it already was",
+            report_db_sqlstate(self->db));
     } else if (report_db_retryable(self->db)) {
-        *code = "db_retry";
-        snprintf(message, size,
-                 "the database is busy (SQLSTATE %s); nothing was published, run the same "
-                 "command again",
-                 report_db_sqlstate(self->db));
+        report_error_set(err, "db_retry",
+                         "the database is busy (SQLSTATE %s); nothing was published, run the same "
+                         "command again",
+                         report_db_sqlstate(self->db));
     } else {
-        *code = "db_error";
-        snprintf(message, size, "%s", report_db_error(self->db));
+        report_error_set(err, "db_error", "%s", report_db_error(self->db));
     }
 }
 
@@ -241,7 +221,7 @@ static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_con
     int64_t t0 = report_clock_ms();
     if (report_compile(self->db, &creq, &compiled) != 0) {
         s_db_failed(self);
-        s_error(self, id, compiled.error_code, compiled.message);
+        s_error(self, id, compiled.error.code, compiled.error.message);
         report_compiled_clear(&compiled);
         return;
     }
@@ -286,13 +266,12 @@ typedef struct {
     report_published_t *r;
     int doc_year;
     char year_s[16], month_s[16], number_s[16], doc_year_s[16];
-    const char *code;
-    char message[256];
+    report_error_t error;
 } s_publication_t;
 
 /* Opens the transaction and reserves the publication in it: one publisher at a time per
  * agency (an advisory lock), the number free in the document's year, the period's next
- * version. 0, or -1 with p->code set. */
+ * version. 0, or -1 with p->error set. */
 static int s_publish_reserve(report_aggregator_t *self, s_publication_t *p)
 {
     char *version = NULL, *taken = NULL;
@@ -312,11 +291,10 @@ static int s_publish_reserve(report_aggregator_t *self, s_publication_t *p)
                         "SELECT (coalesce(max(version), 0) + 1)::text FROM published_reports"
                         " WHERE agency_code = $1 AND year = $2::int AND month = $3::int",
                         3, p3, s_first_text, &version) != 0) {
-        s_db_failure(self, &p->code, p->message, sizeof p->message);
+        s_db_failure(self, &p->error);
     } else if (taken) {
-        p->code = "duplicate_number";
-        snprintf(p->message, sizeof p->message, "number %d of %d is already used by %s %s",
-                 p->req->number, p->doc_year, p->doc->agency_code, taken);
+        report_error_set(&p->error, "duplicate_number", "number %d of %d is already used by %s %s",
+                         p->req->number, p->doc_year, p->doc->agency_code, taken);
     } else {
         p->doc->version = atoi(version);
         p->doc->number = p->req->number;
@@ -328,7 +306,7 @@ static int s_publish_reserve(report_aggregator_t *self, s_publication_t *p)
 }
 
 /* Fills the version record: the four renderings of the draft and the SHA-256 of the text.
- * 0, or -1 with p->code set. */
+ * 0, or -1 with p->error set. */
 static int s_publish_render(s_publication_t *p)
 {
     report_published_t *r = p->r;
@@ -345,9 +323,7 @@ static int s_publish_render(s_publication_t *p)
     char sha[65];
     if (!r->text || !r->html || !r->json || !r->markdown ||
         report_sha256_hex(r->text, strlen(r->text), sha) != 0) {
-        p->code = "render_error";
-        snprintf(p->message, sizeof p->message, "the report could not be rendered");
-        return -1;
+        return report_error_set(&p->error, "render_error", "the report could not be rendered");
     }
     r->sha256 = report_strdup(sha);
     return 0;
@@ -371,7 +347,7 @@ static int s_publish_insert(report_aggregator_t *self, s_publication_t *p)
                         " RETURNING seq, (extract(epoch FROM published_at) * 1000)::bigint",
                         13, pi, s_published_row, r) != 0 ||
         report_db_exec(self->db, "COMMIT") != 0) {
-        s_db_failure(self, &p->code, p->message, sizeof p->message);
+        s_db_failure(self, &p->error);
         return -1;
     }
     return 0;
@@ -422,7 +398,7 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
     report_compiled_t compiled;
     if (report_compile(self->db, &creq, &compiled) != 0) {
         s_db_failed(self);
-        s_error(self, id, compiled.error_code, compiled.message);
+        s_error(self, id, compiled.error.code, compiled.error.message);
         report_compiled_clear(&compiled);
         return;
     }
@@ -437,7 +413,7 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
         if (report_db_connected(self->db))
             report_db_exec(self->db, "ROLLBACK");
         s_db_failed(self);
-        s_error(self, id, p.code, p.message);
+        s_error(self, id, p.error.code, p.error.message);
     } else {
         s_publish_notify(self, p.r);
         report_control_reply_t reply = {0};
@@ -652,7 +628,7 @@ static void s_handle_control(report_aggregator_t *self)
     zmq_msg_t id, body;
     if (s_recv_request(self->control, &id, &body) == 0) {
         report_control_request_t req;
-        if (!s_peer(self->operators, &body)) {
+        if (!s_peer(report_server_keyring(self->server, "operators"), &body)) {
             s_error(self, &id, "unauthorized", "this key is no longer enrolled as an operator");
         } else if (zmq_msg_size(&body) > (size_t)self->cfg.max_request_bytes ||
                    report_control_request_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) !=
@@ -676,8 +652,8 @@ static void s_handle_control(report_aggregator_t *self)
 static void s_handle_catchup(report_aggregator_t *self)
 {
     zmq_msg_t id, body;
-    if (s_recv_request(self->catchup, &id, &body) == 0 && s_peer(self->recipients, &body) &&
-        s_db_ensure(self) == 0)
+    if (s_recv_request(self->catchup, &id, &body) == 0 &&
+        s_peer(report_server_keyring(self->server, "recipients"), &body) && s_db_ensure(self) == 0)
         s_catchup(self, &id, zmq_msg_data(&body), zmq_msg_size(&body));
     zmq_msg_close(&id);
     zmq_msg_close(&body);
@@ -687,64 +663,25 @@ static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, c
                     char *bound, size_t size)
 {
     /* a request is bounded; what the PUB sends is ours */
-    report_server_socket_t spec = {type,
-                                   endpoint,
-                                   self->zap ? &self->server_key : NULL,
-                                   domain,
-                                   (int)self->cfg.handshake_ms,
-                                   (int)self->cfg.hwm,
-                                   0,
-                                   type == ZMQ_ROUTER ? self->cfg.max_request_bytes : 0,
-                                   (int)self->cfg.peer_heartbeat_ms,
-                                   (int)self->cfg.peer_timeout_ms};
-    return report_server_bind(self->zctx, &spec, bound, size);
+    return report_server_socket(self->server, type, endpoint, domain, (int)self->cfg.hwm, 0,
+                                type == ZMQ_ROUTER ? self->cfg.max_request_bytes : 0, bound, size);
 }
 
 /* CURVE on every socket, the ZAP handler bound first so that it is never missing. */
 static int s_security(report_aggregator_t *self)
 {
-    if (self->cfg.insecure_plain) {
-        log_error("INSECURE: CURVE is off, anyone can subscribe and publish",
-                  "insecure_plain=true hint=%s", report_logq("development only"));
-        return 0;
-    }
-    char *key_path = report_sprintf("%s/server.key", self->cfg.keys_dir);
-    char *rec_dir = report_sprintf("%s/recipients", self->cfg.keys_dir);
-    char *ops_dir = report_sprintf("%s/operators", self->cfg.keys_dir);
-    int rc = report_keys_load_pair(key_path, &self->server_key);
-    if (rc != 0)
-        log_error("cannot read the server key pair", "path=%s", report_logq(key_path));
-    if (rc == 0) {
-        self->recipients = report_keyring_new(rec_dir);
-        self->operators = report_keyring_new(ops_dir);
-        self->zap = report_zap_new(self->zctx);
-        rc = self->zap ? 0 : -1;
-    }
-    if (self->zap) {
-        report_zap_add_domain(self->zap, "recipients", self->recipients);
-        report_zap_add_domain(self->zap, "operators", self->operators);
-    }
-    free(key_path);
-    free(rec_dir);
-    free(ops_dir);
-    return rc;
+    self->server = report_server_new(self->zctx, &self->cfg.server, "recipients", "operators",
+                                     "INSECURE: CURVE is off, anyone can subscribe and publish");
+    return self->server ? 0 : -1;
 }
 
 /* Connection counts from the monitors, keyring reloads. */
 static void s_connection_stats(report_aggregator_t *self)
 {
-    /* A reload that failed is retried here even when no peer asks (at most every 200 ms). */
-    report_keyring_retry(self->recipients);
-    report_keyring_retry(self->operators);
-    memset(&self->stats.pub, 0, sizeof self->stats.pub);
-    memset(&self->stats.catchup, 0, sizeof self->stats.catchup);
-    report_monitor_sweep(self->monitor);
-    report_monitor_sweep(self->catchup_monitor);
-    report_monitor_add_counts(self->monitor, &self->stats.pub);
-    report_monitor_add_counts(self->catchup_monitor, &self->stats.catchup);
+    report_monitor_count(self->monitor, &self->stats.pub);
+    report_monitor_count(self->catchup_monitor, &self->stats.catchup);
     self->stats.subscribers = self->stats.pub.connected;
-    self->stats.keyring_reload_failures = report_keyring_reload_failures(self->recipients) +
-                                          report_keyring_reload_failures(self->operators);
+    self->stats.keyring_reload_failures = report_server_keyrings_retry(self->server);
 }
 
 static void *s_thread(void *arg)
@@ -768,31 +705,25 @@ static void *s_thread(void *arg)
     }
     log_info("aggregator listening", "control=%s publish=%s catchup=%s curve=%s",
              self->control_endpoint, self->publish_endpoint, self->catchup_endpoint,
-             self->zap ? "on" : "OFF");
+             report_server_zap_socket(self->server) ? "on" : "OFF");
     s_db_ensure(self);
     report_actor_ready(&self->actor, 1);
     self->monitor =
-        report_monitor_new(self->zctx, self->pub, "subscribers", self->cfg.max_connections,
-                           self->cfg.max_connections_per_peer);
+        report_monitor_new(self->zctx, self->pub, "subscribers", self->cfg.server.max_connections,
+                           self->cfg.server.max_connections_per_peer);
     self->catchup_monitor =
-        report_monitor_new(self->zctx, self->catchup, "catchup", self->cfg.max_connections,
-                           self->cfg.max_connections_per_peer);
+        report_monitor_new(self->zctx, self->catchup, "catchup", self->cfg.server.max_connections,
+                           self->cfg.server.max_connections_per_peer);
     zmq_pollitem_t items[6] = {{self->control, 0, ZMQ_POLLIN, 0},
                                {self->catchup, 0, ZMQ_POLLIN, 0},
                                {NULL, report_actor_stop_fd(&self->actor), ZMQ_POLLIN, 0}};
-    int nitems = 3, zap_at = -1;
+    int nitems = 3;
     report_monitor_t *monitors[2] = {self->monitor, self->catchup_monitor};
-    int monitor_at[2] = {-1, -1};
-    for (int i = 0; i < 2; i++) {
-        if (!monitors[i])
-            continue;
-        monitor_at[i] = nitems;
-        items[nitems++] = (zmq_pollitem_t){report_monitor_socket(monitors[i]), 0, ZMQ_POLLIN, 0};
-    }
-    if (self->zap) {
-        zap_at = nitems;
-        items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
-    }
+    int monitor_at[2];
+    for (int i = 0; i < 2; i++)
+        monitor_at[i] = report_poll_add(items, &nitems, report_monitor_socket(monitors[i]));
+    void *zap = report_server_zap_socket(self->server);
+    int zap_at = report_poll_add(items, &nitems, zap);
     while (!report_actor_stopping(&self->actor)) {
         /* asleep until a request, the stop event or the next check of late units (stats
          * once a second) */
@@ -803,14 +734,9 @@ static void *s_thread(void *arg)
                                       : timeout) < 0 &&
             errno != EINTR)
             break;
-        while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt(report_zap_socket(self->zap), ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
-            report_zap_handle(self->zap);
-            self->stats.handshakes_refused = report_zap_refused(self->zap);
+        if (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
+            report_server_zap_drain(self->server);
+            self->stats.handshakes_refused = report_server_refused(self->server);
         }
         for (int i = 0; i < 2; i++)
             if (monitor_at[i] >= 0 && (items[monitor_at[i]].revents & ZMQ_POLLIN))
@@ -827,8 +753,9 @@ static void *s_thread(void *arg)
     return NULL;
 }
 
-static void s_free(report_aggregator_t *self)
+static void s_free(void *arg)
 {
+    report_aggregator_t *self = arg;
     report_monitor_destroy(&self->monitor);
     report_monitor_destroy(&self->catchup_monitor);
     if (self->control)
@@ -837,19 +764,11 @@ static void s_free(report_aggregator_t *self)
         zmq_close(self->pub);
     if (self->catchup)
         zmq_close(self->catchup);
-    report_zap_destroy(&self->zap);
+    report_server_destroy(&self->server);
     if (self->zctx)
         zmq_ctx_term(self->zctx);
     report_db_destroy(&self->db);
-    free(self->cfg.db);
-    free(self->cfg.control_endpoint);
-    free(self->cfg.publish_endpoint);
-    free(self->cfg.catchup_endpoint);
-    free(self->cfg.keys_dir);
-    free(self->cfg.status_period);
-    report_keyring_destroy(&self->recipients);
-    report_keyring_destroy(&self->operators);
-    memset(&self->server_key, 0, sizeof self->server_key);
+    report_settings_free(report_aggregator_settings, &self->cfg);
     report_actor_destroy(&self->actor);
     free(self);
 }
@@ -858,32 +777,18 @@ report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *c
 {
     report_aggregator_t *self = report_calloc(1, sizeof *self);
     self->cfg = *cfg;
-    self->cfg.db = report_strdup(cfg->db);
-    self->cfg.control_endpoint = report_strdup(cfg->control_endpoint);
-    self->cfg.publish_endpoint = report_strdup(cfg->publish_endpoint);
-    self->cfg.catchup_endpoint = report_strdup(cfg->catchup_endpoint);
-    self->cfg.keys_dir = report_strdup(cfg->keys_dir ? cfg->keys_dir : "keys");
-    self->cfg.status_period = report_strdup(cfg->status_period ? cfg->status_period : "");
+    report_settings_own(report_aggregator_settings, &self->cfg);
     report_histogram_init_seconds(&self->stats.compile_seconds);
     self->shared_stats = self->stats;
     report_backoff_init(&self->backoff, S_RECONNECT_MIN_MS, S_RECONNECT_MAX_MS);
     self->db = report_db_new(cfg->db);
     self->zctx = zmq_ctx_new();
-    if (report_actor_start(&self->actor, s_thread, self) < 0) {
-        s_free(self);
-        return NULL;
-    }
-    return self;
+    return report_actor_launch(&self->actor, s_thread, self, s_free);
 }
 
 void report_aggregator_stop(report_aggregator_t **self_p)
 {
-    if (!self_p || !*self_p)
-        return;
-    report_aggregator_t *self = *self_p;
-    report_actor_stop(&self->actor);
-    s_free(self);
-    *self_p = NULL;
+    report_actor_finish(self_p, s_free);
 }
 
 const char *report_aggregator_control_endpoint(report_aggregator_t *self)

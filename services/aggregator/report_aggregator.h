@@ -10,6 +10,7 @@
 #include "report_config.h"
 #include "report_metrics.h"
 #include "report_monitor.h"
+#include "report_server.h"
 
 typedef struct {
     char *db;
@@ -20,15 +21,9 @@ typedef struct {
     int64_t max_request_bytes;
     int64_t hwm;
     bool migrate;
-    char *keys_dir;      /* server.key, recipients/NAME.pub, operators/NAME.pub */
-    bool insecure_plain; /* development only: no CURVE */
-    int64_t handshake_ms;
+    report_server_config_t server; /* keys (server.key, recipients/, operators/), bounds */
     char *status_period;     /* "YYYY-MM" whose late units are watched; "" = the current one */
     int64_t late_refresh_ms; /* how often late units are looked up */
-    int64_t max_connections; /* subscriber connections on PUB and on catch-up */
-    int64_t max_connections_per_peer; /* ... from one IP address */
-    int64_t peer_heartbeat_ms;        /* ZMQ_HEARTBEAT_IVL on every socket */
-    int64_t peer_timeout_ms;          /* ZMQ_HEARTBEAT_TIMEOUT/_TTL */
     /* Session bounds (ms, 0: none): a publish waiting on a lock held by a stuck session, or
      * a statement that never ends, is answered (retryable) instead of holding the service. */
     int64_t lock_timeout_ms;

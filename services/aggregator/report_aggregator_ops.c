@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void s_aggregator_metrics(void *arg, report_buf_t *out)
+static void s_aggregator_metrics(const void *view, report_buf_t *out)
 {
-    report_aggregator_stats_t *st = report_malloc(sizeof *st);
-    report_aggregator_stats(arg, st);
+    const report_aggregator_stats_t *st = view;
     const struct {
         const char *name, *type, *help;
         double value;
@@ -57,13 +56,11 @@ static void s_aggregator_metrics(void *arg, report_buf_t *out)
         report_metrics_sample(out, "report_period_deadline_timestamp_seconds", labels,
                               (double)st->deadline_ms / 1000.0);
     }
-    free(st);
 }
 
-static void s_aggregator_sample(void *arg, report_sample_t *s)
+static void s_aggregator_sample(const void *view, report_sample_t *s)
 {
-    report_aggregator_stats_t *st = report_malloc(sizeof *st);
-    report_aggregator_stats(arg, st);
+    const report_aggregator_stats_t *st = view;
     size_t late = 0;
     for (size_t i = 0; i < st->unit_count; i++)
         late += !st->units[i].reported;
@@ -77,13 +74,11 @@ static void s_aggregator_sample(void *arg, report_sample_t *s)
     s->counters[1] = (double)st->compiled;
     s->counter_names[2] = "catchup";
     s->counters[2] = (double)st->catchup_requests;
-    free(st);
 }
 
-static void s_aggregator_status(void *arg, json_t *o)
+static void s_aggregator_status(const void *view, json_t *o)
 {
-    report_aggregator_stats_t *st = report_malloc(sizeof *st);
-    report_aggregator_stats(arg, st);
+    const report_aggregator_stats_t *st = view;
     json_t *a = json_object();
     json_object_set_new(a, "database_up", json_boolean(st->db_up));
     json_object_set_new(a, "subscribers", json_integer((json_int_t)st->subscribers));
@@ -114,24 +109,32 @@ static void s_aggregator_status(void *arg, json_t *o)
     }
     json_object_set_new(a, "late_units", late);
     json_object_set_new(o, "aggregator", a);
-    free(st);
 }
 
-static bool s_aggregator_ready(void *arg, char *why, size_t size)
+static bool s_aggregator_ready(const void *view, char *why, size_t size)
 {
-    report_aggregator_stats_t *st = report_malloc(sizeof *st);
-    report_aggregator_stats(arg, st);
+    const report_aggregator_stats_t *st = view;
     bool ready = st->db_up;
     if (!ready)
         snprintf(why, size, "database unreachable");
-    free(st);
     return ready;
+}
+
+static void s_snapshot(void *aggregator, void *view)
+{
+    report_aggregator_stats(aggregator, view);
 }
 
 report_http_t *report_aggregator_ops_start(report_aggregator_t *aggregator,
                                            const report_http_config_t *cfg)
 {
-    report_http_handlers_t h = {"aggregator",        s_aggregator_metrics, s_aggregator_sample,
-                                s_aggregator_status, s_aggregator_ready,   aggregator};
+    report_http_handlers_t h = {"aggregator",
+                                s_aggregator_metrics,
+                                s_aggregator_sample,
+                                s_aggregator_status,
+                                s_aggregator_ready,
+                                aggregator,
+                                sizeof(report_aggregator_stats_t),
+                                s_snapshot};
     return report_http_start(cfg, &h);
 }

@@ -18,12 +18,12 @@ static int s_fail(report_compiled_t *out, const char *code, const char *fmt, ...
 
 static int s_fail(report_compiled_t *out, const char *code, const char *fmt, ...)
 {
-    snprintf(out->error_code, sizeof out->error_code, "%s", code);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    char message[sizeof out->error.message];
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    return -1;
+    return report_error_set(&out->error, code, "%s", message);
 }
 
 static void s_warn(report_compiled_t *out, const char *fmt, ...)
@@ -37,10 +37,8 @@ static void s_warn(report_compiled_t *out, const char *fmt, ...)
     va_start(ap, fmt);
     char *w = NULL;
     if (vasprintf(&w, fmt, ap) < 0)
-        w = NULL;
+        report_out_of_memory(0);
     va_end(ap);
-    if (!w)
-        return;
     for (size_t i = 0; i < out->warning_count; i++) {
         if (strcmp(out->warnings[i], w) == 0) {
             free(w);

@@ -6,6 +6,7 @@
 #define REPORT_ASSEMBLE_H
 
 #include "report_doc.h"
+#include "report_error.h"
 #include "report_period.h"
 
 #include <stdbool.h>
@@ -25,9 +26,8 @@ typedef struct {
     size_t missing_count;
     char **warnings; /* e.g. placeholders that could not be filled */
     size_t warning_count;
-    char error_code[48]; /* on failure: unknown_agency, no_template, bad_period, bad_date,
-                            no_updates, db_error, db_retry */
-    char message[256];
+    report_error_t error; /* on failure, code: unknown_agency, no_template, bad_period,
+                             bad_date, no_updates, db_error, db_retry */
 } report_compiled_t;
 
 /* The agency's report template and the decision of its annual plan, as stored. The patterns
@@ -98,7 +98,7 @@ typedef struct {
     size_t missing_count;
 } report_compile_input_t;
 
-/* Checks the period and the date of req. 0, or -1 with out's error_code (bad_period,
+/* Checks the period and the date of req. 0, or -1 with out->error (bad_period,
  * bad_date) and message set; out is not cleared first. report_compile checks before it
  * reads anything, so a bad request never reaches the database. */
 int report_compile_check(const report_compile_request_t *req, report_compiled_t *out);
@@ -106,9 +106,9 @@ int report_compile_check(const report_compile_request_t *req, report_compiled_t 
 /* Builds the report of req from in: the head from the template, the items grouped in the
  * order given, every placeholder filled from the period, the template and the indicators.
  * Overwrites out (clear a previous result first). 0 with out->doc, the missing units and the
- * warnings (placeholders left unfilled, no plan decision) set, or -1 with out->error_code and
- * message (bad_period, bad_date, unknown_agency, no_template, no_updates). Clear out
- * afterwards either way; in stays the caller's. */
+ * warnings (placeholders left unfilled, no plan decision) set, or -1 with out->error (bad_period,
+ * bad_date, unknown_agency, no_template, no_updates). Clear out afterwards either way; in stays the
+ * caller's. */
 int report_compile_assemble(const report_compile_input_t *in, const report_compile_request_t *req,
                             report_compiled_t *out);
 

@@ -46,10 +46,8 @@ static void s_loaded_free(s_loaded_t *l)
  * succeed), else "db_error". */
 static int s_db_fail(report_compiled_t *out, const report_db_t *db)
 {
-    snprintf(out->error_code, sizeof out->error_code, "%s",
-             report_db_retryable(db) ? "db_retry" : "db_error");
-    snprintf(out->message, sizeof out->message, "%s", report_db_error(db));
-    return -1;
+    return report_error_set(&out->error, report_db_retryable(db) ? "db_retry" : "db_error", "%s",
+                            report_db_error(db));
 }
 
 /* --- the template --- */

@@ -9,7 +9,7 @@
 #include "report_db.h"
 
 /* Compiles: reads what the request needs from db, then assembles it
- * (report_compile_assemble). 0 and out filled, or -1 with out->error_code and message set
+ * (report_compile_assemble). 0 and out filled, or -1 with out->error (code and message) set
  * (db_error or db_retry for a failed statement, and report_db_connection_lost(db) telling
  * whether to reconnect; the others as report_compile_assemble). Clear out afterwards. */
 int report_compile(report_db_t *db, const report_compile_request_t *req, report_compiled_t *out);

@@ -143,26 +143,29 @@ static bool s_date_is_valid(int year, int month, int day)
     return day <= last;
 }
 
-int report_format_date_long(int year, int month, int day, char *buf, size_t size)
+/* A date in words ("ngày 05 tháng 01 năm 2018") or short ("05/01/2018"); the month is
+ * written as report_format_month writes it in both. */
+static int s_format_date(int year, int month, int day, bool in_words, char *buf, size_t size)
 {
     char month_text[4];
     if (!s_date_is_valid(year, month, day) ||
         report_format_month(month, month_text, sizeof month_text) != 0)
         return s_fail(buf, size);
     char out[64];
-    int len = snprintf(out, sizeof out, "ngày %02d tháng %s năm %d", day, month_text, year);
+    int len = in_words
+                  ? snprintf(out, sizeof out, "ngày %02d tháng %s năm %d", day, month_text, year)
+                  : snprintf(out, sizeof out, "%02d/%s/%d", day, month_text, year);
     return s_copy_out(out, (size_t)len, buf, size);
+}
+
+int report_format_date_long(int year, int month, int day, char *buf, size_t size)
+{
+    return s_format_date(year, month, day, true, buf, size);
 }
 
 int report_format_date_short(int year, int month, int day, char *buf, size_t size)
 {
-    char month_text[4];
-    if (!s_date_is_valid(year, month, day) ||
-        report_format_month(month, month_text, sizeof month_text) != 0)
-        return s_fail(buf, size);
-    char out[32];
-    int len = snprintf(out, sizeof out, "%02d/%s/%d", day, month_text, year);
-    return s_copy_out(out, (size_t)len, buf, size);
+    return s_format_date(year, month, day, false, buf, size);
 }
 
 /* Spelled out rather than isalnum(): the pattern is UTF-8 and isalnum() on a byte >= 0x80

@@ -18,15 +18,31 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#define F(field) offsetof(report_subscriber_config_t, field)
+const report_setting_t report_subscriber_settings[] = {
+    {"publish-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5572", F(publish_endpoint), 0, 0,
+     "aggregator PUB endpoint"},
+    {"catchup-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5573", F(catchup_endpoint), 0, 0,
+     "aggregator catch-up endpoint"},
+    {"out", REPORT_SETTING_STRING, "", F(out_dir), 0, 0,
+     "directory for the received reports (required)"},
+    {"agency", REPORT_SETTING_STRING, "", F(agency_code), 0, 0, "only this agency (default: all)"},
+    {"count", REPORT_SETTING_INT, "0", F(max_reports), 0, 1000000,
+     "exit after receiving this many new reports (0: run until stopped)"},
+    {"once", REPORT_SETTING_BOOL, "false", F(once), 0, 0, "catch up, then exit"},
+    {"deadline-ms", REPORT_SETTING_INT, "0", F(deadline_ms), 0, 86400000,
+     "give up (exit 1) after this long; 0: never"},
+    {"catchup-interval-ms", REPORT_SETTING_INT, "30000", F(catchup_interval_ms), 100, 86400000,
+     "ask for missed reports this often"},
+    {"catchup-timeout-ms", REPORT_SETTING_INT, "5000", F(catchup_timeout_ms), 100, 3600000,
+     "wait for a catch-up answer this long before asking again"},
+    REPORT_SETTINGS_END};
+#undef F
+
 void report_subscriber_config_default(report_subscriber_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->publish_endpoint = "tcp://127.0.0.1:5572";
-    cfg->catchup_endpoint = "tcp://127.0.0.1:5573";
-    cfg->out_dir = ".";
-    cfg->agency_code = "";
-    cfg->catchup_interval_ms = 30000;
-    cfg->catchup_timeout_ms = 5000;
+    report_settings_defaults(report_subscriber_settings, cfg);
 }
 
 typedef struct {

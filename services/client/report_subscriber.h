@@ -4,6 +4,7 @@
 #ifndef REPORT_SUBSCRIBER_H
 #define REPORT_SUBSCRIBER_H
 
+#include "report_config.h"
 #include "report_keys.h"
 #include "report_published.h"
 
@@ -14,7 +15,7 @@
 typedef struct {
     const char *publish_endpoint; /* aggregator PUB, e.g. "tcp://127.0.0.1:5572" */
     const char *catchup_endpoint; /* aggregator catch-up, e.g. "tcp://127.0.0.1:5573" */
-    const char *out_dir;          /* where files and the .last-seq state go */
+    const char *out_dir;          /* where files and the .last-seq state go (required) */
     const char *agency_code;      /* "" = every agency */
     int64_t catchup_interval_ms;  /* ask for anything missed this often */
     int64_t catchup_timeout_ms;   /* wait for a catch-up answer before asking again */
@@ -25,6 +26,10 @@ typedef struct {
     report_client_keys_t keys;    /* CURVE: the aggregator's public key and the recipient's pair */
 } report_subscriber_config_t;
 
+/* The settings of report_subscriber_config_t with their defaults and ranges (reportctl
+ * subscribe includes them); report_subscriber_config_default fills from them (quiet off, no
+ * keys). */
+extern const report_setting_t report_subscriber_settings[];
 void report_subscriber_config_default(report_subscriber_config_t *cfg);
 
 /* True if a received report may be written: its text matches its SHA-256, its agency code is

@@ -56,20 +56,7 @@ const report_setting_t report_collector_settings[] = {
      REPORT_YEAR_MAX, "latest period year accepted"},
     {"value-max", REPORT_SETTING_INT, "1000000000000", F(value_max), 0, 1000000000000000LL,
      "largest indicator value accepted (values are >= 0)"},
-    {"keys-dir", REPORT_SETTING_STRING, "keys", F(keys_dir), 0, 0,
-     "server.key, units/CODE.pub, stores/NAME.pub (changes apply without restart)"},
-    {"insecure-plain", REPORT_SETTING_BOOL, "false", F(insecure_plain), 0, 0,
-     "DEVELOPMENT ONLY: no CURVE, no authentication"},
-    {"handshake-ms", REPORT_SETTING_INT, "5000", F(handshake_ms), 100, 600000,
-     "ZMQ_HANDSHAKE_IVL: drop handshakes not finished by then"},
-    {"max-connections", REPORT_SETTING_INT, "1000", F(max_connections), 0, 1000000,
-     "client connections open at once; more are closed at once (0: no bound)"},
-    {"max-connections-per-peer", REPORT_SETTING_INT, "100", F(max_connections_per_peer), 0, 1000000,
-     "the same for one IP address (0: no bound)"},
-    {"peer-heartbeat-ms", REPORT_SETTING_INT, "5000", F(peer_heartbeat_ms), 0, 3600000,
-     "ZMQ_HEARTBEAT_IVL: ping every connection this often (0: off)"},
-    {"peer-timeout-ms", REPORT_SETTING_INT, "15000", F(peer_timeout_ms), 100, 3600000,
-     "ZMQ_HEARTBEAT_TIMEOUT/TTL: a peer silent this long is disconnected"},
+    REPORT_SETTINGS_INCLUDE(report_server_settings, F(server)),
     REPORT_SETTINGS_END};
 #undef F
 
@@ -142,10 +129,7 @@ struct report_collector_t {
     report_ratelimit_t stale_log;
     uint64_t incarnation; /* random, this process's: in every tag handed to a store */
     int64_t next_sweep;
-    report_keypair_t server_key;
-    report_keyring_t *unit_keys;  /* enrolled subdivisions: key -> unit code */
-    report_keyring_t *store_keys; /* enrolled stores */
-    report_zap_t *zap;
+    report_server_t *server; /* keys, keyrings (units: key -> unit code; stores), ZAP */
     report_monitor_t *monitor;       /* client connections */
     report_monitor_t *store_monitor; /* store connections (handshake failures) */
 };
@@ -461,12 +445,13 @@ static void s_receive_client(report_collector_t *self)
         bool req = count == 3;
         zmq_msg_t *payload = &frames[req ? 2 : 1];
         const char *peer_unit = NULL;
-        if (self->unit_keys) {
+        report_keyring_t *units = report_server_keyring(self->server, "units");
+        if (units) {
             /* The key was enrolled at the handshake; it may have been revoked since. */
-            report_keyring_refresh(self->unit_keys);
-            peer_unit = report_keyring_identity(self->unit_keys, report_curve_peer(payload));
+            report_keyring_refresh(units);
+            peer_unit = report_keyring_identity(units, report_curve_peer(payload));
         }
-        if (self->unit_keys && !peer_unit) {
+        if (units && !peer_unit) {
             why.reason = REPORT_REASON_unauthorized;
             snprintf(why.message, sizeof why.message, "this key is no longer enrolled");
             s_refuse(self, &client, req, &why, "", "", NULL, 0);
@@ -566,9 +551,10 @@ static void s_receive_store(report_collector_t *self)
         if (!more)
             goto done;
     }
-    if (self->store_keys) {
-        report_keyring_refresh(self->store_keys);
-        if (!report_keyring_identity(self->store_keys, report_curve_peer(&body))) {
+    report_keyring_t *stores = report_server_keyring(self->server, "stores");
+    if (stores) {
+        report_keyring_refresh(stores);
+        if (!report_keyring_identity(stores, report_curve_peer(&body))) {
             log_warn("frame from a store whose key is no longer enrolled", "%s", "");
             goto done;
         }
@@ -653,65 +639,25 @@ static void *s_bind(report_collector_t *self, int type, const char *endpoint, co
         hwm = sndhwm = (int)self->cfg.max_inflight * 2;
     else
         sndhwm = hwm + (int)self->cfg.max_inflight_per_client;
-    report_server_socket_t spec = {type,
-                                   endpoint,
-                                   self->zap ? &self->server_key : NULL,
-                                   domain,
-                                   (int)self->cfg.handshake_ms,
-                                   sndhwm,
-                                   hwm,
-                                   self->cfg.max_message_bytes + 1024,
-                                   (int)self->cfg.peer_heartbeat_ms,
-                                   (int)self->cfg.peer_timeout_ms};
-    return report_server_bind(self->zctx, &spec, bound, bound_size);
+    return report_server_socket(self->server, type, endpoint, domain, sndhwm, hwm,
+                                self->cfg.max_message_bytes + 1024, bound, bound_size);
 }
 
 /* CURVE on both sockets: the ZAP handler is bound before them, so it is never missing. */
 static int s_security(report_collector_t *self)
 {
-    if (self->cfg.insecure_plain) {
-        log_error("INSECURE: CURVE is off, any peer can push for any unit",
-                  "insecure_plain=true hint=%s", report_logq("development only"));
-        return 0;
-    }
-    char *key_path = report_sprintf("%s/server.key", self->cfg.keys_dir);
-    char *units_dir = report_sprintf("%s/units", self->cfg.keys_dir);
-    char *stores_dir = report_sprintf("%s/stores", self->cfg.keys_dir);
-    int rc = report_keys_load_pair(key_path, &self->server_key);
-    if (rc != 0)
-        log_error("cannot read the server key pair", "path=%s hint=%s", report_logq(key_path),
-                  report_logq("reportctl keygen --out KEYS/server"));
-    if (rc == 0) {
-        self->unit_keys = report_keyring_new(units_dir);
-        self->store_keys = report_keyring_new(stores_dir);
-        self->zap = report_zap_new(self->zctx);
-        rc = self->zap ? 0 : -1;
-    }
-    if (self->zap) {
-        report_zap_add_domain(self->zap, "units", self->unit_keys);
-        report_zap_add_domain(self->zap, "stores", self->store_keys);
-    }
-    free(key_path);
-    free(units_dir);
-    free(stores_dir);
-    return rc;
+    self->server = report_server_new(self->zctx, &self->cfg.server, "units", "stores",
+                                     "INSECURE: CURVE is off, any peer can push for any unit");
+    return self->server ? 0 : -1;
 }
 
 /* Connection counts from the monitors, keyring reloads. */
 static void s_connection_stats(report_collector_t *self)
 {
-    /* A reload that failed is retried here even when no peer asks (at most every 200 ms). */
-    report_keyring_retry(self->unit_keys);
-    report_keyring_retry(self->store_keys);
-    memset(&self->stats.clients, 0, sizeof self->stats.clients);
-    memset(&self->stats.store_link, 0, sizeof self->stats.store_link);
-    report_monitor_sweep(self->monitor);
-    report_monitor_sweep(self->store_monitor);
-    report_monitor_add_counts(self->monitor, &self->stats.clients);
-    report_monitor_add_counts(self->store_monitor, &self->stats.store_link);
+    report_monitor_count(self->monitor, &self->stats.clients);
+    report_monitor_count(self->store_monitor, &self->stats.store_link);
     self->stats.connected_clients = self->stats.clients.connected;
-    self->stats.keyring_reload_failures = report_keyring_reload_failures(self->unit_keys) +
-                                          report_keyring_reload_failures(self->store_keys);
+    self->stats.keyring_reload_failures = report_server_keyrings_retry(self->server);
 }
 
 /* Security, both sockets and their monitors; 0, or -1 if the collector cannot serve. */
@@ -727,24 +673,16 @@ static int s_open(report_collector_t *self)
     if (!self->front || !self->back)
         return -1;
     self->monitor =
-        report_monitor_new(self->zctx, self->front, "clients", self->cfg.max_connections,
-                           self->cfg.max_connections_per_peer);
+        report_monitor_new(self->zctx, self->front, "clients", self->cfg.server.max_connections,
+                           self->cfg.server.max_connections_per_peer);
     self->store_monitor = report_monitor_new(self->zctx, self->back, "stores", 0, 0);
     log_info("collector listening",
              "endpoint=%s store_endpoint=%s max_inflight=%lld max_connections=%lld "
              "max_connections_per_peer=%lld",
              self->endpoint, self->store_endpoint, (long long)self->cfg.max_inflight,
-             (long long)self->cfg.max_connections, (long long)self->cfg.max_connections_per_peer);
+             (long long)self->cfg.server.max_connections,
+             (long long)self->cfg.server.max_connections_per_peer);
     return 0;
-}
-
-/* True while sock has a message waiting (the poll's revents only says it had one). */
-static bool s_readable(void *sock)
-{
-    int events = 0;
-    size_t len = sizeof events;
-    zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len);
-    return events & ZMQ_POLLIN;
 }
 
 static void *s_thread(void *arg)
@@ -759,19 +697,13 @@ static void *s_thread(void *arg)
     zmq_pollitem_t items[6] = {{self->front, 0, ZMQ_POLLIN, 0},
                                {self->back, 0, ZMQ_POLLIN, 0},
                                {NULL, report_actor_stop_fd(&self->actor), ZMQ_POLLIN, 0}};
-    int nitems = 3, zap_at = -1;
+    int nitems = 3;
     report_monitor_t *monitors[2] = {self->monitor, self->store_monitor};
-    int monitor_at[2] = {-1, -1};
-    for (int i = 0; i < 2; i++) {
-        if (!monitors[i])
-            continue;
-        monitor_at[i] = nitems;
-        items[nitems++] = (zmq_pollitem_t){report_monitor_socket(monitors[i]), 0, ZMQ_POLLIN, 0};
-    }
-    if (self->zap) {
-        zap_at = nitems;
-        items[nitems++] = (zmq_pollitem_t){report_zap_socket(self->zap), 0, ZMQ_POLLIN, 0};
-    }
+    int monitor_at[2];
+    for (int i = 0; i < 2; i++)
+        monitor_at[i] = report_poll_add(items, &nitems, report_monitor_socket(monitors[i]));
+    void *zap = report_server_zap_socket(self->server);
+    int zap_at = report_poll_add(items, &nitems, zap);
     while (!report_actor_stopping(&self->actor)) {
         /* asleep until a message, the stop event or the next sweep (stats once a second) */
         long timeout = (long)(self->next_sweep - report_clock_ms());
@@ -783,17 +715,17 @@ static void *s_thread(void *arg)
                 report_monitor_drain(monitors[i]);
         s_connection_stats(self);
         /* Handshakes first: a peer waits on them. */
-        while (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN) &&
-               s_readable(report_zap_socket(self->zap))) {
-            report_zap_handle(self->zap);
-            self->stats.handshakes_refused = report_zap_refused(self->zap);
+        if (zap_at >= 0 && (items[zap_at].revents & ZMQ_POLLIN)) {
+            report_server_zap_drain(self->server);
+            self->stats.handshakes_refused = report_server_refused(self->server);
         }
         /* Drain stores first: their answers free the slots new updates need. */
         for (int budget = 1000;
-             budget > 0 && (items[1].revents & ZMQ_POLLIN) && s_readable(self->back); budget--)
+             budget > 0 && (items[1].revents & ZMQ_POLLIN) && report_readable(self->back); budget--)
             s_receive_store(self);
         for (int budget = 1000;
-             budget > 0 && (items[0].revents & ZMQ_POLLIN) && s_readable(self->front); budget--)
+             budget > 0 && (items[0].revents & ZMQ_POLLIN) && report_readable(self->front);
+             budget--)
             s_receive_client(self);
         if (report_clock_ms() >= self->next_sweep)
             s_sweep(self);
@@ -802,15 +734,16 @@ static void *s_thread(void *arg)
     return NULL;
 }
 
-static void s_free(report_collector_t *self)
+static void s_free(void *arg)
 {
+    report_collector_t *self = arg;
     report_monitor_destroy(&self->monitor);
     report_monitor_destroy(&self->store_monitor);
     if (self->front)
         zmq_close(self->front);
     if (self->back)
         zmq_close(self->back);
-    report_zap_destroy(&self->zap);
+    report_server_destroy(&self->server);
     if (self->zctx)
         zmq_ctx_term(self->zctx);
     for (int64_t i = 0; self->flights && i < self->cfg.max_inflight; i++)
@@ -820,12 +753,7 @@ static void s_free(report_collector_t *self)
     free(self->queue);
     free(self->stores);
     free(self->clients);
-    report_keyring_destroy(&self->unit_keys);
-    report_keyring_destroy(&self->store_keys);
-    memset(&self->server_key, 0, sizeof self->server_key);
-    free(self->cfg.endpoint);
-    free(self->cfg.store_endpoint);
-    free(self->cfg.keys_dir);
+    report_settings_free(report_collector_settings, &self->cfg);
     report_actor_destroy(&self->actor);
     free(self);
 }
@@ -834,9 +762,7 @@ report_collector_t *report_collector_start(const report_collector_config_t *cfg)
 {
     report_collector_t *self = report_calloc(1, sizeof *self);
     self->cfg = *cfg;
-    self->cfg.endpoint = report_strdup(cfg->endpoint);
-    self->cfg.store_endpoint = report_strdup(cfg->store_endpoint);
-    self->cfg.keys_dir = report_strdup(cfg->keys_dir ? cfg->keys_dir : "keys");
+    report_settings_own(report_collector_settings, &self->cfg);
     report_limits_default(&self->limits);
     self->limits.max_message_bytes = (size_t)cfg->max_message_bytes;
     self->limits.max_text_bytes = (size_t)cfg->max_text_bytes;
@@ -865,21 +791,12 @@ report_collector_t *report_collector_start(const report_collector_config_t *cfg)
     self->stats.inflight_limit = (uint64_t)cfg->max_inflight;
     self->shared_stats = self->stats;
     self->zctx = zmq_ctx_new();
-    if (report_actor_start(&self->actor, s_thread, self) < 0) {
-        s_free(self);
-        return NULL;
-    }
-    return self;
+    return report_actor_launch(&self->actor, s_thread, self, s_free);
 }
 
 void report_collector_stop(report_collector_t **self_p)
 {
-    if (!self_p || !*self_p)
-        return;
-    report_collector_t *self = *self_p;
-    report_actor_stop(&self->actor);
-    s_free(self);
-    *self_p = NULL;
+    report_actor_finish(self_p, s_free);
 }
 
 const char *report_collector_endpoint(report_collector_t *self)

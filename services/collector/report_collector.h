@@ -10,6 +10,7 @@
 #include "report_config.h"
 #include "report_metrics.h"
 #include "report_monitor.h"
+#include "report_server.h"
 #include "report_update.h"
 
 typedef struct {
@@ -27,14 +28,8 @@ typedef struct {
     int64_t inflight_expiry_ms; /* an update no store answered in this long is dropped */
     int64_t dead_letter_payload_bytes; /* bytes of refused input kept as dead letter */
     int64_t year_min, year_max;
-    int64_t value_max;                /* indicator values must be in [0, value_max] */
-    char *keys_dir;                   /* server.key, units/, stores/ (see report_keys.h) */
-    bool insecure_plain;              /* development only: no CURVE, no authentication */
-    int64_t handshake_ms;             /* ZMQ_HANDSHAKE_IVL: half-open handshakes are dropped */
-    int64_t max_connections;          /* client connections open at once; more are closed */
-    int64_t max_connections_per_peer; /* ... from one IP address */
-    int64_t peer_heartbeat_ms;        /* ZMQ_HEARTBEAT_IVL on client and store connections */
-    int64_t peer_timeout_ms; /* ZMQ_HEARTBEAT_TIMEOUT/_TTL: a silent peer is disconnected */
+    int64_t value_max;             /* indicator values must be in [0, value_max] */
+    report_server_config_t server; /* keys (server.key, units/, stores/), connection bounds */
 } report_collector_config_t;
 
 #define REPORT_MAX_UNIT_LABELS 64

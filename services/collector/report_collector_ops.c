@@ -13,10 +13,9 @@
 
 static const char *s_outcomes[] = {NULL, "stored", "duplicate", "rejected", "busy"};
 
-static void s_collector_metrics(void *arg, report_buf_t *out)
+static void s_collector_metrics(const void *view, report_buf_t *out)
 {
-    report_collector_stats_t *st = report_malloc(sizeof *st);
-    report_collector_stats(arg, st);
+    const report_collector_stats_t *st = view;
     char labels[256], unit[96];
     report_metrics_family(out, "report_collector_updates_received_total", "counter",
                           "Updates received from subdivisions, by unit.");
@@ -87,13 +86,11 @@ static void s_collector_metrics(void *arg, report_buf_t *out)
                                st->keyring_reload_failures);
     report_metrics_histogram(out, "report_collector_reply_seconds",
                              "Time from receiving an update to answering it.", &st->reply_seconds);
-    free(st);
 }
 
-static void s_collector_sample(void *arg, report_sample_t *s)
+static void s_collector_sample(const void *view, report_sample_t *s)
 {
-    report_collector_stats_t *st = report_malloc(sizeof *st);
-    report_collector_stats(arg, st);
+    const report_collector_stats_t *st = view;
     s->queue_name = "in flight";
     s->depth = (double)st->inflight;
     s->limit = (double)st->inflight_limit;
@@ -105,13 +102,11 @@ static void s_collector_sample(void *arg, report_sample_t *s)
         s->counter_names[i] = names[i];
         s->counters[i] = values[i];
     }
-    free(st);
 }
 
-static void s_collector_status(void *arg, json_t *o)
+static void s_collector_status(const void *view, json_t *o)
 {
-    report_collector_stats_t *st = report_malloc(sizeof *st);
-    report_collector_stats(arg, st);
+    const report_collector_stats_t *st = view;
     json_t *refusals = json_object();
     for (int r = 0; r < REPORT_REASON_COUNT; r++)
         if (st->refused[r])
@@ -123,24 +118,32 @@ static void s_collector_status(void *arg, json_t *o)
     json_object_set_new(c, "stores_connected", json_integer((json_int_t)st->stores));
     json_object_set_new(c, "handshakes_refused", json_integer((json_int_t)st->handshakes_refused));
     json_object_set_new(o, "collector", c);
-    free(st);
 }
 
-static bool s_collector_ready(void *arg, char *why, size_t size)
+static bool s_collector_ready(const void *view, char *why, size_t size)
 {
-    report_collector_stats_t *st = report_malloc(sizeof *st);
-    report_collector_stats(arg, st);
+    const report_collector_stats_t *st = view;
     bool ready = st->stores > 0;
     if (!ready)
         snprintf(why, size, "no store connected");
-    free(st);
     return ready;
+}
+
+static void s_snapshot(void *collector, void *view)
+{
+    report_collector_stats(collector, view);
 }
 
 report_http_t *report_collector_ops_start(report_collector_t *collector,
                                           const report_http_config_t *cfg)
 {
-    report_http_handlers_t h = {"collector",        s_collector_metrics, s_collector_sample,
-                                s_collector_status, s_collector_ready,   collector};
+    report_http_handlers_t h = {"collector",
+                                s_collector_metrics,
+                                s_collector_sample,
+                                s_collector_status,
+                                s_collector_ready,
+                                collector,
+                                sizeof(report_collector_stats_t),
+                                s_snapshot};
     return report_http_start(cfg, &h);
 }

@@ -4,7 +4,9 @@
 #define REPORTCTL_H
 
 #include "report_config.h"
+#include "report_keys.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -17,34 +19,21 @@ int reportctl_status(int argc, char **argv);
 /* keygen, enrol and revoke (argv[0] says which) */
 int reportctl_keys(int argc, char **argv);
 
-/* The options of a command that talks to a service over CURVE, held in TYPE's members key,
- * server_key, insecure_plain and log_level. */
-#define REPORTCTL_CURVE_SETTINGS(TYPE)                                                             \
-    {"key",                                                                                        \
-     REPORT_SETTING_STRING,                                                                        \
-     "",                                                                                           \
-     offsetof(TYPE, key),                                                                          \
-     0,                                                                                            \
-     0,                                                                                            \
-     "your CURVE key pair (.key file)"},                                                           \
-        {"server-key",                                                                             \
-         REPORT_SETTING_STRING,                                                                    \
-         "keys/server.pub",                                                                        \
-         offsetof(TYPE, server_key),                                                               \
-         0,                                                                                        \
-         0,                                                                                        \
-         "the server's CURVE public key (.pub file or Z85)"},                                      \
-        {"insecure-plain",                                                                         \
-         REPORT_SETTING_BOOL,                                                                      \
-         "false",                                                                                  \
-         offsetof(TYPE, insecure_plain),                                                           \
-         0,                                                                                        \
-         0,                                                                                        \
-         "DEVELOPMENT ONLY: no CURVE"},                                                            \
-    {                                                                                              \
-        "log-level", REPORT_SETTING_STRING, "warn", offsetof(TYPE, log_level), 0, 0,               \
-            "debug, info, warn or error"                                                           \
-    }
+/* The options of a command that talks to a service over CURVE: reportctl_curve_settings in
+ * a command's table (REPORT_SETTINGS_INCLUDE) fills a reportctl_curve_t member. */
+typedef struct {
+    char *key;        /* the user's key pair (.key file) */
+    char *server_key; /* the service's public key (.pub file or Z85) */
+    bool insecure_plain;
+    char *log_level;
+} reportctl_curve_t;
+
+extern const report_setting_t reportctl_curve_settings[];
+
+/* Loads the keys of the options into out; 0, or -1 after printing why, as "reportctl
+ * COMMAND: ...". */
+int reportctl_curve_keys(const reportctl_curve_t *curve, const char *command,
+                         report_client_keys_t *out);
 
 extern const report_setting_t reportctl_push_settings[];
 extern const report_setting_t reportctl_report_settings[];

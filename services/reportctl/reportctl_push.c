@@ -17,11 +17,8 @@
 
 typedef struct {
     report_client_config_t client;
-    char *key;
-    char *server_key;
-    bool insecure_plain;
-    char *log_level;
     char *unit_keys;
+    reportctl_curve_t curve;
 } s_push_config_t;
 
 /* Exit statuses of push (sysexits.h values where one fits): every update STORED or
@@ -40,7 +37,7 @@ const report_setting_t reportctl_push_settings[] = {
     REPORT_SETTINGS_INCLUDE(report_client_settings, F(client)),
     {"unit-keys", REPORT_SETTING_STRING, "", F(unit_keys), 0, 0,
      "push each unit's updates with DIR/UNIT.key (an office relaying several units)"},
-    REPORTCTL_CURVE_SETTINGS(s_push_config_t),
+    REPORT_SETTINGS_INCLUDE(reportctl_curve_settings, F(curve)),
     REPORT_SETTINGS_END};
 #undef F
 
@@ -85,20 +82,15 @@ static void s_push_print(report_update_t *const *updates, const report_reply_t *
 static int s_push_keys(const s_push_config_t *cfg, report_client_keys_t *keys)
 {
     memset(keys, 0, sizeof *keys);
-    keys->plain = cfg->insecure_plain;
-    report_error_t err;
-    if (!*cfg->unit_keys) {
-        if (report_client_keys_load(cfg->key, cfg->server_key, cfg->insecure_plain, keys, &err) ==
-            0)
-            return 0;
-        fprintf(stderr, "reportctl push: %s\n", err.message);
-        return -1;
-    }
-    if (cfg->insecure_plain)
+    keys->plain = cfg->curve.insecure_plain;
+    if (!*cfg->unit_keys)
+        return reportctl_curve_keys(&cfg->curve, "push", keys);
+    if (cfg->curve.insecure_plain)
         return 0;
-    if (report_keys_resolve_public(cfg->server_key, keys->server_public) == 0)
+    if (report_keys_resolve_public(cfg->curve.server_key, keys->server_public) == 0)
         return 0;
-    fprintf(stderr, "reportctl push: cannot read the server public key '%s'\n", cfg->server_key);
+    fprintf(stderr, "reportctl push: cannot read the server public key '%s'\n",
+            cfg->curve.server_key);
     return -1;
 }
 
@@ -160,7 +152,7 @@ int reportctl_push(int argc, char **argv)
         if (rc == 1)
             exit_code = S_PUSH_EXIT_OK;
     } else {
-        report_service_logging("reportctl", cfg.log_level);
+        report_service_logging("reportctl", cfg.curve.log_level);
         cfg.client.stop = &report_service_stop;
         if (s_push_keys(&cfg, &cfg.client.keys) == 0)
             exit_code = s_push_files(&cfg, &cfg.client, files, nfiles);

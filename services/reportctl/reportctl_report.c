@@ -20,10 +20,7 @@ typedef struct {
     char *date;
     char *basis;
     int64_t timeout_ms;
-    char *key;
-    char *server_key;
-    bool insecure_plain;
-    char *log_level;
+    reportctl_curve_t curve;
 } s_report_config_t;
 
 #define F(field) offsetof(s_report_config_t, field)
@@ -41,7 +38,7 @@ const report_setting_t reportctl_report_settings[] = {
      "requesting document cited in the legal-basis paragraph"},
     {"timeout-ms", REPORT_SETTING_INT, "30000", F(timeout_ms), 100, 3600000,
      "wait for the aggregator's answer"},
-    REPORTCTL_CURVE_SETTINGS(s_report_config_t),
+    REPORT_SETTINGS_INCLUDE(reportctl_curve_settings, F(curve)),
     REPORT_SETTINGS_END};
 #undef F
 
@@ -62,7 +59,7 @@ static int s_report(int argc, char **argv, bool publish)
         report_settings_free(reportctl_report_settings, &cfg);
         return rc == 1 ? 0 : 2;
     }
-    report_service_logging("reportctl", cfg.log_level);
+    report_service_logging("reportctl", cfg.curve.log_level);
     report_control_request_t req = {0};
     req.kind = publish ? REPORT_CONTROL_PUBLISH : REPORT_CONTROL_COMPILE;
     req.agency_code = cfg.agency;
@@ -75,9 +72,7 @@ static int s_report(int argc, char **argv, bool publish)
     report_control_reply_t reply;
     int exit_code = 0;
     report_client_keys_t keys;
-    report_error_t err;
-    if (report_client_keys_load(cfg.key, cfg.server_key, cfg.insecure_plain, &keys, &err) != 0) {
-        fprintf(stderr, "reportctl %s: %s\n", argv[0], err.message);
+    if (reportctl_curve_keys(&cfg.curve, argv[0], &keys) != 0) {
         report_settings_free(reportctl_report_settings, &cfg);
         return 2;
     }

@@ -125,7 +125,8 @@ typedef struct {
     size_t count;
 } s_codes_t;
 
-#define S_UPDATE_COLS 14
+#define S_UPDATE_COLS 14 /* the insert's update columns (S_INSERT_SQL) */
+#define S_DEAD_COLS 6    /* the dead-letter insert's columns */
 
 /* The parameters of one transaction's statements, alive until its results are read; a
  * writer's, reused from one transaction to the next. */
@@ -134,8 +135,8 @@ typedef struct {
     const char *insert[S_UPDATE_COLS + 5];
     report_buf_t units, ids;
     const char *existing[2];
-    report_buf_t dead[6];
-    const char *dead_params[6];
+    report_buf_t dead[S_DEAD_COLS];
+    const char *dead_params[S_DEAD_COLS];
     char dead_max[32];
     const char *prune[1];
 } s_txn_t;
@@ -470,32 +471,26 @@ static int s_existing_row(void *arg, const PGresult *res, int row)
 /* Empties the buffers, keeping their memory: a writer's buffers grow to its largest
  * transaction (bounded by batch-max-bytes) and stay, instead of several MiB allocated and
  * freed per transaction. */
-static void s_txn_reset(s_txn_t *t)
+static void s_txn_each_buffer(s_txn_t *t, void (*fn)(report_buf_t *))
 {
     for (int c = 0; c < S_UPDATE_COLS; c++)
-        s_array_open(&t->cols[c]);
-    s_array_open(&t->iv_id);
-    s_array_open(&t->iv_unit);
-    s_array_open(&t->iv_code);
-    s_array_open(&t->iv_value);
-    s_array_open(&t->units);
-    s_array_open(&t->ids);
-    for (int c = 0; c < 6; c++)
-        s_array_open(&t->dead[c]);
+        fn(&t->cols[c]);
+    report_buf_t *others[] = {&t->iv_id,    &t->iv_unit, &t->iv_code,
+                              &t->iv_value, &t->units,   &t->ids};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        fn(others[i]);
+    for (int c = 0; c < S_DEAD_COLS; c++)
+        fn(&t->dead[c]);
+}
+
+static void s_txn_reset(s_txn_t *t)
+{
+    s_txn_each_buffer(t, s_array_open);
 }
 
 static void s_txn_free(s_txn_t *t)
 {
-    for (int c = 0; c < S_UPDATE_COLS; c++)
-        report_buf_free(&t->cols[c]);
-    report_buf_free(&t->iv_id);
-    report_buf_free(&t->iv_unit);
-    report_buf_free(&t->iv_code);
-    report_buf_free(&t->iv_value);
-    report_buf_free(&t->units);
-    report_buf_free(&t->ids);
-    for (int c = 0; c < 6; c++)
-        report_buf_free(&t->dead[c]);
+    s_txn_each_buffer(t, report_buf_free);
 }
 
 static void s_add_update(s_txn_t *t, const s_work_t *w)
@@ -583,7 +578,7 @@ static void s_build_dead(s_run_t *run, size_t count, s_txn_t *t)
         snprintf(num, sizeof num, "%llu", (unsigned long long)d->size);
         s_array_add(&t->dead[5], num);
     }
-    for (int c = 0; c < 6; c++) {
+    for (int c = 0; c < S_DEAD_COLS; c++) {
         s_array_close(&t->dead[c]);
         t->dead_params[c] = t->dead[c].data;
     }
@@ -831,7 +826,7 @@ static int s_commit(s_run_t *run, size_t *members, size_t count, bool with_dead)
     }
     if (dead_sent) {
         s_build_dead(run, dead_sent, t);
-        st[n++] = (report_db_statement_t){S_DEAD_SQL, 6, t->dead_params, NULL, NULL};
+        st[n++] = (report_db_statement_t){S_DEAD_SQL, S_DEAD_COLS, t->dead_params, NULL, NULL};
         st[n++] = (report_db_statement_t){S_DEAD_PRUNE_SQL, 1, t->prune, NULL, NULL};
     }
     int rc = report_db_pipeline(run->db, st, n);
@@ -1116,14 +1111,9 @@ static void s_receive_ready(s_run_t *run)
 {
     size_t capacity = (size_t)run->cfg->capacity;
     for (size_t i = 0; i < run->link_count; i++) {
-        while ((run->items[i].revents & ZMQ_POLLIN) && run->work_count < capacity) {
-            int events = 0;
-            size_t len = sizeof events;
-            zmq_getsockopt(run->links[i], ZMQ_EVENTS, &events, &len);
-            if (!(events & ZMQ_POLLIN))
-                break;
+        while ((run->items[i].revents & ZMQ_POLLIN) && run->work_count < capacity &&
+               report_readable(run->links[i]))
             s_receive(run, i);
-        }
     }
 }
 
@@ -1337,24 +1327,11 @@ static void *s_thread(void *arg)
     return NULL;
 }
 
-static void s_config_free(report_store_config_t *cfg)
-{
-    free(cfg->db);
-    free(cfg->collectors);
-    free(cfg->store_id);
-    free(cfg->key);
-    free(cfg->collector_key);
-}
-
 report_store_t *report_store_start(const report_store_config_t *cfg)
 {
     report_store_t *self = report_calloc(1, sizeof *self);
     self->cfg = *cfg;
-    self->cfg.db = report_strdup(cfg->db);
-    self->cfg.collectors = report_strdup(cfg->collectors);
-    self->cfg.store_id = report_strdup(cfg->store_id ? cfg->store_id : "");
-    self->cfg.key = report_strdup(cfg->key ? cfg->key : "");
-    self->cfg.collector_key = report_strdup(cfg->collector_key ? cfg->collector_key : "");
+    report_settings_own(report_store_settings, &self->cfg);
     self->writer_count = cfg->writers > 1 ? (size_t)cfg->writers : 1;
     self->writers = report_calloc(self->writer_count, sizeof(s_writer_t));
     for (size_t i = 0; i < self->writer_count; i++) {
@@ -1389,7 +1366,7 @@ void report_store_stop(report_store_t **self_p)
         report_actor_destroy(&w->actor);
     }
     free(self->writers);
-    s_config_free(&self->cfg);
+    report_settings_free(report_store_settings, &self->cfg);
     free(self);
     *self_p = NULL;
 }

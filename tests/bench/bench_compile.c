@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         int64_t t0 = report_clock_ms();
         report_compiled_t out;
         if (report_compile(db, &req, &out) != 0) {
-            fprintf(stderr, "compile: %s: %s\n", out.error_code, out.message);
+            fprintf(stderr, "compile: %s: %s\n", out.error.code, out.error.message);
             rc = 1;
         } else {
             int64_t t1 = report_clock_ms();

@@ -15,19 +15,19 @@
 #include <string.h>
 #include <unistd.h>
 
-static void s_metrics(void *arg, report_buf_t *out)
+static void s_metrics(const void *arg, report_buf_t *out)
 {
     (void)arg;
     report_buf_adds(out, "# TYPE bench_up gauge\nbench_up 1\n");
 }
 
-static void s_sample(void *arg, report_sample_t *sample)
+static void s_sample(const void *arg, report_sample_t *sample)
 {
     (void)arg;
     sample->queue_name = "bench";
 }
 
-static bool s_ready(void *arg, char *why, size_t size)
+static bool s_ready(const void *arg, char *why, size_t size)
 {
     (void)arg;
     (void)why;
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     report_http_config_t cfg;
     report_http_config_default(&cfg);
     cfg.address = "127.0.0.1:0";
-    report_http_handlers_t h = {"bench", s_metrics, s_sample, NULL, s_ready, NULL};
+    report_http_handlers_t h = {"bench", s_metrics, s_sample, NULL, s_ready, NULL, 0, NULL};
     report_http_t *http = report_http_start(&cfg, &h);
     if (!http)
         return 1;

@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     report_collector_config_default(&ccfg);
     ccfg.endpoint = "tcp://127.0.0.1:*";
     ccfg.store_endpoint = "tcp://127.0.0.1:*";
-    ccfg.keys_dir = keys;
+    ccfg.server.keys_dir = keys;
     ccfg.max_inflight = cfg.clients * cfg.window + 100;
     ccfg.max_inflight_per_client = cfg.window + 10;
     report_collector_t *collector = report_collector_start(&ccfg);

@@ -280,7 +280,7 @@ void test_collector_config(report_collector_config_t *cfg)
     cfg->endpoint = "tcp://127.0.0.1:*";
     cfg->store_endpoint = "tcp://127.0.0.1:*";
     cfg->store_timeout_ms = 2000;
-    cfg->keys_dir = (char *)test_keys_dir();
+    cfg->server.keys_dir = (char *)test_keys_dir();
 }
 
 void test_push_samples(test_stack_t *stack, int last_month)
@@ -309,7 +309,7 @@ report_aggregator_t *test_aggregator_start(test_stack_t *stack, const char *stat
     cfg.control_endpoint = "tcp://127.0.0.1:*";
     cfg.publish_endpoint = "tcp://127.0.0.1:*";
     cfg.catchup_endpoint = "tcp://127.0.0.1:*";
-    cfg.keys_dir = (char *)test_keys_dir();
+    cfg.server.keys_dir = (char *)test_keys_dir();
     if (status_period) {
         cfg.status_period = (char *)status_period;
         cfg.late_refresh_ms = 1000;

@@ -191,6 +191,18 @@ void report_settings_defaults(const report_setting_t *table, void *cfg)
     free(entries);
 }
 
+void report_settings_own(const report_setting_t *table, void *cfg)
+{
+    s_entry_t *entries = s_flatten(table);
+    for (const s_entry_t *e = entries; e->s; e++) {
+        if (e->s->type == REPORT_SETTING_STRING) {
+            char **slot = (char **)(void *)((char *)cfg + e->offset);
+            *slot = report_strdup(*slot ? *slot : "");
+        }
+    }
+    free(entries);
+}
+
 void report_settings_usage(const report_setting_t *table, FILE *out)
 {
     s_entry_t *entries = s_flatten(table);

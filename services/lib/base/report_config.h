@@ -53,6 +53,10 @@ int report_settings_load(const report_setting_t *table, void *cfg, int argc, cha
  * not report_settings_free them); an integer or boolean default that does not parse is a
  * programming error (assert). */
 void report_settings_defaults(const report_setting_t *table, void *cfg);
+/* Makes cfg own copies of its string settings (a NULL one becomes ""): what a service object
+ * does with the config it was started with, so that the caller's strings may go. Free them
+ * with report_settings_free. */
+void report_settings_own(const report_setting_t *table, void *cfg);
 /* Prints one line per setting: flag, environment variable, default and help. */
 void report_settings_usage(const report_setting_t *table, FILE *out);
 /* Frees the string settings of cfg. */

@@ -67,6 +67,15 @@ bool report_actor_ended(report_actor_t *actor)
     return atomic_load(&actor->ended);
 }
 
+void *report_actor_launch(report_actor_t *actor, void *(*fn)(void *), void *self,
+                          void (*free_fn)(void *))
+{
+    if (report_actor_start(actor, fn, self) > 0)
+        return self;
+    free_fn(self);
+    return NULL;
+}
+
 void report_actor_stop(report_actor_t *actor)
 {
     atomic_store(&actor->stopping, true);
@@ -90,4 +99,20 @@ void report_actor_copy(report_actor_t *actor, void *dst, const void *src, size_t
     pthread_mutex_lock(&actor->lock);
     memcpy(dst, src, size);
     pthread_mutex_unlock(&actor->lock);
+}
+
+int report_poll_add(zmq_pollitem_t *items, int *count, void *socket)
+{
+    if (!socket)
+        return -1;
+    items[*count] = (zmq_pollitem_t){socket, 0, ZMQ_POLLIN, 0};
+    return (*count)++;
+}
+
+bool report_readable(void *sock)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    zmq_getsockopt(sock, ZMQ_EVENTS, &events, &len);
+    return events & ZMQ_POLLIN;
 }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <zmq.h>
 
 typedef struct {
     pthread_t thread;
@@ -33,10 +34,30 @@ int report_actor_stop_fd(const report_actor_t *actor);
 bool report_actor_stopping(report_actor_t *actor);
 /* True once the thread's function has returned (by itself, or after a stop). */
 bool report_actor_ended(report_actor_t *actor);
+/* The end of a service object's constructor: starts its thread, fn(self), and returns self
+ * once it is ready; if it failed, frees self with free_fn (which destroys the actor) and
+ * returns NULL. */
+void *report_actor_launch(report_actor_t *actor, void *(*fn)(void *), void *self,
+                          void (*free_fn)(void *));
+/* A service object's destructor: stops its thread, then frees it with free_fn; *self_p
+ * (the caller's pointer to the object) becomes NULL. Accepts NULL and a NULL object. */
+#define report_actor_finish(self_p, free_fn)                                                       \
+    do {                                                                                           \
+        if ((self_p) && *(self_p)) {                                                               \
+            report_actor_stop(&(*(self_p))->actor);                                                \
+            free_fn(*(self_p));                                                                    \
+            *(self_p) = NULL;                                                                      \
+        }                                                                                          \
+    } while (0)
 /* Asks the thread to stop (the event in its poll set) and joins it. */
 void report_actor_stop(report_actor_t *actor);
 /* Frees the lock, the condition and the event (after stop, or after a failed start). */
 void report_actor_destroy(report_actor_t *actor);
+/* Appends socket (if not NULL) to a poll set for ZMQ_POLLIN; its index in items, or -1. The
+ * caller's array has room for every optional socket. */
+int report_poll_add(zmq_pollitem_t *items, int *count, void *socket);
+/* True while sock has a message waiting (a poll's revents only says it had one). */
+bool report_readable(void *sock);
 /* Copies size bytes from src to dst under the actor's lock (publishing or reading stats). */
 void report_actor_copy(report_actor_t *actor, void *dst, const void *src, size_t size);
 

@@ -116,19 +116,6 @@ void *report_monitor_socket(report_monitor_t *self)
     return self ? self->pair : NULL;
 }
 
-void report_monitor_add_counts(report_monitor_t *self, report_monitor_counts_t *out)
-{
-    if (!self)
-        return;
-    out->connected += self->counts.connected;
-    out->handshakes += self->counts.handshakes;
-    for (int k = 0; k < REPORT_HANDSHAKE_KINDS; k++)
-        out->handshake_failed[k] += self->counts.handshake_failed[k];
-    out->dropped_total += self->counts.dropped_total;
-    out->dropped_per_peer += self->counts.dropped_per_peer;
-    out->accept_failed += self->counts.accept_failed;
-}
-
 static s_conn_t *s_find(report_monitor_t *self, int fd)
 {
     for (size_t i = 0; i < self->count; i++)
@@ -308,7 +295,7 @@ static bool s_handle(report_monitor_t *self)
     return got;
 }
 
-void report_monitor_sweep(report_monitor_t *self)
+static void s_sweep(report_monitor_t *self)
 {
     int64_t now = report_clock_ms();
     if (!self || now < self->next_sweep)
@@ -332,4 +319,13 @@ void report_monitor_drain(report_monitor_t *self)
 {
     for (int budget = 1000; self && budget > 0 && s_handle(self); budget--) {
     }
+}
+
+void report_monitor_count(report_monitor_t *self, report_monitor_counts_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!self)
+        return;
+    s_sweep(self);
+    *out = self->counts;
 }

@@ -42,10 +42,9 @@ void *report_monitor_socket(report_monitor_t *self);
 /* Reads and handles the events waiting (at most 1000, so a flood cannot starve the rest of the
  * poll loop). */
 void report_monitor_drain(report_monitor_t *self);
-/* Forgets connections whose fd is no longer a connection of this socket (their events were
- * lost); does its work at most every 5 s, so it may be called on every loop. */
-void report_monitor_sweep(report_monitor_t *self);
-/* Adds this monitor's counts to *out (so that several sockets can be summed). */
-void report_monitor_add_counts(report_monitor_t *self, report_monitor_counts_t *out);
+/* The monitor's counts into *out (zero for a NULL monitor), after forgetting connections whose
+ * fd is no longer a connection of this socket (their events were lost; that sweep runs at
+ * most every 5 s, so this may be called on every loop). */
+void report_monitor_count(report_monitor_t *self, report_monitor_counts_t *out);
 
 #endif

@@ -73,13 +73,31 @@ static double s_now(void)
     return (double)report_wall_ms() / 1000.0;
 }
 
+/* The view the handlers get for one request (see report_http_handlers_t). */
+static void *s_view_open(const report_http_t *self)
+{
+    if (!self->h.snapshot)
+        return self->h.arg;
+    void *view = report_malloc(self->h.stats_size);
+    self->h.snapshot(self->h.arg, view);
+    return view;
+}
+
+static void s_view_close(const report_http_t *self, void *view)
+{
+    if (self->h.snapshot)
+        free(view);
+}
+
 /* Appends the current sample to the ring; the caller holds the lock. */
 static void s_take_sample(report_http_t *self)
 {
     s_point_t p;
     memset(&p, 0, sizeof p);
     p.t = s_now();
-    self->h.sample(self->h.arg, &p.s);
+    void *view = s_view_open(self);
+    self->h.sample(view, &p.s);
+    s_view_close(self, view);
     size_t cap = (size_t)self->cfg.history;
     self->ring[(self->ring_head + self->ring_len) % cap] = p;
     if (self->ring_len < cap)
@@ -105,12 +123,12 @@ static double s_rate(const s_point_t *a, const s_point_t *b, size_t k)
 
 /* The queue, rates over the last minute, counters and history, from the ring and a sample
  * taken now; the caller holds the lock. */
-static void s_status_figures(report_http_t *self, json_t *o)
+static void s_status_figures(report_http_t *self, const void *view, json_t *o)
 {
     s_point_t now;
     memset(&now, 0, sizeof now);
     now.t = s_now();
-    self->h.sample(self->h.arg, &now.s);
+    self->h.sample(view, &now.s);
     json_object_set_new(o, "now", json_real(now.t));
     json_t *queue = json_object();
     json_object_set_new(queue, "name", json_string(now.s.queue_name ? now.s.queue_name : ""));
@@ -160,11 +178,12 @@ static char *s_status_json(report_http_t *self)
     json_object_set_new(o, "version", json_string(report_build_version()));
     json_object_set_new(o, "commit", json_string(report_build_commit()));
     json_object_set_new(o, "started_at", json_real(self->started_at));
+    void *view = s_view_open(self);
     pthread_mutex_lock(&self->lock);
-    s_status_figures(self, o);
+    s_status_figures(self, view, o);
     pthread_mutex_unlock(&self->lock);
     char why[256] = "";
-    bool ready = self->h.ready(self->h.arg, why, sizeof why);
+    bool ready = self->h.ready(view, why, sizeof why);
     json_object_set_new(o, "ready", json_boolean(ready));
     json_object_set_new(o, "ready_reason", json_string(ready ? "" : why));
     json_t *peers = json_array();
@@ -177,7 +196,8 @@ static char *s_status_json(report_http_t *self)
         json_array_append_new(peers, json_string(""));
     json_object_set_new(o, "peers", peers);
     if (self->h.status)
-        self->h.status(self->h.arg, o);
+        self->h.status(view, o);
+    s_view_close(self, view);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -241,7 +261,9 @@ static enum MHD_Result s_send_metrics(report_http_t *self, struct MHD_Connection
     report_buf_t out;
     report_buf_init(&out);
     report_metrics_process(&out, self->h.service, self->started_at);
-    self->h.metrics(self->h.arg, &out);
+    void *view = s_view_open(self);
+    self->h.metrics(view, &out);
+    s_view_close(self, view);
     enum MHD_Result ret =
         s_send(connection, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                out.data ? out.data : "", out.len, false, NULL);
@@ -252,7 +274,10 @@ static enum MHD_Result s_send_metrics(report_http_t *self, struct MHD_Connection
 static enum MHD_Result s_send_ready(report_http_t *self, struct MHD_Connection *connection)
 {
     char why[256] = "";
-    if (self->h.ready(self->h.arg, why, sizeof why))
+    void *view = s_view_open(self);
+    bool ready = self->h.ready(view, why, sizeof why);
+    s_view_close(self, view);
+    if (ready)
         return s_send_text(connection, MHD_HTTP_OK, "ready\n");
     char *body = report_sprintf("not ready: %s\n", why);
     enum MHD_Result ret = s_send(connection, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,

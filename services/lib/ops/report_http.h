@@ -24,17 +24,22 @@ typedef struct {
     double counters[REPORT_SAMPLE_MAX_COUNTERS];
 } report_sample_t;
 
+/* What a service shows. Each callback gets a view: with snapshot set, a copy of the
+ * service's counters taken for this request (snapshot(arg, view) into stats_size bytes the
+ * endpoint allocates and frees), else arg itself. */
 typedef struct {
     const char *service; /* "collector", "store", "aggregator" */
     /* Appends the service's own metric families (Prometheus text). */
-    void (*metrics)(void *arg, report_buf_t *out);
+    void (*metrics)(const void *view, report_buf_t *out);
     /* Fills the current sample. */
-    void (*sample)(void *arg, report_sample_t *sample);
+    void (*sample)(const void *view, report_sample_t *sample);
     /* Adds service-specific members to the status object (may be NULL). */
-    void (*status)(void *arg, json_t *status);
+    void (*status)(const void *view, json_t *status);
     /* True if ready; otherwise writes why. */
-    bool (*ready)(void *arg, char *why, size_t size);
+    bool (*ready)(const void *view, char *why, size_t size);
     void *arg;
+    size_t stats_size;
+    void (*snapshot)(void *arg, void *view); /* may be NULL */
 } report_http_handlers_t;
 
 typedef struct {

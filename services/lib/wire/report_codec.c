@@ -6,6 +6,7 @@
 #include "report/v1/store.pb-c.h"
 #include "report/v1/update.pb-c.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +16,71 @@ static char *s_dup(const char *s)
     return report_strdup(s ? s : "");
 }
 
+/* Every message is packed and unpacked through protobuf-c's generic entry points, with its
+ * descriptor: one way for all of them. */
+static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *size)
+{
+    *size = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = report_malloc(*size);
+    protobuf_c_message_pack(msg, buf);
+    return buf;
+}
+
+static void *s_unpack(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
+                      size_t size)
+{
+    return protobuf_c_message_unpack(descriptor, NULL, size, data);
+}
+
+/* For a decoder that fills *out: out cleared first, whatever the bytes are. */
+static void *s_unpack_clear(const ProtobufCMessageDescriptor *descriptor, const uint8_t *data,
+                            size_t size, void *out, size_t out_size)
+{
+    memset(out, 0, out_size);
+    return s_unpack(descriptor, data, size);
+}
+
+static void s_free(void *msg)
+{
+    protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+/* Numbers on the wire are uint32, in the domain types int: a value out of range stays out
+ * of range (validation refuses it, naming the value sent), only capped so that it fits. */
+static int s_int(uint32_t value)
+{
+    return value > INT_MAX ? INT_MAX : (int)value;
+}
+
+/* The domain enums have the wire's values; a value this version does not know is NONE. */
+_Static_assert((int)REPORT_SECTION_RESULT == (int)SOKHCN__REPORT__V1__SECTION__SECTION_RESULT &&
+                   (int)REPORT_SECTION_LIMITATION ==
+                       (int)SOKHCN__REPORT__V1__SECTION__SECTION_LIMITATION &&
+                   (int)REPORT_SECTION_NEXT_TASK ==
+                       (int)SOKHCN__REPORT__V1__SECTION__SECTION_NEXT_TASK,
+               "report_section_t is the wire's Section");
+_Static_assert((int)REPORT_OUTCOME_STORED == (int)SOKHCN__REPORT__V1__OUTCOME__OUTCOME_STORED &&
+                   (int)REPORT_OUTCOME_DUPLICATE ==
+                       (int)SOKHCN__REPORT__V1__OUTCOME__OUTCOME_DUPLICATE &&
+                   (int)REPORT_OUTCOME_REJECTED ==
+                       (int)SOKHCN__REPORT__V1__OUTCOME__OUTCOME_REJECTED &&
+                   (int)REPORT_OUTCOME_BUSY == (int)SOKHCN__REPORT__V1__OUTCOME__OUTCOME_BUSY,
+               "report_outcome_t is the wire's Outcome");
+
 report_update_t *report_update_decode(const uint8_t *data, size_t size)
 {
-    Sokhcn__Report__V1__Update *msg = sokhcn__report__v1__update__unpack(NULL, size, data);
+    Sokhcn__Report__V1__Update *msg = s_unpack(&sokhcn__report__v1__update__descriptor, data, size);
     if (!msg)
         return NULL;
     report_update_t *u = report_update_new();
     u->update_id = s_dup(msg->update_id);
     u->unit_code = s_dup(msg->unit_code);
-    /* Out-of-range values are kept out of range (not truncated) so validation sees them. */
-    u->year = msg->year > 100000 ? 100000 : (int)msg->year;
-    u->month = msg->month > 100 ? 100 : (int)msg->month;
-    switch (msg->section) {
-    case SOKHCN__REPORT__V1__SECTION__SECTION_RESULT:
-        u->section = REPORT_SECTION_RESULT;
-        break;
-    case SOKHCN__REPORT__V1__SECTION__SECTION_LIMITATION:
-        u->section = REPORT_SECTION_LIMITATION;
-        break;
-    case SOKHCN__REPORT__V1__SECTION__SECTION_NEXT_TASK:
-        u->section = REPORT_SECTION_NEXT_TASK;
-        break;
-    default:
-        u->section = REPORT_SECTION_NONE;
-        break;
-    }
+    u->year = s_int(msg->year);
+    u->month = s_int(msg->month);
+    u->section = msg->section >= SOKHCN__REPORT__V1__SECTION__SECTION_RESULT &&
+                         msg->section <= SOKHCN__REPORT__V1__SECTION__SECTION_NEXT_TASK
+                     ? (report_section_t)msg->section
+                     : REPORT_SECTION_NONE;
     u->area_code = s_dup(msg->area_code);
     u->item_key = s_dup(msg->item_key);
     u->item_order = msg->item_order;
@@ -56,7 +97,7 @@ report_update_t *report_update_decode(const uint8_t *data, size_t size)
         u->indicators[i].code = s_dup(msg->indicators[i]->code);
         u->indicators[i].value = msg->indicators[i]->value;
     }
-    sokhcn__report__v1__update__free_unpacked(msg, NULL);
+    s_free(msg);
     return u;
 }
 
@@ -88,9 +129,7 @@ uint8_t *report_update_encode(const report_update_t *u, size_t *size)
     }
     msg.n_indicators = u->indicator_count;
     msg.indicators = ptrs;
-    *size = sokhcn__report__v1__update__get_packed_size(&msg);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__update__pack(&msg, buf);
+    uint8_t *buf = s_pack(&msg.base, size);
     free(ptrs);
     free(values);
     return buf;
@@ -100,23 +139,10 @@ static void s_reply_from_msg(const Sokhcn__Report__V1__UpdateReply *msg, report_
 {
     memset(reply, 0, sizeof *reply);
     snprintf(reply->update_id, sizeof reply->update_id, "%s", msg->update_id ? msg->update_id : "");
-    switch (msg->outcome) {
-    case SOKHCN__REPORT__V1__OUTCOME__OUTCOME_STORED:
-        reply->outcome = REPORT_OUTCOME_STORED;
-        break;
-    case SOKHCN__REPORT__V1__OUTCOME__OUTCOME_DUPLICATE:
-        reply->outcome = REPORT_OUTCOME_DUPLICATE;
-        break;
-    case SOKHCN__REPORT__V1__OUTCOME__OUTCOME_REJECTED:
-        reply->outcome = REPORT_OUTCOME_REJECTED;
-        break;
-    case SOKHCN__REPORT__V1__OUTCOME__OUTCOME_BUSY:
-        reply->outcome = REPORT_OUTCOME_BUSY;
-        break;
-    default:
-        reply->outcome = REPORT_OUTCOME_NONE;
-        break;
-    }
+    reply->outcome = msg->outcome >= SOKHCN__REPORT__V1__OUTCOME__OUTCOME_STORED &&
+                             msg->outcome <= SOKHCN__REPORT__V1__OUTCOME__OUTCOME_BUSY
+                         ? (report_outcome_t)msg->outcome
+                         : REPORT_OUTCOME_NONE;
     reply->reason = report_reason_parse(msg->reason);
     snprintf(reply->message, sizeof reply->message, "%s", msg->message ? msg->message : "");
 }
@@ -133,11 +159,11 @@ static void s_reply_to_msg(const report_reply_t *reply, Sokhcn__Report__V1__Upda
 int report_reply_decode(const uint8_t *data, size_t size, report_reply_t *reply)
 {
     Sokhcn__Report__V1__UpdateReply *msg =
-        sokhcn__report__v1__update_reply__unpack(NULL, size, data);
+        s_unpack(&sokhcn__report__v1__update_reply__descriptor, data, size);
     if (!msg)
         return -1;
     s_reply_from_msg(msg, reply);
-    sokhcn__report__v1__update_reply__free_unpacked(msg, NULL);
+    s_free(msg);
     return 0;
 }
 
@@ -145,10 +171,7 @@ uint8_t *report_reply_encode(const report_reply_t *reply, size_t *size)
 {
     Sokhcn__Report__V1__UpdateReply msg;
     s_reply_to_msg(reply, &msg);
-    *size = sokhcn__report__v1__update_reply__get_packed_size(&msg);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__update_reply__pack(&msg, buf);
-    return buf;
+    return s_pack(&msg.base, size);
 }
 
 static void s_copy(char *dst, size_t size, const char *src)
@@ -166,8 +189,8 @@ static uint8_t *s_bytes_dup(ProtobufCBinaryData b)
 
 int report_frame_decode(const uint8_t *data, size_t size, report_frame_t *frame)
 {
-    memset(frame, 0, sizeof *frame);
-    Sokhcn__Report__V1__StoreFrame *msg = sokhcn__report__v1__store_frame__unpack(NULL, size, data);
+    Sokhcn__Report__V1__StoreFrame *msg = s_unpack_clear(
+        &sokhcn__report__v1__store_frame__descriptor, data, size, frame, sizeof *frame);
     if (!msg)
         return -1;
     int rc = 0;
@@ -205,7 +228,7 @@ int report_frame_decode(const uint8_t *data, size_t size, report_frame_t *frame)
         rc = -1;
         break;
     }
-    sokhcn__report__v1__store_frame__free_unpacked(msg, NULL);
+    s_free(msg);
     return rc;
 }
 
@@ -254,10 +277,7 @@ uint8_t *report_frame_encode(const report_frame_t *frame, size_t *size)
     default:
         break;
     }
-    *size = sokhcn__report__v1__store_frame__get_packed_size(&msg);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__store_frame__pack(&msg, buf);
-    return buf;
+    return s_pack(&msg.base, size);
 }
 
 void report_frame_clear(report_frame_t *frame)
@@ -284,10 +304,10 @@ static report_published_t *s_published_from(const Sokhcn__Report__V1__PublishedR
     report_published_t *r = report_published_new();
     r->seq = m->seq;
     r->agency_code = s_opt(m->agency_code);
-    r->year = (int)(m->year > 100000 ? 100000 : m->year);
-    r->month = (int)(m->month > 100 ? 100 : m->month);
-    r->version = (int)(m->version > 1000000 ? 1000000 : m->version);
-    r->number = (int)(m->number > 100000000 ? 100000000 : m->number);
+    r->year = s_int(m->year);
+    r->month = s_int(m->month);
+    r->version = s_int(m->version);
+    r->number = s_int(m->number);
     r->doc_date = s_opt(m->doc_date);
     r->text = s_opt(m->text);
     r->html = s_opt(m->html);
@@ -319,11 +339,11 @@ static void s_published_to(const report_published_t *r, Sokhcn__Report__V1__Publ
 report_published_t *report_published_decode(const uint8_t *data, size_t size)
 {
     Sokhcn__Report__V1__PublishedReport *m =
-        sokhcn__report__v1__published_report__unpack(NULL, size, data);
+        s_unpack(&sokhcn__report__v1__published_report__descriptor, data, size);
     if (!m)
         return NULL;
     report_published_t *r = s_published_from(m);
-    sokhcn__report__v1__published_report__free_unpacked(m, NULL);
+    s_free(m);
     return r;
 }
 
@@ -331,44 +351,42 @@ uint8_t *report_published_encode(const report_published_t *report, size_t *size)
 {
     Sokhcn__Report__V1__PublishedReport m;
     s_published_to(report, &m);
-    *size = sokhcn__report__v1__published_report__get_packed_size(&m);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__published_report__pack(&m, buf);
-    return buf;
+    return s_pack(&m.base, size);
+}
+
+static void s_request_from(report_control_request_t *req, const char *agency_code, uint32_t year,
+                           uint32_t month, uint32_t number, const char *date, const char *basis)
+{
+    req->agency_code = s_opt(agency_code);
+    req->year = s_int(year);
+    req->month = s_int(month);
+    req->number = s_int(number);
+    req->date = s_opt(date);
+    req->basis = s_opt(basis);
 }
 
 int report_control_request_decode(const uint8_t *data, size_t size, report_control_request_t *req)
 {
-    memset(req, 0, sizeof *req);
-    Sokhcn__Report__V1__ControlRequest *m =
-        sokhcn__report__v1__control_request__unpack(NULL, size, data);
+    Sokhcn__Report__V1__ControlRequest *m = s_unpack_clear(
+        &sokhcn__report__v1__control_request__descriptor, data, size, req, sizeof *req);
     if (!m)
         return -1;
     int rc = 0;
+    /* compile and publish carry the same fields, compile a format besides */
     if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_COMPILE) {
         Sokhcn__Report__V1__CompileRequest *c = m->compile;
         req->kind = REPORT_CONTROL_COMPILE;
-        req->agency_code = s_opt(c->agency_code);
-        req->year = (int)(c->year > 100000 ? 100000 : c->year);
-        req->month = (int)(c->month > 100 ? 100 : c->month);
+        s_request_from(req, c->agency_code, c->year, c->month, c->number, c->date, c->basis);
         req->format = s_opt(c->format);
-        req->number = (int)(c->number > 100000000 ? 100000000 : c->number);
-        req->date = s_opt(c->date);
-        req->basis = s_opt(c->basis);
     } else if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_PUBLISH) {
         Sokhcn__Report__V1__PublishRequest *p = m->publish;
         req->kind = REPORT_CONTROL_PUBLISH;
-        req->agency_code = s_opt(p->agency_code);
-        req->year = (int)(p->year > 100000 ? 100000 : p->year);
-        req->month = (int)(p->month > 100 ? 100 : p->month);
+        s_request_from(req, p->agency_code, p->year, p->month, p->number, p->date, p->basis);
         req->format = s_opt("");
-        req->number = (int)(p->number > 100000000 ? 100000000 : p->number);
-        req->date = s_opt(p->date);
-        req->basis = s_opt(p->basis);
     } else {
         rc = -1;
     }
-    sokhcn__report__v1__control_request__free_unpacked(m, NULL);
+    s_free(m);
     return rc;
 }
 
@@ -397,10 +415,7 @@ uint8_t *report_control_request_encode(const report_control_request_t *req, size
         p.basis = (char *)s_str(req->basis);
         m.publish = &p;
     }
-    *size = sokhcn__report__v1__control_request__get_packed_size(&m);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__control_request__pack(&m, buf);
-    return buf;
+    return s_pack(&m.base, size);
 }
 
 static char **s_strv_dup(char **v, size_t n)
@@ -413,9 +428,8 @@ static char **s_strv_dup(char **v, size_t n)
 
 int report_control_reply_decode(const uint8_t *data, size_t size, report_control_reply_t *reply)
 {
-    memset(reply, 0, sizeof *reply);
-    Sokhcn__Report__V1__ControlReply *m =
-        sokhcn__report__v1__control_reply__unpack(NULL, size, data);
+    Sokhcn__Report__V1__ControlReply *m = s_unpack_clear(
+        &sokhcn__report__v1__control_reply__descriptor, data, size, reply, sizeof *reply);
     if (!m)
         return -1;
     reply->ok = m->ok;
@@ -427,7 +441,7 @@ int report_control_reply_decode(const uint8_t *data, size_t size, report_control
     reply->warnings = s_strv_dup(m->warnings, m->n_warnings);
     reply->warning_count = m->n_warnings;
     reply->report = m->report ? s_published_from(m->report) : NULL;
-    sokhcn__report__v1__control_reply__free_unpacked(m, NULL);
+    s_free(m);
     return 0;
 }
 
@@ -447,27 +461,23 @@ uint8_t *report_control_reply_encode(const report_control_reply_t *reply, size_t
         s_published_to(reply->report, &pm);
         m.report = &pm;
     }
-    *size = sokhcn__report__v1__control_reply__get_packed_size(&m);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__control_reply__pack(&m, buf);
-    return buf;
+    return s_pack(&m.base, size);
 }
 
 int report_catchup_request_decode(const uint8_t *data, size_t size, report_catchup_request_t *req)
 {
-    memset(req, 0, sizeof *req);
-    Sokhcn__Report__V1__CatchupRequest *m =
-        sokhcn__report__v1__catchup_request__unpack(NULL, size, data);
+    Sokhcn__Report__V1__CatchupRequest *m = s_unpack_clear(
+        &sokhcn__report__v1__catchup_request__descriptor, data, size, req, sizeof *req);
     if (!m)
         return -1;
     req->agency_code = s_opt(m->agency_code);
     if (m->query_case == SOKHCN__REPORT__V1__CATCHUP_REQUEST__QUERY_PERIOD) {
         req->by_period = true;
-        req->period = (int)(m->period > 1000000 ? 1000000 : m->period);
+        req->period = s_int(m->period);
     } else {
         req->after_seq = m->after_seq;
     }
-    sokhcn__report__v1__catchup_request__free_unpacked(m, NULL);
+    s_free(m);
     return 0;
 }
 
@@ -482,24 +492,20 @@ uint8_t *report_catchup_request_encode(const report_catchup_request_t *req, size
         m.query_case = SOKHCN__REPORT__V1__CATCHUP_REQUEST__QUERY_AFTER_SEQ;
         m.after_seq = req->after_seq;
     }
-    *size = sokhcn__report__v1__catchup_request__get_packed_size(&m);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__catchup_request__pack(&m, buf);
-    return buf;
+    return s_pack(&m.base, size);
 }
 
 int report_catchup_reply_decode(const uint8_t *data, size_t size, report_catchup_reply_t *reply)
 {
-    memset(reply, 0, sizeof *reply);
-    Sokhcn__Report__V1__CatchupReply *m =
-        sokhcn__report__v1__catchup_reply__unpack(NULL, size, data);
+    Sokhcn__Report__V1__CatchupReply *m = s_unpack_clear(
+        &sokhcn__report__v1__catchup_reply__descriptor, data, size, reply, sizeof *reply);
     if (!m)
         return -1;
     reply->report = m->report ? s_published_from(m->report) : NULL;
     reply->end = m->end;
     reply->last_seq = m->last_seq;
     reply->more = m->more;
-    sokhcn__report__v1__catchup_reply__free_unpacked(m, NULL);
+    s_free(m);
     return 0;
 }
 
@@ -514,8 +520,75 @@ uint8_t *report_catchup_reply_encode(const report_catchup_reply_t *reply, size_t
     m.end = reply->end;
     m.last_seq = reply->last_seq;
     m.more = reply->more;
-    *size = sokhcn__report__v1__catchup_reply__get_packed_size(&m);
-    uint8_t *buf = report_malloc(*size);
-    sokhcn__report__v1__catchup_reply__pack(&m, buf);
-    return buf;
+    return s_pack(&m.base, size);
+}
+
+/* --- NUL bytes in strings, read from the wire before decoding --- */
+
+static int s_read_varint(const uint8_t *p, size_t size, size_t *pos, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*pos >= size)
+            return -1;
+        uint8_t b = p[(*pos)++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The message's fields are looked up in its descriptor: a string field is checked, a
+ * message field is walked into, a field this version does not know is passed over. */
+static int s_strings_hold_nul(const ProtobufCMessageDescriptor *descriptor, const uint8_t *p,
+                              size_t size)
+{
+    size_t pos = 0;
+    while (pos < size) {
+        uint64_t key, len;
+        if (s_read_varint(p, size, &pos, &key))
+            return -1;
+        switch (key & 7) {
+        case PROTOBUF_C_WIRE_TYPE_VARINT:
+            if (s_read_varint(p, size, &pos, &len))
+                return -1;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_64BIT:
+            pos += 8;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_32BIT:
+            pos += 4;
+            break;
+        case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED: {
+            if (s_read_varint(p, size, &pos, &len) || len > size - pos)
+                return -1;
+            const ProtobufCFieldDescriptor *field =
+                key >> 3 <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field(descriptor, (unsigned)(key >> 3))
+                    : NULL;
+            int rc = 0;
+            if (field && field->type == PROTOBUF_C_TYPE_MESSAGE)
+                rc = s_strings_hold_nul(field->descriptor, p + pos, (size_t)len);
+            else if (field && field->type == PROTOBUF_C_TYPE_STRING)
+                rc = memchr(p + pos, 0, (size_t)len) != NULL;
+            if (rc)
+                return rc;
+            pos += (size_t)len;
+            break;
+        }
+        default:
+            return -1;
+        }
+        if (pos > size)
+            return -1;
+    }
+    return 0;
+}
+
+int report_update_strings_hold_nul(const uint8_t *data, size_t size)
+{
+    return s_strings_hold_nul(&sokhcn__report__v1__update__descriptor, data, size);
 }

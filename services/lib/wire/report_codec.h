@@ -13,6 +13,11 @@
 report_update_t *report_update_decode(const uint8_t *data, size_t size);
 /* Encodes an update; returns a malloc'd buffer (caller frees) and its size in *size. */
 uint8_t *report_update_encode(const report_update_t *update, size_t *size);
+/* 1 if a string field of the Update in data (nested messages included) holds a NUL byte, 0 if
+ * none, -1 if the wire format is broken (the decoder refuses it too). The decoder cannot tell:
+ * a C string ends at the first NUL. Unknown fields may hold any bytes (a later version may
+ * add them). */
+int report_update_strings_hold_nul(const uint8_t *data, size_t size);
 
 /* Decodes an UpdateReply into *reply; 0, or -1 if malformed. */
 int report_reply_decode(const uint8_t *data, size_t size, report_reply_t *reply);

@@ -172,11 +172,12 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
                         limits->year_min, limits->year_max);
     if (u->month < 1 || u->month > 12)
         return s_refuse(why, REPORT_REASON_bad_period, "month %d outside 1..12", u->month);
-    if (u->item_order > 100000)
-        return s_refuse(why, REPORT_REASON_out_of_range, "item_order %u above 100000",
-                        u->item_order);
-    if (u->revision > 1000000)
-        return s_refuse(why, REPORT_REASON_out_of_range, "revision %u above 1000000", u->revision);
+    if (u->item_order > REPORT_MAX_ITEM_ORDER)
+        return s_refuse(why, REPORT_REASON_out_of_range, "item_order %u above %d", u->item_order,
+                        REPORT_MAX_ITEM_ORDER);
+    if (u->revision > REPORT_MAX_REVISION)
+        return s_refuse(why, REPORT_REASON_out_of_range, "revision %u above %d", u->revision,
+                        REPORT_MAX_REVISION);
     if (u->sub_item_count > limits->max_sub_items)
         return s_refuse(why, REPORT_REASON_too_many_items, "%zu sub-items, limit %zu",
                         u->sub_item_count, limits->max_sub_items);
@@ -215,78 +216,6 @@ int report_update_validate(const report_limits_t *limits, report_update_t *u, re
             if (strcmp(u->indicators[j].code, iv->code) == 0)
                 return s_refuse(why, REPORT_REASON_duplicate_indicator, "indicator %s given twice",
                                 iv->code);
-    }
-    return 0;
-}
-
-/* protobuf-c copies a string up to its first NUL, so a NUL inside a string field would be
- * silently cut off. Walk the wire format and refuse any string field of Update (or of its
- * IndicatorValue messages) that holds a NUL byte. Only our own string fields are looked at:
- * fields this version does not know may be added by a later one and hold any bytes (the
- * wire contract only ever adds fields). */
-static int s_read_varint(const uint8_t *p, size_t size, size_t *pos, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (*pos >= size)
-            return -1;
-        uint8_t b = p[(*pos)++];
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* Field numbers of the string fields of Update and of IndicatorValue (update.proto). */
-static bool s_string_field(uint64_t field, int depth)
-{
-    if (depth > 0)
-        return field == 1; /* IndicatorValue.code */
-    return field == 1 || field == 2 || field == 6 || field == 7 || field == 11 || field == 12;
-}
-
-#define S_INDICATORS_FIELD 13 /* Update.indicators */
-
-/* 1 if a string field holds a NUL byte, 0 if none, -1 if the wire format is broken (the
- * decoder refuses it too). */
-static int s_strings_hold_nul(const uint8_t *p, size_t size, int depth)
-{
-    size_t pos = 0;
-    while (pos < size) {
-        uint64_t key, len;
-        if (s_read_varint(p, size, &pos, &key))
-            return -1;
-        switch (key & 7) {
-        case 0:
-            if (s_read_varint(p, size, &pos, &len))
-                return -1;
-            break;
-        case 1:
-            pos += 8;
-            break;
-        case 5:
-            pos += 4;
-            break;
-        case 2:
-            if (s_read_varint(p, size, &pos, &len) || len > size - pos)
-                return -1;
-            if (depth == 0 && (key >> 3) == S_INDICATORS_FIELD) {
-                int rc = s_strings_hold_nul(p + pos, (size_t)len, 1);
-                if (rc)
-                    return rc;
-            } else if (s_string_field(key >> 3, depth) && memchr(p + pos, 0, (size_t)len)) {
-                return 1;
-            }
-            pos += (size_t)len;
-            break;
-        default:
-            return -1;
-        }
-        if (pos > size)
-            return -1;
     }
     return 0;
 }
@@ -340,7 +269,7 @@ int report_update_accept(const report_limits_t *limits, const char *expected_uni
     if (expected_unit && strcmp(u->unit_code, expected_unit) != 0)
         rc = s_refuse(why, REPORT_REASON_unit_mismatch, "this key belongs to %s, not to %.32s",
                       expected_unit, s_code_valid(u->unit_code) ? u->unit_code : "another unit");
-    else if ((rc = s_strings_hold_nul(data, size, 0)) != 0)
+    else if ((rc = report_update_strings_hold_nul(data, size)) != 0)
         rc = rc > 0
                  ? s_refuse(why, REPORT_REASON_control_char, "a text field holds a NUL byte")
                  : s_refuse(why, REPORT_REASON_malformed, "not a sokhcn.report.v1.Update message");

@@ -28,6 +28,9 @@ typedef struct {
 #define REPORT_DEFAULT_MAX_SUB_ITEMS 50
 #define REPORT_DEFAULT_MAX_INDICATORS 50
 #define REPORT_DEFAULT_MAX_KEY_BYTES 128
+/* Fixed bounds of an update's numbers (the database columns hold them). */
+#define REPORT_MAX_ITEM_ORDER 100000
+#define REPORT_MAX_REVISION 1000000
 
 void report_limits_default(report_limits_t *limits);
 
