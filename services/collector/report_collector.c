@@ -129,7 +129,7 @@ struct report_collector_t {
     report_ratelimit_t stale_log;
     uint64_t incarnation; /* random, this process's: in every tag handed to a store */
     int64_t next_sweep;
-    report_server_t *server; /* keys, keyrings (units: key -> unit code; stores), ZAP */
+    report_server_t *server;         /* keys, keyrings (units: key -> unit code; stores), ZAP */
     report_monitor_t *monitor;       /* client connections */
     report_monitor_t *store_monitor; /* store connections (handshake failures) */
 };

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void s_same_reply(const report_reply_t *a, const report_reply_t *b)
 {
     if (strcmp(a->update_id, b->update_id) != 0 || a->outcome != b->outcome ||
-        a->reason != report_reason_name(b->reason) || strcmp(a->message, b->message) != 0)
+        a->reason != b->reason || strcmp(a->message, b->message) != 0)
         abort();
 }
 
