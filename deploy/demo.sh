@@ -296,6 +296,11 @@ echo "================ report as received by the subscriber: ${received#"$ROOT"/
 cat "$received"
 echo "================ end of report ================"
 
+pdf="$INBOX/SKHCN-2018-07-v1.pdf"
+[[ -f "$pdf" ]] || fail "the subscriber received no PDF"
+pages="$(pdfinfo "$pdf" | sed -n 's/^Pages: *//p')"
+echo "PDF (PDF/A-2b, to sign): ${pdf#"$ROOT"/}, $pages page(s), $(stat -c %s "$pdf") bytes"
+
 if [[ $mode == keep ]]; then
     cleanup_done=1 # leave everything running
     pg_data_real="$(pg_socket_dir "$DEMO_PGDATA")"

@@ -218,7 +218,8 @@ Test(security, an_unknown_subscriber_gets_nothing)
                                     .month = 7,
                                     .number = 1,
                                     .date = "2018-07-19",
-                                    .basis = ""};
+                                    .basis = "",
+                                    .force = true}; /* one item: section 2 is empty */
     report_control_reply_t reply;
     /* a unit's key is not an operator's: no answer */
     report_client_keys_t unit_keys = test_client_keys("THANH_TRA");

@@ -32,6 +32,7 @@ REPORT_BASE_PACKAGES=(
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
     libpq-dev libcriterion-dev postgresql postgresql-client
     libjansson-dev libutf8proc-dev uuid-dev libssl-dev libmicrohttpd-dev
+    libpango1.0-dev libcairo2-dev fonts-liberation2 ghostscript poppler-utils
     clang libclang-rt-14-dev clang-format
 )
 

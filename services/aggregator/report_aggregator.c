@@ -8,11 +8,13 @@
 #include "report_aggregator.h"
 #include "report_actor.h"
 #include "report_backoff.h"
+#include "report_check.h"
 #include "report_codec.h"
 #include "report_compile.h"
 #include "report_db.h"
 #include "report_log.h"
 #include "report_monitor.h"
+#include "report_pdf.h"
 #include "report_period.h"
 #include "report_sha256.h"
 #include "report_util.h"
@@ -60,6 +62,10 @@ const report_setting_t report_aggregator_settings[] = {
     {"idle-in-transaction-timeout-ms", REPORT_SETTING_INT, "60000",
      F(idle_in_transaction_timeout_ms), 0, 3600000,
      "the server ends a session idle this long inside a transaction (0: no bound)"},
+    {"ghostscript", REPORT_SETTING_STRING, "gs", F(ghostscript), 0, 0,
+     "Ghostscript, which makes each published PDF a PDF/A-2b (Debian: ghostscript)"},
+    {"pdf-timeout-ms", REPORT_SETTING_INT, "60000", F(pdf_timeout_ms), 1000, 600000,
+     "longest the PDF/A conversion of one version may take; past it the publish is refused"},
     REPORT_SETTINGS_INCLUDE(report_server_settings, F(server)),
     REPORT_SETTINGS_END};
 #undef F
@@ -79,8 +85,8 @@ struct report_aggregator_t {
     void *control, *pub, *catchup;
     report_db_t *db;
     int64_t next_connect;
-    report_backoff_t backoff; /* database reconnects */
-    report_server_t *server;  /* keys, keyrings (recipients, operators), ZAP */
+    report_backoff_t backoff;          /* database reconnects */
+    report_server_t *server;           /* keys, keyrings (recipients, operators), ZAP */
     report_monitor_t *monitor;         /* subscribers on PUB */
     report_monitor_t *catchup_monitor; /* subscribers on catch-up */
     int64_t next_late_check;
@@ -174,14 +180,24 @@ static void s_control_reply(report_aggregator_t *self, zmq_msg_t *id,
     free(buf);
 }
 
-static void s_error(report_aggregator_t *self, zmq_msg_t *id, const char *code, const char *message)
+/* Refuses a request with code and message, and the format check's findings if any. */
+static void s_refuse(report_aggregator_t *self, zmq_msg_t *id, const char *code,
+                     const char *message, char **findings, size_t finding_count)
 {
     report_control_reply_t reply = {0};
     reply.error_code = (char *)code;
     reply.message = (char *)message;
+    reply.findings = findings;
+    reply.finding_count = finding_count;
     s_control_reply(self, id, &reply);
-    log_info("request refused", "error=%s detail=%s", code, report_logq(message));
+    log_info("request refused", "error=%s detail=%s findings=%zu", code, report_logq(message),
+             finding_count);
     self->stats.refused_requests++;
+}
+
+static void s_error(report_aggregator_t *self, zmq_msg_t *id, const char *code, const char *message)
+{
+    s_refuse(self, id, code, message, NULL, 0);
 }
 
 static char *s_render(const report_doc_t *doc, const char *format)
@@ -197,6 +213,51 @@ static char *s_render(const report_doc_t *doc, const char *format)
     return NULL;
 }
 
+/* The first column of the first row, as a new string. */
+static int s_first_text(void *arg, const PGresult *res, int row)
+{
+    char **out = arg;
+    if (!*out)
+        *out = report_strdup(PQgetvalue(res, row, 0));
+    return 0;
+}
+
+/* The format check of doc, and with number_taken, for a numbered document, whether its number
+ * is already used in the year of its date (the database knows; a publish learns it as
+ * duplicate_number when it reserves the number); "rule: message" lines into *findings. */
+static size_t s_check(report_aggregator_t *self, const report_doc_t *doc, bool number_taken,
+                      char ***findings)
+{
+    report_check_t check;
+    report_check_document(doc, &check);
+    size_t n = check.count;
+    *findings = report_calloc(n + 2, sizeof **findings);
+    for (size_t i = 0; i < n; i++) {
+        char line[320];
+        report_finding_format(&check.findings[i], line, sizeof line);
+        (*findings)[i] = report_strdup(line);
+    }
+    if (check.dropped)
+        (*findings)[n++] = report_sprintf("more: %zu finding(s) not listed", check.dropped);
+    char *taken = NULL;
+    if (number_taken && doc->number > 0 && doc->doc_date && *doc->doc_date) {
+        char number[16];
+        snprintf(number, sizeof number, "%d", doc->number);
+        const char *params[] = {doc->agency_code, doc->doc_date, number};
+        if (report_db_query(self->db,
+                            "SELECT format('%s-%s version %s', year, lpad(month::text, 2, '0'),"
+                            " version) FROM published_reports WHERE agency_code = $1"
+                            " AND doc_year = extract(year FROM $2::date) AND number = $3::int",
+                            3, params, s_first_text, &taken) == 0 &&
+            taken)
+            (*findings)[n++] = report_sprintf("number_symbol: number %d of the year is already "
+                                              "used by %s",
+                                              doc->number, taken);
+    }
+    free(taken);
+    return n;
+}
+
 static void s_take_lists(report_control_reply_t *reply, report_compiled_t *compiled)
 {
     reply->missing_units = compiled->missing_units;
@@ -207,12 +268,34 @@ static void s_take_lists(report_control_reply_t *reply, report_compiled_t *compi
     compiled->missing_count = compiled->warning_count = 0;
 }
 
+/* What a compile answers in format f: a rendering, the draft as a PDF (plain: only a published
+ * version is made PDF/A), or the format check's findings. 0, or -1 after answering the error. */
+static int s_compile_output(report_aggregator_t *self, zmq_msg_t *id, const char *f,
+                            const report_doc_t *doc, report_control_reply_t *reply)
+{
+    if (strcmp(f, "pdf") == 0) {
+        int pages;
+        report_error_t err;
+        if (report_render_pdf(doc, &reply->pdf, &reply->pdf_size, &pages, &err) != 0) {
+            s_error(self, id, err.code, err.message);
+            return -1;
+        }
+        reply->body = report_sprintf("PDF, %d page(s), %zu bytes", pages, reply->pdf_size);
+    } else if (strcmp(f, "check") == 0) {
+        reply->finding_count = s_check(self, doc, true, &reply->findings);
+        reply->body = report_sprintf("%zu finding(s)", reply->finding_count);
+    } else {
+        reply->body = s_render(doc, f);
+    }
+    return 0;
+}
+
 static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
 {
     const char *f = req->format;
     if (*f && strcmp(f, "text") && strcmp(f, "markdown") && strcmp(f, "html") &&
-        strcmp(f, "json")) {
-        s_error(self, id, "bad_format", "format must be text, markdown, html or json");
+        strcmp(f, "json") && strcmp(f, "pdf") && strcmp(f, "check")) {
+        s_error(self, id, "bad_format", "format must be text, markdown, html, json, pdf or check");
         return;
     }
     report_compile_request_t creq = {req->agency_code, req->year, req->month,
@@ -227,7 +310,11 @@ static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_con
     }
     report_control_reply_t reply = {0};
     reply.ok = true;
-    reply.body = s_render(compiled.doc, f);
+    if (s_compile_output(self, id, f, compiled.doc, &reply) != 0) {
+        report_control_reply_clear(&reply);
+        report_compiled_clear(&compiled);
+        return;
+    }
     s_take_lists(&reply, &compiled);
     s_control_reply(self, id, &reply);
     self->stats.compiled++;
@@ -241,14 +328,6 @@ static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_con
 }
 
 /* --- publish --- */
-
-static int s_first_text(void *arg, const PGresult *res, int row)
-{
-    char **out = arg;
-    if (!*out)
-        *out = report_strdup(PQgetvalue(res, row, 0));
-    return 0;
-}
 
 static int s_published_row(void *arg, const PGresult *res, int row)
 {
@@ -266,6 +345,8 @@ typedef struct {
     report_published_t *r;
     int doc_year;
     char year_s[16], month_s[16], number_s[16], doc_year_s[16];
+    char **findings; /* of the format check */
+    size_t finding_count;
     report_error_t error;
 } s_publication_t;
 
@@ -329,24 +410,67 @@ static int s_publish_render(s_publication_t *p)
     return 0;
 }
 
+/* The format check: its findings refuse the publish, unless it is forced (then they are
+ * recorded with the version). 0, or -1 with p->error set. */
+static int s_publish_check(report_aggregator_t *self, s_publication_t *p)
+{
+    p->finding_count = s_check(self, p->doc, false, &p->findings);
+    if (p->finding_count == 0 || p->req->force)
+        return 0;
+    return report_error_set(&p->error, "format_check",
+                            "%zu finding(s) of the format check (Nghị định 30/2020): fix them, or "
+                            "publish with --force to publish and record them",
+                            p->finding_count);
+}
+
+/* The version's PDF/A-2b: rendered and converted before the transaction opens (Ghostscript
+ * takes a second or more, and no lock is held meanwhile). 0, or -1 with p->error set. */
+static int s_publish_pdf(report_aggregator_t *self, s_publication_t *p)
+{
+    uint8_t *pdf = NULL;
+    size_t size = 0;
+    report_published_t *r = p->r;
+    int rc = report_render_pdf(p->doc, &pdf, &size, &r->pdf_pages, &p->error);
+    if (rc == 0)
+        rc = report_pdf_archival(pdf, size, self->cfg.ghostscript, self->cfg.pdf_timeout_ms,
+                                 &r->pdf, &r->pdf_size, &p->error);
+    free(pdf);
+    return rc;
+}
+
 /* Inserts the version (its publication sequence comes back) and commits. 0, or -1 with
- * p->code set. */
+ * p->error set. */
 static int s_publish_insert(report_aggregator_t *self, s_publication_t *p)
 {
     report_published_t *r = p->r;
-    char version_s[16];
+    char version_s[16], pages_s[16];
     snprintf(version_s, sizeof version_s, "%d", r->version);
-    const char *pi[] = {r->agency_code, p->year_s,     p->month_s,    version_s, p->number_s,
-                        p->req->date,   p->doc_year_s, p->req->basis, r->text,   r->html,
-                        r->json,        r->markdown,   r->sha256};
-    if (report_db_query(self->db,
-                        "INSERT INTO published_reports (agency_code, year, month, version, number,"
-                        " doc_date, doc_year, basis, text_body, html_body, json_body,"
-                        " markdown_body, sha256) VALUES ($1, $2, $3, $4, $5, $6::date, $7, $8, $9,"
-                        " $10, $11, $12, $13)"
-                        " RETURNING seq, (extract(epoch FROM published_at) * 1000)::bigint",
-                        13, pi, s_published_row, r) != 0 ||
-        report_db_exec(self->db, "COMMIT") != 0) {
+    snprintf(pages_s, sizeof pages_s, "%d", r->pdf_pages);
+    report_buf_t findings;
+    report_buf_init(&findings);
+    for (size_t i = 0; i < p->finding_count; i++) {
+        report_buf_adds(&findings, i ? "\n" : "");
+        report_buf_adds(&findings, p->findings[i]);
+    }
+    char *pdf_hex = report_malloc(2 * r->pdf_size + 1);
+    report_hex_write(pdf_hex, r->pdf, r->pdf_size);
+    pdf_hex[2 * r->pdf_size] = '\0';
+    const char *pi[] = {
+        r->agency_code, p->year_s,    p->month_s,    version_s,
+        p->number_s,    p->req->date, p->doc_year_s, p->req->basis,
+        r->text,        r->html,      r->json,       r->markdown,
+        r->sha256,      pdf_hex,      pages_s,       findings.data ? findings.data : ""};
+    int rc = report_db_query(self->db,
+                             "INSERT INTO published_reports (agency_code, year, month, version,"
+                             " number, doc_date, doc_year, basis, text_body, html_body, json_body,"
+                             " markdown_body, sha256, pdf_body, pdf_pages, format_findings) VALUES"
+                             " ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10, $11, $12, $13,"
+                             " decode($14, 'hex'), $15::int, $16)"
+                             " RETURNING seq, (extract(epoch FROM published_at) * 1000)::bigint",
+                             16, pi, s_published_row, r);
+    free(pdf_hex);
+    report_buf_free(&findings);
+    if (rc != 0 || report_db_exec(self->db, "COMMIT") != 0) {
         s_db_failure(self, &p->error);
         return -1;
     }
@@ -408,12 +532,13 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
     snprintf(p.month_s, sizeof p.month_s, "%d", req->month);
     snprintf(p.number_s, sizeof p.number_s, "%d", req->number);
     snprintf(p.doc_year_s, sizeof p.doc_year_s, "%d", y);
-    if (s_publish_reserve(self, &p) != 0 || s_publish_render(&p) != 0 ||
+    if (s_publish_check(self, &p) != 0 || s_publish_pdf(self, &p) != 0 ||
+        s_publish_reserve(self, &p) != 0 || s_publish_render(&p) != 0 ||
         s_publish_insert(self, &p) != 0) {
         if (report_db_connected(self->db))
             report_db_exec(self->db, "ROLLBACK");
         s_db_failed(self);
-        s_error(self, id, p.error.code, p.error.message);
+        s_refuse(self, id, p.error.code, p.error.message, p.findings, p.finding_count);
     } else {
         s_publish_notify(self, p.r);
         report_control_reply_t reply = {0};
@@ -423,9 +548,13 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
         s_take_lists(&reply, &compiled);
         reply.report = p.r;
         p.r = NULL;
+        reply.findings = p.findings; /* forced: published despite them */
+        reply.finding_count = p.finding_count;
+        p.findings = NULL;
         s_control_reply(self, id, &reply);
         report_control_reply_clear(&reply);
     }
+    report_strv_free(p.findings, p.finding_count);
     report_published_destroy(&p.r);
     report_compiled_clear(&compiled);
 }
@@ -456,11 +585,15 @@ static int s_catchup_row(void *arg, const PGresult *res, int row)
     r.markdown = PQgetvalue(res, row, 10);
     r.sha256 = PQgetvalue(res, row, 11);
     r.published_at_ms = strtoll(PQgetvalue(res, row, 12), NULL, 10);
+    /* a version published before PDFs has none: NULL, sent as empty */
+    r.pdf = report_hex_decode(PQgetvalue(res, row, 13), &r.pdf_size);
+    r.pdf_pages = atoi(PQgetvalue(res, row, 14));
     report_catchup_reply_t reply = {.report = &r};
     size_t size;
     uint8_t *buf = report_catchup_reply_encode(&reply, &size);
     s_send_reply(c->self->catchup, c->id, buf, size);
     free(buf);
+    free(r.pdf);
     c->rows++;
     c->last = r.seq;
     return 0;
@@ -484,7 +617,9 @@ static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const uint8_t *d
     char *last = NULL;
     const char *cols = "SELECT seq, agency_code, year, month, version, number, doc_date::text,"
                        " text_body, html_body, json_body, markdown_body, sha256,"
-                       " (extract(epoch FROM published_at) * 1000)::bigint FROM published_reports"
+                       " (extract(epoch FROM published_at) * 1000)::bigint,"
+                       " coalesce(encode(pdf_body, 'hex'), ''), coalesce(pdf_pages, 0)"
+                       " FROM published_reports"
                        " WHERE ($1 = '' OR agency_code = $1) AND ";
     char *sql = report_sprintf("%s%s ORDER BY seq LIMIT $3::int", cols,
                                req.by_period ? "year * 100 + month = $2::int" : "seq > $2::bigint");

@@ -145,14 +145,18 @@ static void s_apply(s_sub_t *s, const report_published_t *r, bool from_catchup)
                   (unsigned long long)r->seq);
         return;
     }
-    const char *ext[] = {"txt", "html", "json"};
-    const char *body[] = {r->text, r->html ? r->html : "", r->json ? r->json : ""};
-    char *paths[3];
+    /* the PDF only for versions that have one (published since PDFs exist) */
+    const char *ext[] = {"txt", "html", "json", "pdf"};
+    const char *body[] = {r->text, r->html ? r->html : "", r->json ? r->json : "",
+                          (const char *)r->pdf};
+    size_t size[] = {strlen(r->text), strlen(body[1]), strlen(body[2]), r->pdf_size};
+    int files = r->pdf && r->pdf_size ? 4 : 3;
+    char *paths[4] = {NULL, NULL, NULL, NULL};
     int rc = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < files; i++) {
         paths[i] = report_sprintf("%s/%s-%04d-%02d-v%d.%s", s->cfg->out_dir, r->agency_code,
                                   r->year, r->month, r->version, ext[i]);
-        if (rc == 0 && s_write_file(paths[i], body[i], strlen(body[i])) != 0)
+        if (rc == 0 && s_write_file(paths[i], body[i], size[i]) != 0)
             rc = -1;
     }
     if (rc == 0) {
@@ -165,12 +169,14 @@ static void s_apply(s_sub_t *s, const report_published_t *r, bool from_catchup)
     } else {
         s->saved++;
         if (!s->cfg->quiet)
-            printf("received %s %04d-%02d version=%d number=%d seq=%llu sha256=%s file=%s\n",
+            printf("received %s %04d-%02d version=%d number=%d seq=%llu sha256=%s file=%s "
+                   "pdf=%s pages=%d\n",
                    r->agency_code, r->year, r->month, r->version, r->number,
-                   (unsigned long long)r->seq, r->sha256, paths[0]);
+                   (unsigned long long)r->seq, r->sha256, paths[0], paths[3] ? paths[3] : "-",
+                   r->pdf_pages);
         fflush(stdout);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < files; i++)
         free(paths[i]);
 }
 

@@ -31,8 +31,14 @@ static const s_command_t s_commands[] = {
      "                      have pushed nothing are listed on stderr\n",
      reportctl_report_settings, "compile and publish options:"},
     {"publish", reportctl_publish,
-     "  publish YYYY-MM --number N --date YYYY-MM-DD [--basis TEXT]\n"
-     "                      freeze the report as a new version and send it\n",
+     "  publish YYYY-MM --number N --date YYYY-MM-DD [--basis TEXT] [--force]\n"
+     "                      freeze the report as a new version and send it (refused\n"
+     "                      with the format check's findings unless --force)\n",
+     NULL, NULL},
+    {"check", reportctl_check,
+     "  check YYYY-MM [--number N --date YYYY-MM-DD]\n"
+     "                      the format check (Nghị định 30/2020) of the draft: one\n"
+     "                      line per finding; exit 0 if none, 1 if some\n",
      NULL, NULL},
     {"subscribe", reportctl_subscribe,
      "  subscribe --out DIR receive published reports (catching up first)\n",

@@ -1,5 +1,6 @@
-/* reportctl compile YYYY-MM and reportctl publish YYYY-MM: ask the aggregator, over its CURVE
- * control socket, for the draft of a period or to freeze and publish it. */
+/* reportctl compile YYYY-MM, publish YYYY-MM and check YYYY-MM: ask the aggregator, over its
+ * CURVE control socket, for the draft of a period, to freeze and publish it, or for the format
+ * check's findings on the draft. */
 #define _DEFAULT_SOURCE
 #include "reportctl.h"
 #include "report_push.h"
@@ -20,6 +21,7 @@ typedef struct {
     char *date;
     char *basis;
     int64_t timeout_ms;
+    bool force;
     reportctl_curve_t curve;
 } s_report_config_t;
 
@@ -29,7 +31,7 @@ const report_setting_t reportctl_report_settings[] = {
      "aggregator control endpoint"},
     {"agency", REPORT_SETTING_STRING, "", F(agency), 0, 0, "agency code (default: the only one)"},
     {"format", REPORT_SETTING_STRING, "text", F(format), 0, 0,
-     "compile: text, markdown, html or json"},
+     "compile: text, markdown, html, json or pdf (to stdout)"},
     {"number", REPORT_SETTING_INT, "0", F(number), 0, 100000000,
      "document number (publish: required; compile: preview)"},
     {"date", REPORT_SETTING_STRING, "", F(date), 0, 0,
@@ -38,11 +40,51 @@ const report_setting_t reportctl_report_settings[] = {
      "requesting document cited in the legal-basis paragraph"},
     {"timeout-ms", REPORT_SETTING_INT, "30000", F(timeout_ms), 100, 3600000,
      "wait for the aggregator's answer"},
+    {"force", REPORT_SETTING_BOOL, "false", F(force), 0, 0,
+     "publish: despite the format check's findings (they are recorded with the version)"},
     REPORT_SETTINGS_INCLUDE(reportctl_curve_settings, F(curve)),
     REPORT_SETTINGS_END};
 #undef F
 
-static int s_report(int argc, char **argv, bool publish)
+typedef enum { S_COMPILE, S_PUBLISH, S_CHECK } s_mode_t;
+
+/* What the aggregator answered, on stdout (the document, the PDF, the published version, the
+ * findings) and stderr (units missing, warnings, why it was refused). The exit status. */
+static int s_print(const report_control_reply_t *reply, s_mode_t mode, int year, int month)
+{
+    for (size_t i = 0; i < reply->finding_count; i++)
+        fprintf(mode == S_CHECK ? stdout : stderr, "finding: %s\n", reply->findings[i]);
+    if (!reply->ok) {
+        fprintf(stderr, "error: %s: %s\n", reply->error_code, reply->message);
+        return 1;
+    }
+    if (mode == S_PUBLISH && reply->report) {
+        const report_published_t *r = reply->report;
+        printf("published %s %04d-%02d version=%d number=%d date=%s seq=%llu sha256=%s "
+               "pdf_pages=%d pdf_bytes=%zu findings=%zu\n",
+               r->agency_code, r->year, r->month, r->version, r->number, r->doc_date,
+               (unsigned long long)r->seq, r->sha256, r->pdf_pages, r->pdf_size,
+               reply->finding_count);
+    } else if (reply->pdf) {
+        /* the PDF itself on stdout (redirect it to a file); what it is on stderr */
+        fwrite(reply->pdf, 1, reply->pdf_size, stdout);
+        fprintf(stderr, "%s\n", reply->body);
+    } else if (mode == S_CHECK) {
+        printf("format check %04d-%02d: %s\n", year, month, reply->body);
+    } else {
+        fputs(reply->body, stdout);
+    }
+    if (reply->missing_count) {
+        fprintf(stderr, "units that have pushed nothing for %04d-%02d:\n", year, month);
+        for (size_t i = 0; i < reply->missing_count; i++)
+            fprintf(stderr, "  %s\n", reply->missing_units[i]);
+    }
+    for (size_t i = 0; i < reply->warning_count; i++)
+        fprintf(stderr, "warning: %s\n", reply->warnings[i]);
+    return mode == S_CHECK && reply->finding_count ? 1 : 0;
+}
+
+static int s_report(int argc, char **argv, s_mode_t mode)
 {
     s_report_config_t cfg = {0};
     char **args = NULL;
@@ -54,65 +96,52 @@ static int s_report(int argc, char **argv, bool publish)
         rc = -1;
     }
     free(args);
-    if (rc != 0) {
-        reportctl_usage(rc == 1 ? stdout : stderr);
+    report_client_keys_t keys;
+    if (rc != 0 || reportctl_curve_keys(&cfg.curve, argv[0], &keys) != 0) {
+        if (rc != 0)
+            reportctl_usage(rc == 1 ? stdout : stderr);
         report_settings_free(reportctl_report_settings, &cfg);
         return rc == 1 ? 0 : 2;
     }
     report_service_logging("reportctl", cfg.curve.log_level);
-    report_control_request_t req = {0};
-    req.kind = publish ? REPORT_CONTROL_PUBLISH : REPORT_CONTROL_COMPILE;
-    req.agency_code = cfg.agency;
-    req.year = year;
-    req.month = month;
-    req.format = cfg.format;
-    req.number = (int)cfg.number;
-    req.date = cfg.date;
-    req.basis = cfg.basis;
+    report_control_request_t req = {mode == S_PUBLISH ? REPORT_CONTROL_PUBLISH
+                                                      : REPORT_CONTROL_COMPILE,
+                                    cfg.agency,
+                                    year,
+                                    month,
+                                    mode == S_CHECK ? "check" : cfg.format,
+                                    (int)cfg.number,
+                                    cfg.date,
+                                    cfg.basis,
+                                    cfg.force};
     report_control_reply_t reply;
-    int exit_code = 0;
-    report_client_keys_t keys;
-    if (reportctl_curve_keys(&cfg.curve, argv[0], &keys) != 0) {
-        report_settings_free(reportctl_report_settings, &cfg);
-        return 2;
-    }
+    int exit_code;
     if (report_control_call(cfg.control_endpoint, &keys, &req, &reply, cfg.timeout_ms) != 0) {
         fprintf(stderr, "error: no answer from the aggregator at %s%s\n", cfg.control_endpoint,
-                publish ? " (the report may or may not be published: check with "
-                          "reportctl subscribe --once)"
-                        : "");
-        exit_code = 1;
-    } else if (!reply.ok) {
-        fprintf(stderr, "error: %s: %s\n", reply.error_code, reply.message);
+                mode == S_PUBLISH ? " (the report may or may not be published: check with "
+                                    "reportctl subscribe --once)"
+                                  : "");
         exit_code = 1;
     } else {
-        if (publish && reply.report) {
-            const report_published_t *r = reply.report;
-            printf("published %s %04d-%02d version=%d number=%d date=%s seq=%llu sha256=%s\n",
-                   r->agency_code, r->year, r->month, r->version, r->number, r->doc_date,
-                   (unsigned long long)r->seq, r->sha256);
-        } else {
-            fputs(reply.body, stdout);
-        }
-        if (reply.missing_count) {
-            fprintf(stderr, "units that have pushed nothing for %04d-%02d:\n", year, month);
-            for (size_t i = 0; i < reply.missing_count; i++)
-                fprintf(stderr, "  %s\n", reply.missing_units[i]);
-        }
-        for (size_t i = 0; i < reply.warning_count; i++)
-            fprintf(stderr, "warning: %s\n", reply.warnings[i]);
+        exit_code = s_print(&reply, mode, year, month);
+        report_control_reply_clear(&reply);
     }
-    report_control_reply_clear(&reply);
+    memset(&keys, 0, sizeof keys);
     report_settings_free(reportctl_report_settings, &cfg);
     return exit_code;
 }
 
 int reportctl_compile(int argc, char **argv)
 {
-    return s_report(argc, argv, false);
+    return s_report(argc, argv, S_COMPILE);
 }
 
 int reportctl_publish(int argc, char **argv)
 {
-    return s_report(argc, argv, true);
+    return s_report(argc, argv, S_PUBLISH);
+}
+
+int reportctl_check(int argc, char **argv)
+{
+    return s_report(argc, argv, S_CHECK);
 }

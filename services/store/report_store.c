@@ -348,15 +348,10 @@ static void s_array_add(report_buf_t *b, const char *elem)
 
 static void s_array_add_bytea(report_buf_t *b, const uint8_t *data, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     if (b->len > 1)
         report_buf_add(b, ",", 1);
     report_buf_add(b, "\"\\\\x", 4);
-    char *out = report_buf_extend(b, 2 * len);
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = hex[data[i] >> 4];
-        out[2 * i + 1] = hex[data[i] & 15];
-    }
+    report_hex_write(report_buf_extend(b, 2 * len), data, len);
     report_buf_add(b, "\"", 1);
 }
 

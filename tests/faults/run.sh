@@ -625,7 +625,7 @@ next_number() {
 # publish_start I NUMBER: reportctl publish in the background (PUBLISH_PID)
 publish_start() {
     OFFICE=(--key "$KEYS/clients/office.key" --server-key "$KEYS/server.pub"
-        --control-endpoint "tcp://127.0.0.1:$CTRL_PORT" --timeout-ms 4000)
+        --control-endpoint "tcp://127.0.0.1:$CTRL_PORT" --timeout-ms 15000)
     timeout 30 "$BIN/reportctl" publish 2018-07 "${OFFICE[@]}" --number "$2" \
         --date 2018-07-19 --basis "Fault suite publish $1" >"$SCEN_DIR/publish-$1.out" 2>&1 &
     PUBLISH_PID=$!

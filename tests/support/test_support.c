@@ -301,15 +301,27 @@ void test_push_samples(test_stack_t *stack, int last_month)
     }
 }
 
+void test_aggregator_config(test_stack_t *stack, report_aggregator_config_t *cfg)
+{
+    report_aggregator_config_default(cfg);
+    cfg->db = stack->db.reporter_conninfo;
+    cfg->control_endpoint = "tcp://127.0.0.1:*";
+    cfg->publish_endpoint = "tcp://127.0.0.1:*";
+    cfg->catchup_endpoint = "tcp://127.0.0.1:*";
+    cfg->server.keys_dir = (char *)test_keys_dir();
+}
+
+report_aggregator_t *test_aggregator_start_config(const report_aggregator_config_t *cfg)
+{
+    report_aggregator_t *agg = report_aggregator_start(cfg);
+    cr_assert(agg, "aggregator did not start");
+    return agg;
+}
+
 report_aggregator_t *test_aggregator_start(test_stack_t *stack, const char *status_period)
 {
     report_aggregator_config_t cfg;
-    report_aggregator_config_default(&cfg);
-    cfg.db = stack->db.reporter_conninfo;
-    cfg.control_endpoint = "tcp://127.0.0.1:*";
-    cfg.publish_endpoint = "tcp://127.0.0.1:*";
-    cfg.catchup_endpoint = "tcp://127.0.0.1:*";
-    cfg.server.keys_dir = (char *)test_keys_dir();
+    test_aggregator_config(stack, &cfg);
     if (status_period) {
         cfg.status_period = (char *)status_period;
         cfg.late_refresh_ms = 1000;

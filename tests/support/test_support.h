@@ -3,6 +3,7 @@
 #ifndef TEST_SUPPORT_H
 #define TEST_SUPPORT_H
 
+#include "report_aggregator.h"
 #include "report_push.h"
 #include "report_collector.h"
 #include "report_keys.h"
@@ -91,6 +92,10 @@ void test_push_samples(test_stack_t *stack, int last_month);
 /* Starts an aggregator on the stack's database (as report_reporter) on loopback ports, with
  * the test keys; status_period may be NULL. */
 struct report_aggregator_t *test_aggregator_start(test_stack_t *stack, const char *status_period);
+/* The test defaults of an aggregator of stack (what test_aggregator_start uses), for a test to
+ * change before test_aggregator_start_config (asserts it started). */
+void test_aggregator_config(test_stack_t *stack, report_aggregator_config_t *cfg);
+struct report_aggregator_t *test_aggregator_start_config(const report_aggregator_config_t *cfg);
 
 /* A valid update for THANH_TRA, 2018-07, with a fresh random id and the given item key. */
 report_update_t *test_update_new(const char *item_key);

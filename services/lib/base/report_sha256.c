@@ -1,5 +1,6 @@
 /* SHA-256 through OpenSSL's EVP interface. */
 #include "report_sha256.h"
+#include "report_util.h"
 
 #include <openssl/evp.h>
 
@@ -9,11 +10,7 @@ int report_sha256_hex(const void *data, size_t len, char out[65])
     unsigned int md_len = 0;
     if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32)
         return -1;
-    static const char hex[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
+    report_hex_write(out, md, 32);
     out[64] = '\0';
     return 0;
 }

@@ -183,3 +183,41 @@ void report_strv_free(char **strv, size_t count)
         free(strv[i]);
     free(strv);
 }
+
+void report_hex_write(char *out, const uint8_t *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+}
+
+static int s_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+uint8_t *report_hex_decode(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex);
+    if (n % 2)
+        return NULL;
+    uint8_t *out = report_malloc(n / 2 ? n / 2 : 1);
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = s_hex_digit(hex[2 * i]), lo = s_hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = n / 2;
+    return out;
+}

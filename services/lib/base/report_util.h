@@ -23,6 +23,12 @@ char *report_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 /* open_memstream, aborting on out-of-memory. */
 FILE *report_open_memstream(char **buffer, size_t *size);
 
+/* Writes the 2 * len lower-case hex digits of data to out (no terminating NUL). */
+void report_hex_write(char *out, const uint8_t *data, size_t len);
+/* The bytes of a string of hex digits (even length), malloc'd, their count in *len; NULL if
+ * hex is not one. */
+uint8_t *report_hex_decode(const char *hex, size_t *len);
+
 /* Monotonic clock in milliseconds, for timeouts and durations. */
 int64_t report_clock_ms(void);
 /* Wall clock in milliseconds since the epoch, for timestamps. */

@@ -315,6 +315,9 @@ static report_published_t *s_published_from(const Sokhcn__Report__V1__PublishedR
     r->markdown = s_opt(m->markdown);
     r->sha256 = s_opt(m->sha256);
     r->published_at_ms = m->published_at_ms;
+    r->pdf = m->pdf.len ? s_bytes_dup(m->pdf) : NULL;
+    r->pdf_size = r->pdf ? m->pdf.len : 0;
+    r->pdf_pages = s_int(m->pdf_pages);
     return r;
 }
 
@@ -334,6 +337,9 @@ static void s_published_to(const report_published_t *r, Sokhcn__Report__V1__Publ
     m->markdown = (char *)s_str(r->markdown);
     m->sha256 = (char *)s_str(r->sha256);
     m->published_at_ms = r->published_at_ms;
+    m->pdf.data = r->pdf;
+    m->pdf.len = r->pdf ? r->pdf_size : 0;
+    m->pdf_pages = (uint32_t)(r->pdf_pages > 0 ? r->pdf_pages : 0);
 }
 
 report_published_t *report_published_decode(const uint8_t *data, size_t size)
@@ -383,6 +389,7 @@ int report_control_request_decode(const uint8_t *data, size_t size, report_contr
         req->kind = REPORT_CONTROL_PUBLISH;
         s_request_from(req, p->agency_code, p->year, p->month, p->number, p->date, p->basis);
         req->format = s_opt("");
+        req->force = p->force;
     } else {
         rc = -1;
     }
@@ -413,6 +420,7 @@ uint8_t *report_control_request_encode(const report_control_request_t *req, size
         p.number = (uint32_t)req->number;
         p.date = (char *)s_str(req->date);
         p.basis = (char *)s_str(req->basis);
+        p.force = req->force;
         m.publish = &p;
     }
     return s_pack(&m.base, size);
@@ -441,6 +449,10 @@ int report_control_reply_decode(const uint8_t *data, size_t size, report_control
     reply->warnings = s_strv_dup(m->warnings, m->n_warnings);
     reply->warning_count = m->n_warnings;
     reply->report = m->report ? s_published_from(m->report) : NULL;
+    reply->pdf = m->pdf.len ? s_bytes_dup(m->pdf) : NULL;
+    reply->pdf_size = reply->pdf ? m->pdf.len : 0;
+    reply->findings = s_strv_dup(m->findings, m->n_findings);
+    reply->finding_count = m->n_findings;
     s_free(m);
     return 0;
 }
@@ -461,6 +473,10 @@ uint8_t *report_control_reply_encode(const report_control_reply_t *reply, size_t
         s_published_to(reply->report, &pm);
         m.report = &pm;
     }
+    m.pdf.data = reply->pdf;
+    m.pdf.len = reply->pdf ? reply->pdf_size : 0;
+    m.findings = reply->findings;
+    m.n_findings = reply->finding_count;
     return s_pack(&m.base, size);
 }
 

@@ -22,6 +22,7 @@ void report_published_destroy(report_published_t **self_p)
     free(self->json);
     free(self->markdown);
     free(self->sha256);
+    free(self->pdf);
     free(self);
     *self_p = NULL;
 }
@@ -40,8 +41,10 @@ void report_control_reply_clear(report_control_reply_t *reply)
     free(reply->error_code);
     free(reply->message);
     free(reply->body);
+    free(reply->pdf);
     report_strv_free(reply->missing_units, reply->missing_count);
     report_strv_free(reply->warnings, reply->warning_count);
+    report_strv_free(reply->findings, reply->finding_count);
     report_published_destroy(&reply->report);
     memset(reply, 0, sizeof *reply);
 }

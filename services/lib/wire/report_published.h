@@ -18,6 +18,9 @@ typedef struct {
     char *text, *html, *json, *markdown;
     char *sha256; /* hex of text */
     int64_t published_at_ms;
+    uint8_t *pdf; /* the PDF/A-2b file; NULL for versions published before PDFs */
+    size_t pdf_size;
+    int pdf_pages;
 } report_published_t;
 
 report_published_t *report_published_new(void);
@@ -37,6 +40,7 @@ typedef struct {
     int number;
     char *date;
     char *basis;
+    bool force; /* publish only: despite the format check's findings */
 } report_control_request_t;
 
 void report_control_request_clear(report_control_request_t *req);
@@ -51,6 +55,10 @@ typedef struct {
     char **warnings;
     size_t warning_count;
     report_published_t *report; /* publish only; NULL otherwise */
+    uint8_t *pdf;               /* compile with format "pdf": the draft; else NULL */
+    size_t pdf_size;
+    char **findings; /* the format check's, "rule: message" */
+    size_t finding_count;
 } report_control_reply_t;
 
 void report_control_reply_clear(report_control_reply_t *reply);

@@ -1,0 +1,200 @@
+/* PDF/A-2b by Ghostscript: the PDF goes to a private temporary directory with a PDFA_def.ps
+ * that names the sRGB output intent, gs rewrites it, and a child that runs past its time is
+ * killed. */
+#define _GNU_SOURCE
+#include "report_pdf.h"
+#include "report_log.h"
+#include "report_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* sRGB profiles Debian installs (ghostscript ships the first, colord the second). */
+static const char *const S_ICC_PROFILES[] = {
+    "/usr/share/color/icc/ghostscript/srgb.icc",
+    "/usr/share/ghostscript/iccprofiles/srgb.icc",
+    "/usr/share/color/icc/colord/sRGB.icc",
+};
+
+/* Ghostscript's PDFA_def.ps with the profile's path: the output intent a PDF/A must carry. */
+static const char S_PDFA_DEF[] =
+    "%%!\n"
+    "/ICCProfile (%s) def\n"
+    "[/_objdef {icc_PDFA} /type /stream /OBJ pdfmark\n"
+    "[{icc_PDFA} <</N 3>> /PUT pdfmark\n"
+    "[{icc_PDFA} ICCProfile (r) file /PUT pdfmark\n"
+    "[/_objdef {OutputIntent_PDFA} /type /dict /OBJ pdfmark\n"
+    "[{OutputIntent_PDFA} <<\n"
+    "  /Type /OutputIntent /S /GTS_PDFA1 /DestOutputProfile {icc_PDFA}\n"
+    "  /OutputConditionIdentifier (sRGB)\n"
+    ">> /PUT pdfmark\n"
+    "[{Catalog} <</OutputIntents [ {OutputIntent_PDFA} ]>> /PUT pdfmark\n";
+
+static const char *s_icc_profile(void)
+{
+    for (size_t i = 0; i < sizeof S_ICC_PROFILES / sizeof S_ICC_PROFILES[0]; i++)
+        if (access(S_ICC_PROFILES[i], R_OK) == 0)
+            return S_ICC_PROFILES[i];
+    return NULL;
+}
+
+static int s_write_file(const char *path, const void *data, size_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    const char *p = data;
+    while (size > 0) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        p += n;
+        size -= (size_t)n;
+    }
+    return close(fd);
+}
+
+static uint8_t *s_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    report_buf_t b;
+    report_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        report_buf_add(&b, chunk, n);
+    fclose(f);
+    *size = b.len;
+    return (uint8_t *)report_buf_take(&b);
+}
+
+/* Runs argv and waits up to timeout_ms; the exit status, or -1 (not started, killed). */
+static int s_run(char *const argv[], int64_t timeout_ms)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0)
+        return -1;
+    int64_t deadline = report_clock_ms() + timeout_ms;
+    int status = 0;
+    for (;;) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid)
+            break;
+        if (done < 0 && errno != EINTR)
+            return -1;
+        if (report_clock_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Rewrites dir/in.pdf as dir/out.pdf; 0 or -1 with err. */
+static int s_ghostscript(const char *dir, const char *gs_path, int64_t timeout_ms,
+                         report_error_t *err)
+{
+    const char *icc = s_icc_profile();
+    if (!icc)
+        return report_error_set(err, "pdfa", "no sRGB ICC profile (Debian: ghostscript)");
+    char *def = report_sprintf("%s/PDFA_def.ps", dir);
+    char *def_text = report_sprintf(S_PDFA_DEF, icc);
+    char *in = report_sprintf("%s/in.pdf", dir);
+    char *output = report_sprintf("-sOutputFile=%s/out.pdf", dir);
+    char *permit = report_sprintf("--permit-file-read=%s", icc);
+    int rc = s_write_file(def, def_text, strlen(def_text));
+    if (rc == 0) {
+        char *argv[] = {(char *)gs_path,
+                        "-q",
+                        "-dSAFER",
+                        permit,
+                        "-dBATCH",
+                        "-dNOPAUSE",
+                        "-dPDFA=2",
+                        "-dPDFACompatibilityPolicy=1",
+                        "-sColorConversionStrategy=RGB",
+                        "-sProcessColorModel=DeviceRGB",
+                        "-sDEVICE=pdfwrite",
+                        output,
+                        def,
+                        in,
+                        NULL};
+        rc = s_run(argv, timeout_ms);
+        if (rc != 0)
+            report_error_set(err, "pdfa", "%s %s (PDF/A-2b)", gs_path,
+                             rc < 0 ? "did not run or ran past its time" : "failed");
+    } else {
+        report_error_set(err, "pdfa", "cannot write %s: %s", def, strerror(errno));
+    }
+    free(permit);
+    free(output);
+    free(in);
+    free(def_text);
+    free(def);
+    return rc == 0 ? 0 : -1;
+}
+
+int report_pdf_archival(const uint8_t *pdf, size_t size, const char *gs_path, int64_t timeout_ms,
+                        uint8_t **out, size_t *out_size, report_error_t *err)
+{
+    *out = NULL;
+    *out_size = 0;
+    const char *tmp = getenv("TMPDIR");
+    char *dir = report_sprintf("%s/report-pdfa-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        report_error_set(err, "pdfa", "cannot make a temporary directory: %s", strerror(errno));
+        free(dir);
+        return -1;
+    }
+    char *in = report_sprintf("%s/in.pdf", dir);
+    char *result = report_sprintf("%s/out.pdf", dir);
+    char *def = report_sprintf("%s/PDFA_def.ps", dir);
+    int rc = s_write_file(in, pdf, size);
+    if (rc != 0)
+        report_error_set(err, "pdfa", "cannot write %s: %s", in, strerror(errno));
+    else
+        rc = s_ghostscript(dir, gs_path, timeout_ms, err);
+    if (rc == 0) {
+        *out = s_read_file(result, out_size);
+        if (!*out || *out_size == 0) {
+            free(*out);
+            *out = NULL;
+            rc = report_error_set(err, "pdfa", "%s wrote nothing", gs_path);
+        }
+    }
+    unlink(in);
+    unlink(result);
+    unlink(def);
+    rmdir(dir);
+    free(def);
+    free(result);
+    free(in);
+    free(dir);
+    return rc;
+}

@@ -1,0 +1,438 @@
+/* The PDF form through the real pipeline: the July 2018 report published and received by a
+ * subscriber as a PDF/A-2b (A4, every font embedded, the text rendering's words in order,
+ * pages numbered from page 2), a long month spread over several pages, a draft compiled as
+ * PDF, and the refusals: a character the face lacks, Ghostscript missing (nothing published).
+ * Page 1 of the July PDF is kept as a picture: build/test-artefacts/report-2018-07-page1.png. */
+#define _GNU_SOURCE
+#include "report_aggregator.h"
+#include "report_push.h"
+#include "report_subscriber.h"
+#include "report_util.h"
+#include "test_support.h"
+
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *BASIS = "Công văn số 2026/UBND-TH ngày 04 tháng 7 năm 2018 của Ủy ban nhân "
+                           "dân tỉnh về việc đổi mới, nâng cao chất lượng các báo cáo kinh tế - "
+                           "xã hội";
+
+static test_stack_t stack;
+static report_aggregator_t *agg;
+static char inbox[256];
+
+static void teardown(void)
+{
+    report_aggregator_stop(&agg);
+    test_stack_stop(&stack);
+    if (inbox[0] && !getenv("REPORT_TEST_KEEP_FILES")) { /* set it to look at the PDFs */
+        char *cmd = report_sprintf("rm -rf '%s'", inbox);
+        int rc = system(cmd);
+        (void)rc;
+        free(cmd);
+    }
+}
+
+TestSuite(report_pdf, .fini = teardown, .timeout = 240);
+
+static void start_with(const char *ghostscript)
+{
+    test_stack_start(&stack, NULL, 1);
+    report_aggregator_config_t cfg;
+    test_aggregator_config(&stack, &cfg);
+    if (ghostscript)
+        cfg.ghostscript = (char *)ghostscript;
+    agg = test_aggregator_start_config(&cfg);
+    snprintf(inbox, sizeof inbox, "/tmp/report-pdf-inbox-%d-%u", (int)getpid(),
+             report_random(1000000));
+    cr_assert_eq(mkdir(inbox, 0700), 0);
+}
+
+/* Runs a shell command; its exit status, its standard output in *out (caller frees). */
+static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int run(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *cmd = NULL;
+    cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+    va_end(ap);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "%s", cmd);
+    report_buf_t b;
+    report_buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        report_buf_add(&b, chunk, n);
+    int status = pclose(p);
+    free(cmd);
+    char *text = report_buf_take(&b);
+    if (out)
+        *out = text ? text : report_strdup("");
+    else
+        free(text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static report_control_reply_t control(report_control_kind_t kind, const char *format, int number,
+                                      const char *date)
+{
+    report_control_request_t req = {0};
+    req.kind = kind;
+    req.agency_code = "";
+    req.year = 2018;
+    req.month = 7;
+    req.format = (char *)format;
+    req.number = number;
+    req.date = (char *)date;
+    req.basis = (char *)BASIS;
+    report_control_reply_t reply;
+    report_client_keys_t keys = test_client_keys("office");
+    cr_assert_eq(
+        report_control_call(report_aggregator_control_endpoint(agg), &keys, &req, &reply, 60000), 0,
+        "no answer from the aggregator");
+    return reply;
+}
+
+static int receive(void)
+{
+    report_subscriber_config_t cfg;
+    report_subscriber_config_default(&cfg);
+    cfg.publish_endpoint = report_aggregator_publish_endpoint(agg);
+    cfg.catchup_endpoint = report_aggregator_catchup_endpoint(agg);
+    cfg.out_dir = inbox;
+    cfg.once = true;
+    cfg.deadline_ms = 30000;
+    cfg.quiet = true;
+    cfg.keys = test_client_keys("leader");
+    volatile sig_atomic_t stop = 0;
+    return report_subscriber_run(&cfg, &stop);
+}
+
+/* pdftotext's text without the page numbers: page k > 1 begins with the number k. */
+static char *pdf_text_without_page_numbers(const char *pdf)
+{
+    char *raw = NULL;
+    cr_assert_eq(run(&raw, "pdftotext -raw -enc UTF-8 '%s' -", pdf), 0);
+    report_buf_t b;
+    report_buf_init(&b);
+    int page = 1;
+    for (const char *p = raw; *p;) {
+        const char *ff = strchr(p, '\f');
+        size_t len = ff ? (size_t)(ff - p) : strlen(p);
+        const char *start = p;
+        if (page > 1) {
+            char number[16];
+            int n = snprintf(number, sizeof number, "%d", page);
+            while (*start == '\n' || *start == ' ')
+                start++;
+            cr_assert(strncmp(start, number, (size_t)n) == 0 && isspace((unsigned char)start[n]),
+                      "page %d does not begin with its number: %.40s", page, start);
+            start += n;
+        }
+        report_buf_add(&b, start, len - (size_t)(start - p));
+        report_buf_add(&b, "\n", 1);
+        if (!ff)
+            break;
+        p = ff + 1;
+        page++;
+    }
+    free(raw);
+    return report_buf_take(&b);
+}
+
+/* The text without its white space: the PDF breaks lines where the text has none (after a
+ * "/" or a "-" inside a word, as Unicode line breaking allows). */
+static char *squeezed(const char *text, size_t **offsets)
+{
+    size_t n = strlen(text);
+    char *out = report_malloc(n + 1);
+    *offsets = report_calloc(n + 1, sizeof **offsets);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isspace((unsigned char)text[i]))
+            continue;
+        (*offsets)[k] = i;
+        out[k++] = text[i];
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* The text rendering's characters are the PDF's, in order (white space aside). */
+static void assert_same_text(const char *text, const char *pdf)
+{
+    char *pdf_text = pdf_text_without_page_numbers(pdf);
+    size_t *oa, *ob;
+    char *a = squeezed(text, &oa), *b = squeezed(pdf_text, &ob);
+    size_t i = 0;
+    while (a[i] && a[i] == b[i])
+        i++;
+    if (a[i] || b[i]) {
+        size_t from = i > 60 ? i - 60 : 0;
+        cr_assert_fail("the PDF's text differs at character %zu:\ntext: ...%.120s\nPDF:  ...%.120s",
+                       i, text + oa[from], pdf_text + ob[from < strlen(b) ? from : 0]);
+    }
+    free(a);
+    free(b);
+    free(oa);
+    free(ob);
+    free(pdf_text);
+}
+
+static int pdf_pages(const char *pdf)
+{
+    char *info = NULL;
+    cr_assert_eq(run(&info, "pdfinfo '%s'", pdf), 0);
+    cr_assert(strstr(info, "pts (A4)") != NULL, "not A4: %s", info);
+    const char *pages = strstr(info, "Pages:");
+    cr_assert_not_null(pages, "%s", info);
+    int n = atoi(pages + strlen("Pages:"));
+    free(info);
+    return n;
+}
+
+/* Every font embedded (and subset), all of them Liberation Serif. */
+static void assert_fonts_embedded(const char *pdf)
+{
+    char *fonts = NULL;
+    cr_assert_eq(run(&fonts, "pdffonts '%s' | tail -n +3", pdf), 0);
+    size_t lines = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(fonts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lines++;
+        cr_assert(strstr(line, "LiberationSerif") != NULL, "another face: %s", line);
+        cr_assert(strstr(line, " yes yes ") != NULL, "not embedded and subset: %s", line);
+    }
+    cr_assert_geq(lines, 3, "regular, bold and italic expected");
+    free(fonts);
+}
+
+static char *artefact_path(const char *name)
+{
+    char *dir = report_sprintf("%s/test-artefacts", REPORT_TEST_BUILD_DIR);
+    mkdir(dir, 0755);
+    char *path = report_sprintf("%s/%s", dir, name);
+    free(dir);
+    return path;
+}
+
+Test(report_pdf, july_published_as_pdfa_and_received)
+{
+    start_with(NULL);
+    test_push_samples(&stack, 7);
+    report_control_reply_t r = control(REPORT_CONTROL_PUBLISH, "", 588, "2018-07-19");
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    cr_assert_not_null(r.report->pdf);
+    cr_assert_geq(r.report->pdf_pages, 2);
+    int pages = r.report->pdf_pages;
+    report_control_reply_clear(&r);
+    test_db_assert_value(&stack.db,
+                         "SELECT count(*) FROM published_reports WHERE pdf_body IS "
+                         "NOT NULL AND substring(pdf_body from 1 for 5) = '%PDF-'",
+                         "1");
+    cr_assert_eq(receive(), 1);
+    char *pdf = report_sprintf("%s/SKHCN-2018-07-v1.pdf", inbox);
+    char *txt = report_sprintf("%s/SKHCN-2018-07-v1.txt", inbox);
+    cr_assert_eq(pdf_pages(pdf), pages);
+    assert_fonts_embedded(pdf);
+    char *meta = NULL;
+    cr_assert_eq(run(&meta, "pdfinfo -meta '%s'", pdf), 0);
+    cr_assert(strstr(meta, "<pdfaid:part>2</pdfaid:part>") != NULL ||
+                  strstr(meta, "pdfaid:part='2'") != NULL ||
+                  strstr(meta, "pdfaid:part=\"2\"") != NULL,
+              "no PDF/A-2 identification in the XMP:\n%s", meta);
+    cr_assert(strstr(meta, "<pdfaid:conformance>B</pdfaid:conformance>") != NULL ||
+                  strstr(meta, "pdfaid:conformance='B'") != NULL ||
+                  strstr(meta, "pdfaid:conformance=\"B\"") != NULL,
+              "not conformance B:\n%s", meta);
+    free(meta);
+    char *text = test_read_file(txt);
+    cr_assert_not_null(text);
+    assert_same_text(text, pdf);
+    char *png = artefact_path("report-2018-07-page1");
+    cr_assert_eq(run(NULL, "pdftoppm -png -r 110 -f 1 -l 1 -singlefile '%s' '%s'", pdf, png), 0);
+    char *png_file = report_sprintf("%s.png", png);
+    struct stat st;
+    cr_assert_eq(stat(png_file, &st), 0, "%s", png_file);
+    cr_assert_gt(st.st_size, 10000);
+    free(png_file);
+    free(png);
+    free(text);
+    free(txt);
+    free(pdf);
+}
+
+/* A long month: 40 more items of section 1.a. */
+static void push_long_month(void)
+{
+    size_t n = 40;
+    report_update_t **list = report_calloc(n, sizeof *list);
+    for (size_t i = 0; i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "tt-long-%02zu", i);
+        list[i] = test_update_new(key);
+        free(list[i]->text);
+        list[i]->text = report_sprintf(
+            "tổ chức %s đoàn kiểm tra thứ %zu về đo lường, chất lượng hàng hóa lưu thông trên "
+            "địa bàn các huyện Hà Quảng, Trùng Khánh, Quảng Hòa; kết quả: không phát hiện vi "
+            "phạm, đã hướng dẫn các cơ sở thực hiện đúng quy định về ghi nhãn hàng hóa.",
+            "{THANHTRA_CUOC}", i + 1);
+        list[i]->item_order = (uint32_t)(i + 2);
+    }
+    report_reply_t *replies = report_calloc(n, sizeof *replies);
+    cr_assert_eq(test_push(&stack, list, n, replies), 0);
+    free(replies);
+    for (size_t i = 0; i < n; i++)
+        report_update_destroy(&list[i]);
+    free(list);
+}
+
+static char *write_pdf(const report_control_reply_t *r, const char *name)
+{
+    char *path = report_sprintf("%s/%s", inbox, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(r->pdf, 1, r->pdf_size, f), r->pdf_size);
+    fclose(f);
+    return path;
+}
+
+Test(report_pdf, long_draft_spreads_over_numbered_pages)
+{
+    start_with(NULL);
+    test_push_samples(&stack, 7);
+    push_long_month();
+    report_control_reply_t r = control(REPORT_CONTROL_COMPILE, "pdf", 0, "");
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    cr_assert_not_null(r.pdf);
+    char *pdf = write_pdf(&r, "draft.pdf");
+    report_control_reply_clear(&r);
+    int pages = pdf_pages(pdf);
+    cr_assert_geq(pages, 4, "%d pages", pages);
+    assert_fonts_embedded(pdf);
+    r = control(REPORT_CONTROL_COMPILE, "text", 0, "");
+    cr_assert(r.ok);
+    assert_same_text(r.body, pdf); /* checks every page from 2 begins with its number */
+    /* the closing paragraph and the signature block share the last page */
+    const char *name = strrchr(r.body, '\n');
+    while (name > r.body && name[-1] != '\n')
+        name--;
+    char *last = NULL;
+    cr_assert_eq(run(&last, "pdftotext -f %d -l %d -enc UTF-8 '%s' -", pages, pages, pdf), 0);
+    cr_assert(strstr(last, "Trên đây là") != NULL, "the closing is not on the last page:\n%s",
+              last);
+    char signer[128];
+    snprintf(signer, sizeof signer, "%.*s", (int)strcspn(name, "\n"), name);
+    cr_assert(strstr(last, signer) != NULL, "the signer '%s' is not on the last page", signer);
+    free(last);
+    report_control_reply_clear(&r);
+    free(pdf);
+}
+
+Test(report_pdf, a_character_the_face_lacks_is_refused_by_name)
+{
+    start_with(NULL);
+    test_push_samples(&stack, 7);
+    report_update_t *u = test_update_new("tt-cjk");
+    free(u->text);
+    u->text = report_strdup("tiếp đoàn công tác {THANHTRA_CUOC} (漢)");
+    report_reply_t reply;
+    cr_assert_eq(test_push(&stack, &u, 1, &reply), 0, "%s", reply.message);
+    report_update_destroy(&u);
+    report_control_reply_t r = control(REPORT_CONTROL_COMPILE, "pdf", 0, "");
+    cr_assert_not(r.ok);
+    cr_assert_str_eq(r.error_code, "font");
+    cr_assert(strstr(r.message, "U+6F22") != NULL, "%s", r.message);
+    report_control_reply_clear(&r);
+    r = control(REPORT_CONTROL_PUBLISH, "", 588, "2018-07-19");
+    cr_assert_not(r.ok);
+    cr_assert_str_eq(r.error_code, "font");
+    report_control_reply_clear(&r);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM published_reports", "0");
+}
+
+Test(report_pdf, without_ghostscript_nothing_is_published)
+{
+    start_with("/nonexistent/gs");
+    test_push_samples(&stack, 7);
+    report_control_reply_t r = control(REPORT_CONTROL_PUBLISH, "", 588, "2018-07-19");
+    cr_assert_not(r.ok);
+    cr_assert_str_eq(r.error_code, "pdfa", "%s: %s", r.error_code, r.message);
+    report_control_reply_clear(&r);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM published_reports", "0");
+    /* the draft needs no Ghostscript */
+    r = control(REPORT_CONTROL_COMPILE, "pdf", 0, "");
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    report_control_reply_clear(&r);
+}
+
+/* --- the format check through the real pipeline --- */
+
+static report_control_reply_t control_period(report_control_kind_t kind, int month,
+                                             const char *format, int number, const char *date,
+                                             bool force)
+{
+    report_control_request_t req = {kind,   "",           2018,          month, (char *)format,
+                                    number, (char *)date, (char *)BASIS, force};
+    report_control_reply_t reply;
+    report_client_keys_t keys = test_client_keys("office");
+    cr_assert_eq(
+        report_control_call(report_aggregator_control_endpoint(agg), &keys, &req, &reply, 60000), 0,
+        "no answer from the aggregator");
+    return reply;
+}
+
+static bool has_finding(const report_control_reply_t *r, const char *prefix)
+{
+    for (size_t i = 0; i < r->finding_count; i++)
+        if (strncmp(r->findings[i], prefix, strlen(prefix)) == 0)
+            return true;
+    return false;
+}
+
+Test(report_pdf, format_check_refuses_then_force_records)
+{
+    start_with(NULL);
+    test_push_samples(&stack, 7);
+    /* September: one result, no next task: section 2 would be empty */
+    report_update_t *u = test_update_new("tt-2018-09");
+    u->month = 9;
+    report_reply_t reply;
+    cr_assert_eq(test_push(&stack, &u, 1, &reply), 0, "%s", reply.message);
+    report_update_destroy(&u);
+    report_control_reply_t r = control_period(REPORT_CONTROL_COMPILE, 9, "check", 0, "", false);
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    cr_assert(has_finding(&r, "empty_section: section 2"), "%zu findings", r.finding_count);
+    report_control_reply_clear(&r);
+    r = control_period(REPORT_CONTROL_PUBLISH, 9, "", 700, "2018-09-05", false);
+    cr_assert_not(r.ok);
+    cr_assert_str_eq(r.error_code, "format_check");
+    cr_assert(has_finding(&r, "empty_section: section 2"));
+    report_control_reply_clear(&r);
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM published_reports", "0");
+    r = control_period(REPORT_CONTROL_PUBLISH, 9, "", 700, "2018-09-05", true);
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    cr_assert(has_finding(&r, "empty_section: section 2"));
+    report_control_reply_clear(&r);
+    test_db_assert_value(&stack.db,
+                         "SELECT count(*) FROM published_reports WHERE number = 700 AND "
+                         "format_findings LIKE 'empty_section: section 2%'",
+                         "1");
+    /* July is clean; August checked with September's number finds it taken */
+    r = control_period(REPORT_CONTROL_COMPILE, 7, "check", 588, "2018-07-19", false);
+    cr_assert(r.ok);
+    cr_assert_eq(r.finding_count, 0, "%s", r.finding_count ? r.findings[0] : "");
+    report_control_reply_clear(&r);
+    r = control_period(REPORT_CONTROL_COMPILE, 7, "check", 700, "2018-07-19", false);
+    cr_assert(has_finding(&r, "number_symbol: number 700 of the year is already used by 2018-09"));
+    report_control_reply_clear(&r);
+}
