@@ -300,6 +300,8 @@ pdf="$INBOX/SKHCN-2018-07-v1.pdf"
 [[ -f "$pdf" ]] || fail "the subscriber received no PDF"
 pages="$(pdfinfo "$pdf" | sed -n 's/^Pages: *//p')"
 echo "PDF (PDF/A-2b, to sign): ${pdf#"$ROOT"/}, $pages page(s), $(stat -c %s "$pdf") bytes"
+[[ -f "$INBOX/index.html" ]] || fail "the subscriber kept no inbox page"
+echo "inbox page: ${INBOX#"$ROOT"/}/index.html ($(grep -c '<tr><td>' "$INBOX/index.html") report(s) listed)"
 
 if [[ $mode == keep ]]; then
     cleanup_done=1 # leave everything running

@@ -102,10 +102,11 @@ static report_control_reply_t control(report_control_kind_t kind, const char *fo
     return reply;
 }
 
-static int receive(void)
+static int receive_exec(const char *exec_cmd)
 {
     report_subscriber_config_t cfg;
     report_subscriber_config_default(&cfg);
+    cfg.exec_cmd = exec_cmd;
     cfg.publish_endpoint = report_aggregator_publish_endpoint(agg);
     cfg.catchup_endpoint = report_aggregator_catchup_endpoint(agg);
     cfg.out_dir = inbox;
@@ -115,6 +116,11 @@ static int receive(void)
     cfg.keys = test_client_keys("leader");
     volatile sig_atomic_t stop = 0;
     return report_subscriber_run(&cfg, &stop);
+}
+
+static int receive(void)
+{
+    return receive_exec("");
 }
 
 /* pdftotext's text without the page numbers: page k > 1 begins with the number k. */
@@ -435,4 +441,53 @@ Test(report_pdf, format_check_refuses_then_force_records)
     r = control_period(REPORT_CONTROL_COMPILE, 7, "check", 700, "2018-07-19", false);
     cr_assert(has_finding(&r, "number_symbol: number 700 of the year is already used by 2018-09"));
     report_control_reply_clear(&r);
+}
+
+/* --- the leadership's inbox --- */
+
+Test(report_pdf, the_inbox_lists_every_version_with_changes_and_runs_the_command)
+{
+    start_with(NULL);
+    test_push_samples(&stack, 7);
+    report_control_reply_t r = control(REPORT_CONTROL_PUBLISH, "", 588, "2018-07-19");
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    report_control_reply_clear(&r);
+    report_update_t *u = test_update_new("tt-added-later");
+    free(u->text);
+    u->text = report_strdup("tổ chức thêm {THANHTRA_CUOC} cuộc kiểm tra đột xuất");
+    report_reply_t reply;
+    cr_assert_eq(test_push(&stack, &u, 1, &reply), 0, "%s", reply.message);
+    report_update_destroy(&u);
+    r = control(REPORT_CONTROL_PUBLISH, "", 589, "2018-07-20");
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    cr_assert_eq(r.report->version, 2);
+    report_control_reply_clear(&r);
+    char *cmd = report_sprintf("printf '%%s %%s %%s %%s\\n' \"$REPORT_VERSION\" \"$REPORT_NUMBER\" "
+                               "\"$REPORT_PERIOD\" \"$REPORT_PDF\" >> '%s/exec.log'",
+                               inbox);
+    cr_assert_eq(receive_exec(cmd), 2);
+    free(cmd);
+    char *index_path = report_sprintf("%s/index.html", inbox);
+    char *page = test_read_file(index_path);
+    cr_assert_not_null(page, "no %s", index_path);
+    cr_assert(strstr(page, "href=\"SKHCN-2018-07-v2.pdf\"") != NULL, "%s", page);
+    cr_assert(strstr(page, "href=\"SKHCN-2018-07-v1.html\"") != NULL);
+    cr_assert(strstr(page, "<td>589</td><td>2018-07-20</td><td>2</td><td>chưa ký</td>") != NULL,
+              "%s", page);
+    cr_assert(strstr(page, "Thay đổi so với phiên bản 1") != NULL);
+    cr_assert(strstr(page, "<ins>") != NULL && strstr(page, "đột xuất") != NULL);
+    /* newest first */
+    cr_assert(strstr(page, "v2.pdf") < strstr(page, "v1.pdf"));
+    free(page);
+    free(index_path);
+    char *log_path = report_sprintf("%s/exec.log", inbox);
+    char *log = test_read_file(log_path);
+    cr_assert_not_null(log, "the command did not run");
+    char *v1 = report_sprintf("1 588 2018-07 %s/SKHCN-2018-07-v1.pdf\n", inbox);
+    char *v2 = report_sprintf("2 589 2018-07 %s/SKHCN-2018-07-v2.pdf\n", inbox);
+    cr_assert(strstr(log, v1) && strstr(log, v2), "%s", log);
+    free(v1);
+    free(v2);
+    free(log);
+    free(log_path);
 }

@@ -4,21 +4,16 @@
 #define _GNU_SOURCE
 #include "report_pdf.h"
 #include "report_log.h"
+#include "report_process.h"
 #include "report_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* sRGB profiles Debian installs (ghostscript ships the first, colord the second). */
 static const char *const S_ICC_PROFILES[] = {
@@ -85,37 +80,6 @@ static uint8_t *s_read_file(const char *path, size_t *size)
     return (uint8_t *)report_buf_take(&b);
 }
 
-/* Runs argv and waits up to timeout_ms; the exit status, or -1 (not started, killed). */
-static int s_run(char *const argv[], int64_t timeout_ms)
-{
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0)
-        return -1;
-    int64_t deadline = report_clock_ms() + timeout_ms;
-    int status = 0;
-    for (;;) {
-        pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid)
-            break;
-        if (done < 0 && errno != EINTR)
-            return -1;
-        if (report_clock_ms() >= deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        struct timespec pause = {0, 10 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Rewrites dir/in.pdf as dir/out.pdf; 0 or -1 with err. */
 static int s_ghostscript(const char *dir, const char *gs_path, int64_t timeout_ms,
                          report_error_t *err)
@@ -145,7 +109,7 @@ static int s_ghostscript(const char *dir, const char *gs_path, int64_t timeout_m
                         def,
                         in,
                         NULL};
-        rc = s_run(argv, timeout_ms);
+        rc = report_process_run(argv, NULL, timeout_ms);
         if (rc != 0)
             report_error_set(err, "pdfa", "%s %s (PDF/A-2b)", gs_path,
                              rc < 0 ? "did not run or ran past its time" : "failed");

@@ -8,6 +8,8 @@
 #include "report_sha256.h"
 #include "report_util.h"
 #include "report_zap.h"
+#include "report_inbox.h"
+#include "report_process.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,12 @@ const report_setting_t report_subscriber_settings[] = {
      "ask for missed reports this often"},
     {"catchup-timeout-ms", REPORT_SETTING_INT, "5000", F(catchup_timeout_ms), 100, 3600000,
      "wait for a catch-up answer this long before asking again"},
+    {"exec", REPORT_SETTING_STRING, "", F(exec_cmd), 0, 0,
+     "a command run by /bin/sh for each report saved, with REPORT_AGENCY, REPORT_PERIOD, "
+     "REPORT_VERSION, REPORT_NUMBER, REPORT_SEQ, REPORT_TXT, REPORT_HTML, REPORT_JSON and "
+     "REPORT_PDF in its environment (a mail or chat notice, say)"},
+    {"exec-timeout-ms", REPORT_SETTING_INT, "60000", F(exec_timeout_ms), 100, 3600000,
+     "the --exec command is killed past this"},
     REPORT_SETTINGS_END};
 #undef F
 
@@ -125,6 +133,39 @@ bool report_subscriber_report_ok(const report_published_t *r)
            r->month <= 12;
 }
 
+/* Runs the operator's command for a report just saved, with its files in the environment. Run
+ * after the state was saved: a subscriber killed meanwhile does not run it again (at most
+ * once; the inbox page shows what arrived either way). */
+static void s_exec(s_sub_t *s, const report_published_t *r, char *const paths[4])
+{
+    char *env[] = {report_sprintf("REPORT_AGENCY=%s", r->agency_code),
+                   report_sprintf("REPORT_PERIOD=%04d-%02d", r->year, r->month),
+                   report_sprintf("REPORT_VERSION=%d", r->version),
+                   report_sprintf("REPORT_NUMBER=%d", r->number),
+                   report_sprintf("REPORT_SEQ=%llu", (unsigned long long)r->seq),
+                   report_sprintf("REPORT_TXT=%s", paths[0]),
+                   report_sprintf("REPORT_HTML=%s", paths[1]),
+                   report_sprintf("REPORT_JSON=%s", paths[2]),
+                   report_sprintf("REPORT_PDF=%s", paths[3] ? paths[3] : ""),
+                   NULL};
+    char *argv[] = {"/bin/sh", "-c", (char *)s->cfg->exec_cmd, NULL};
+    int rc = report_process_run(argv, env, s->cfg->exec_timeout_ms);
+    if (rc != 0)
+        log_warn("--exec command failed", "seq=%llu status=%d", (unsigned long long)r->seq, rc);
+    for (size_t i = 0; env[i]; i++)
+        free(env[i]);
+}
+
+/* After a report is saved: the inbox page, then the operator's command. */
+static void s_after_save(s_sub_t *s, const report_published_t *r, char *const paths[4])
+{
+    report_error_t err;
+    if (report_inbox_write(s->cfg->out_dir, &err) != 0)
+        log_warn("cannot write the inbox page", "error=%s", report_logq(err.message));
+    if (s->cfg->exec_cmd && *s->cfg->exec_cmd)
+        s_exec(s, r, paths);
+}
+
 /* Applies one report: in order, checked, written, then the state advanced. A catch-up answer
  * lists every report stored after the sequence asked for, in order: its next one is the next
  * report even when the sequence jumps (a publish rolled back after taking its number from the
@@ -175,6 +216,7 @@ static void s_apply(s_sub_t *s, const report_published_t *r, bool from_catchup)
                    (unsigned long long)r->seq, r->sha256, paths[0], paths[3] ? paths[3] : "-",
                    r->pdf_pages);
         fflush(stdout);
+        s_after_save(s, r, paths);
     }
     for (int i = 0; i < files; i++)
         free(paths[i]);

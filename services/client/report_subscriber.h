@@ -1,6 +1,7 @@
 /* A leadership subscriber: receives published reports on SUB, catches up on what it missed
  * from the catch-up endpoint (from the last sequence number it saved), checks each report's
- * SHA-256 and keeps it as text, HTML and JSON files named by agency, period and version. */
+ * SHA-256 and keeps it as text, HTML, JSON and PDF files named by agency, period and version,
+ * keeps DIR/index.html (report_inbox.h) and runs an operator's command for each report. */
 #ifndef REPORT_SUBSCRIBER_H
 #define REPORT_SUBSCRIBER_H
 
@@ -23,6 +24,8 @@ typedef struct {
     bool once;                    /* stop after the first complete catch-up */
     int64_t deadline_ms;          /* give up after this long (0 = never); exit code 1 */
     bool quiet;                   /* do not print a line per report */
+    const char *exec_cmd;         /* run by /bin/sh for each report saved ("" = none) */
+    int64_t exec_timeout_ms;      /* the command is killed past this */
     report_client_keys_t keys;    /* CURVE: the aggregator's public key and the recipient's pair */
 } report_subscriber_config_t;
 
