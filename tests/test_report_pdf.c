@@ -27,13 +27,14 @@ static const char *BASIS = "Công văn số 2026/UBND-TH ngày 04 tháng 7 năm 
 static test_stack_t stack;
 static report_aggregator_t *agg;
 static char inbox[256];
+static char pki[256]; /* the signing test's CA, certificates and NSS database */
 
 static void teardown(void)
 {
     report_aggregator_stop(&agg);
     test_stack_stop(&stack);
     if (inbox[0] && !getenv("REPORT_TEST_KEEP_FILES")) { /* set it to look at the PDFs */
-        char *cmd = report_sprintf("rm -rf '%s'", inbox);
+        char *cmd = report_sprintf("rm -rf '%s' '%s'", inbox, pki);
         int rc = system(cmd);
         (void)rc;
         free(cmd);
@@ -42,17 +43,24 @@ static void teardown(void)
 
 TestSuite(report_pdf, .fini = teardown, .timeout = 240);
 
-static void start_with(const char *ghostscript)
+static void start_with_signer(const char *ghostscript, const char *nssdb)
 {
     test_stack_start(&stack, NULL, 1);
     report_aggregator_config_t cfg;
     test_aggregator_config(&stack, &cfg);
     if (ghostscript)
         cfg.ghostscript = (char *)ghostscript;
+    if (nssdb)
+        cfg.signer_nssdb = (char *)nssdb;
     agg = test_aggregator_start_config(&cfg);
     snprintf(inbox, sizeof inbox, "/tmp/report-pdf-inbox-%d-%u", (int)getpid(),
              report_random(1000000));
     cr_assert_eq(mkdir(inbox, 0700), 0);
+}
+
+static void start_with(const char *ghostscript)
+{
+    start_with_signer(ghostscript, NULL);
 }
 
 /* Runs a shell command; its exit status, its standard output in *out (caller frees). */
@@ -387,8 +395,9 @@ static report_control_reply_t control_period(report_control_kind_t kind, int mon
                                              const char *format, int number, const char *date,
                                              bool force)
 {
-    report_control_request_t req = {kind,   "",           2018,          month, (char *)format,
-                                    number, (char *)date, (char *)BASIS, force};
+    report_control_request_t req = {kind,           "",     2018,         month,
+                                    (char *)format, number, (char *)date, (char *)BASIS,
+                                    force,          0,      NULL,         0};
     report_control_reply_t reply;
     report_client_keys_t keys = test_client_keys("office");
     cr_assert_eq(
@@ -490,4 +499,171 @@ Test(report_pdf, the_inbox_lists_every_version_with_changes_and_runs_the_command
     free(v2);
     free(log);
     free(log_path);
+}
+
+/* --- the signed form --- */
+
+/* A CA, a certificate it issued to the signer and one nobody issued, an NSS database that
+ * trusts the CA: what an agency's signing set-up looks like, made for the test. */
+static void make_pki(void)
+{
+    snprintf(pki, sizeof pki, "/tmp/report-pki-%d-%u", (int)getpid(), report_random(1000000));
+    char *out = NULL;
+    int rc = run(&out,
+                 "set -e; mkdir -p '%s/nss'; cd '%s'; "
+                 "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 "
+                 "-subj '/C=VN/O=Test CA/CN=Test CA' -addext basicConstraints=critical,CA:TRUE "
+                 "-addext keyUsage=critical,keyCertSign,cRLSign 2>&1; "
+                 "openssl req -newkey rsa:2048 -nodes -keyout signer.key -out signer.csr "
+                 "-subj '/C=VN/O=So KHCN Cao Bang/CN=Hoang Giang' 2>&1; "
+                 "printf 'keyUsage=critical,digitalSignature,nonRepudiation\\n' > ext.cnf; "
+                 "openssl x509 -req -in signer.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                 "-out signer.pem -days 30 -extfile ext.cnf 2>&1; "
+                 "openssl req -x509 -newkey rsa:2048 -nodes -keyout stranger.key -out stranger.pem "
+                 "-days 30 -subj '/C=VN/CN=Stranger' 2>&1; "
+                 "certutil -N -d sql:nss --empty-password 2>&1; "
+                 "certutil -A -d sql:nss -n agency-ca -t CT,C,C -i ca.pem 2>&1",
+                 pki, pki);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+}
+
+/* Signs in with who's certificate (podofosign, an incremental update) into out. */
+static void sign(const char *in, const char *out, const char *who)
+{
+    char *log = NULL;
+    int rc = run(&log,
+                 "podofosign -in '%s' -out '%s' -cert '%s/%s.pem' -pkey '%s/%s.key' "
+                 "-reason 'Phe duyet' 2>&1",
+                 in, out, pki, who, pki, who);
+    cr_assert_eq(rc, 0, "podofosign: %s", log);
+    free(log);
+}
+
+static report_control_reply_t attach(const char *path)
+{
+    size_t size;
+    char *data = test_read_file(path);
+    cr_assert_not_null(data, "%s", path);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    size = (size_t)st.st_size;
+    report_control_request_t req = {0};
+    req.kind = REPORT_CONTROL_ATTACH;
+    req.agency_code = "";
+    req.year = 2018;
+    req.month = 7;
+    req.format = "";
+    req.date = "";
+    req.basis = "";
+    req.version = 1;
+    req.signed_pdf = (uint8_t *)data;
+    req.signed_size = size;
+    report_control_reply_t reply;
+    report_client_keys_t keys = test_client_keys("office");
+    cr_assert_eq(
+        report_control_call(report_aggregator_control_endpoint(agg), &keys, &req, &reply, 60000), 0,
+        "no answer from the aggregator");
+    free(data);
+    return reply;
+}
+
+static void expect_refused(const char *path, const char *code)
+{
+    report_control_reply_t r = attach(path);
+    cr_assert_not(r.ok, "%s was accepted", path);
+    cr_assert_str_eq(r.error_code, code, "%s: %s", path, r.message);
+    report_control_reply_clear(&r);
+}
+
+/* Writes data[0, size) with extra appended, or with the byte at flip changed. */
+static char *variant(const char *name, const char *data, size_t size, const char *extra,
+                     size_t flip)
+{
+    char *path = report_sprintf("%s/%s", inbox, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    char *copy = report_malloc(size);
+    memcpy(copy, data, size);
+    if (flip < size)
+        copy[flip] = copy[flip] == '0' ? '1' : '0';
+    fwrite(copy, 1, size, f);
+    if (extra)
+        fputs(extra, f);
+    fclose(f);
+    free(copy);
+    return path;
+}
+
+Test(report_pdf, the_signed_pdf_is_verified_stored_and_delivered)
+{
+    make_pki();
+    char *nssdb = report_sprintf("sql:%s/nss", pki);
+    start_with_signer(NULL, nssdb);
+    test_push_samples(&stack, 7);
+    report_control_reply_t r = control(REPORT_CONTROL_PUBLISH, "", 588, "2018-07-19");
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    char *published =
+        write_pdf(&(report_control_reply_t){.pdf = r.report->pdf, .pdf_size = r.report->pdf_size},
+                  "published.pdf");
+    size_t published_size = r.report->pdf_size;
+    report_control_reply_clear(&r);
+    char *signed_path = report_sprintf("%s/signed.pdf", inbox);
+    sign(published, signed_path, "signer");
+
+    /* refused: the unsigned file, a file signed over other content, altered after signing,
+     * something appended after the signature, a signer the agency's CA did not certify */
+    expect_refused(published, "not_signed");
+    r = control(REPORT_CONTROL_COMPILE, "pdf", 0, "");
+    char *draft = write_pdf(&r, "draft.pdf");
+    report_control_reply_clear(&r);
+    char *draft_signed = report_sprintf("%s/draft-signed.pdf", inbox);
+    sign(draft, draft_signed, "signer");
+    expect_refused(draft_signed, "content_mismatch");
+    struct stat st;
+    cr_assert_eq(stat(signed_path, &st), 0);
+    char *data = test_read_file(signed_path);
+    char *tampered = variant("tampered.pdf", data, (size_t)st.st_size, NULL, published_size + 20);
+    expect_refused(tampered, "bad_signature");
+    char *rewritten = variant("rewritten.pdf", data, (size_t)st.st_size, NULL, 200);
+    expect_refused(rewritten, "content_mismatch");
+    char *appended = variant("appended.pdf", data, (size_t)st.st_size, "\n%extra\n", SIZE_MAX);
+    expect_refused(appended, "appended");
+    char *stranger = report_sprintf("%s/stranger.pdf", inbox);
+    sign(published, stranger, "stranger");
+    expect_refused(stranger, "untrusted");
+    test_db_assert_value(&stack.db, "SELECT count(*) FROM signed_reports", "0");
+
+    /* accepted, once */
+    r = attach(signed_path);
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    cr_assert(strstr(r.report->signer, "CN=Hoang Giang") != NULL, "%s", r.report->signer);
+    report_control_reply_clear(&r);
+    expect_refused(signed_path, "already_signed");
+    test_db_assert_value(&stack.db,
+                         "SELECT count(*) FROM signed_reports WHERE trusted AND signer LIKE "
+                         "'%Hoang Giang%' AND signing_time <> ''",
+                         "1");
+    /* a subscriber receives the version, then its signed form */
+    cr_assert_eq(receive(), 2);
+    char *got = report_sprintf("%s/SKHCN-2018-07-v1.signed.pdf", inbox);
+    struct stat gst;
+    cr_assert_eq(stat(got, &gst), 0, "no %s", got);
+    cr_assert_eq(gst.st_size, st.st_size);
+    char *index_path = report_sprintf("%s/index.html", inbox);
+    char *page = test_read_file(index_path);
+    cr_assert(strstr(page, "đã ký") && strstr(page, "SKHCN-2018-07-v1.signed.pdf"), "%s", page);
+    free(page);
+    free(index_path);
+    free(got);
+    free(stranger);
+    free(appended);
+    free(rewritten);
+    free(tampered);
+    free(data);
+    free(draft_signed);
+    free(draft);
+    free(signed_path);
+    free(published);
+    free(nssdb);
 }

@@ -17,6 +17,7 @@
 #include "report_pdf.h"
 #include "report_period.h"
 #include "report_sha256.h"
+#include "report_signed.h"
 #include "report_util.h"
 #include "report_zap.h"
 
@@ -66,6 +67,11 @@ const report_setting_t report_aggregator_settings[] = {
      "Ghostscript, which makes each published PDF a PDF/A-2b (Debian: ghostscript)"},
     {"pdf-timeout-ms", REPORT_SETTING_INT, "60000", F(pdf_timeout_ms), 1000, 600000,
      "longest the PDF/A conversion of one version may take; past it the publish is refused"},
+    {"signer-nssdb", REPORT_SETTING_STRING, "", F(signer_nssdb), 0, 0,
+     "NSS database (pdfsig -nssdir) holding the CA of the agency's signing certificates: a "
+     "signed PDF whose certificate does not chain to it is refused (\"\": recorded, not required)"},
+    {"max-signed-bytes", REPORT_SETTING_INT, "33554432", F(max_signed_bytes), 65536, 1073741824,
+     "largest signed PDF attach-signed accepts (the control socket's bound)"},
     REPORT_SETTINGS_INCLUDE(report_server_settings, F(server)),
     REPORT_SETTINGS_END};
 #undef F
@@ -568,32 +574,86 @@ typedef struct {
     uint64_t last;
 } s_catchup_t;
 
+/* The publication events subscribers receive, in seq order: each version, and later each
+ * version's signed form (the same version with the signed PDF, under a seq of its own). */
+static const char *S_EVENTS_SQL =
+    "SELECT seq, agency_code, year, month, version, number, doc_date::text, text_body, html_body,"
+    " json_body, markdown_body, sha256, (extract(epoch FROM published_at) * 1000)::bigint AS at,"
+    " coalesce(encode(pdf_body, 'hex'), '') AS pdf, coalesce(pdf_pages, 0) AS pages,"
+    " '' AS signed_pdf, '' AS signer, '' AS signing_time FROM published_reports"
+    " UNION ALL"
+    " SELECT s.seq, p.agency_code, p.year, p.month, p.version, p.number, p.doc_date::text,"
+    " p.text_body, p.html_body, p.json_body, p.markdown_body, p.sha256,"
+    " (extract(epoch FROM s.attached_at) * 1000)::bigint, coalesce(encode(p.pdf_body, 'hex'), ''),"
+    " coalesce(p.pdf_pages, 0), encode(s.signed_pdf, 'hex'), s.signer, s.signing_time"
+    " FROM signed_reports s JOIN published_reports p ON p.seq = s.published_seq";
+
+/* Fills r from a row of S_EVENTS_SQL: the strings borrowed from res, the PDFs decoded (free
+ * r->pdf and r->signed_pdf). */
+static void s_event_from_row(const PGresult *res, int row, report_published_t *r);
+
+/* The first row of S_EVENTS_SQL into *r (owned copies), for s_load_version. */
+static int s_version_row(void *arg, const PGresult *res, int row)
+{
+    report_published_t *r = arg;
+    if (r->seq)
+        return 0;
+    report_published_t e;
+    s_event_from_row(res, row, &e);
+    char **fields[] = {&e.agency_code, &e.doc_date, &e.text,  &e.html,
+                       &e.json,        &e.markdown, &e.sha256};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        *fields[i] = report_strdup(*fields[i]);
+    e.signer = NULL;
+    e.signing_time = NULL;
+    free(e.signed_pdf);
+    e.signed_pdf = NULL;
+    e.signed_size = 0;
+    *r = e;
+    return 0;
+}
+
+static void s_event_from_row(const PGresult *res, int row, report_published_t *r)
+{
+    memset(r, 0, sizeof *r);
+    char **text[] = {&r->agency_code, NULL,     NULL,     NULL,         NULL,      &r->doc_date,
+                     &r->text,        &r->html, &r->json, &r->markdown, &r->sha256};
+    for (int i = 0; i < 11; i++)
+        if (text[i])
+            *text[i] = PQgetvalue(res, row, i + 1);
+    r->seq = strtoull(PQgetvalue(res, row, 0), NULL, 10);
+    r->year = atoi(PQgetvalue(res, row, 2));
+    r->month = atoi(PQgetvalue(res, row, 3));
+    r->version = atoi(PQgetvalue(res, row, 4));
+    r->number = atoi(PQgetvalue(res, row, 5));
+    r->published_at_ms = strtoll(PQgetvalue(res, row, 12), NULL, 10);
+    r->pdf = report_hex_decode(PQgetvalue(res, row, 13), &r->pdf_size);
+    r->pdf_pages = atoi(PQgetvalue(res, row, 14));
+    r->signed_pdf = report_hex_decode(PQgetvalue(res, row, 15), &r->signed_size);
+    if (r->signed_pdf && r->signed_size == 0) {
+        free(r->signed_pdf);
+        r->signed_pdf = NULL;
+    }
+    if (r->pdf && r->pdf_size == 0) {
+        free(r->pdf);
+        r->pdf = NULL;
+    }
+    r->signer = PQgetvalue(res, row, 16);
+    r->signing_time = PQgetvalue(res, row, 17);
+}
+
 static int s_catchup_row(void *arg, const PGresult *res, int row)
 {
     s_catchup_t *c = arg;
-    report_published_t r = {0};
-    r.seq = strtoull(PQgetvalue(res, row, 0), NULL, 10);
-    r.agency_code = PQgetvalue(res, row, 1);
-    r.year = atoi(PQgetvalue(res, row, 2));
-    r.month = atoi(PQgetvalue(res, row, 3));
-    r.version = atoi(PQgetvalue(res, row, 4));
-    r.number = atoi(PQgetvalue(res, row, 5));
-    r.doc_date = PQgetvalue(res, row, 6);
-    r.text = PQgetvalue(res, row, 7);
-    r.html = PQgetvalue(res, row, 8);
-    r.json = PQgetvalue(res, row, 9);
-    r.markdown = PQgetvalue(res, row, 10);
-    r.sha256 = PQgetvalue(res, row, 11);
-    r.published_at_ms = strtoll(PQgetvalue(res, row, 12), NULL, 10);
-    /* a version published before PDFs has none: NULL, sent as empty */
-    r.pdf = report_hex_decode(PQgetvalue(res, row, 13), &r.pdf_size);
-    r.pdf_pages = atoi(PQgetvalue(res, row, 14));
+    report_published_t r;
+    s_event_from_row(res, row, &r);
     report_catchup_reply_t reply = {.report = &r};
     size_t size;
     uint8_t *buf = report_catchup_reply_encode(&reply, &size);
     s_send_reply(c->self->catchup, c->id, buf, size);
     free(buf);
     free(r.pdf);
+    free(r.signed_pdf);
     c->rows++;
     c->last = r.seq;
     return 0;
@@ -615,19 +675,18 @@ static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const uint8_t *d
     const char *params[] = {req.agency_code, key, limit};
     s_catchup_t c = {self, id, 0, 0};
     char *last = NULL;
-    const char *cols = "SELECT seq, agency_code, year, month, version, number, doc_date::text,"
-                       " text_body, html_body, json_body, markdown_body, sha256,"
-                       " (extract(epoch FROM published_at) * 1000)::bigint,"
-                       " coalesce(encode(pdf_body, 'hex'), ''), coalesce(pdf_pages, 0)"
-                       " FROM published_reports"
-                       " WHERE ($1 = '' OR agency_code = $1) AND ";
-    char *sql = report_sprintf("%s%s ORDER BY seq LIMIT $3::int", cols,
+    char *sql = report_sprintf("SELECT * FROM (%s) e WHERE ($1 = '' OR agency_code = $1) AND %s"
+                               " ORDER BY seq LIMIT $3::int",
+                               S_EVENTS_SQL,
                                req.by_period ? "year * 100 + month = $2::int" : "seq > $2::bigint");
     int rc = report_db_query(self->db, sql, 3, params, s_catchup_row, &c);
     free(sql);
     if (rc == 0)
-        rc = report_db_query(self->db, "SELECT coalesce(max(seq), 0)::text FROM published_reports",
-                             0, NULL, s_first_text, &last);
+        rc =
+            report_db_query(self->db,
+                            "SELECT greatest((SELECT coalesce(max(seq), 0) FROM published_reports),"
+                            " (SELECT coalesce(max(seq), 0) FROM signed_reports))::text",
+                            0, NULL, s_first_text, &last);
     if (rc != 0) {
         s_db_failed(self);
         log_warn("catch-up failed", "error=%s", report_logq(report_db_error(self->db)));
@@ -758,6 +817,107 @@ static int s_recv_request(void *sock, zmq_msg_t *id, zmq_msg_t *body)
     return 0;
 }
 
+/* --- the signed form --- */
+
+/* The version a signed form is for, with its PDF (owned copies in *r). 0, or -1 with err. */
+static int s_load_version(report_aggregator_t *self, const report_control_request_t *req,
+                          report_published_t *r, report_error_t *err)
+{
+    char year[16], month[16], version[16];
+    snprintf(year, sizeof year, "%d", req->year);
+    snprintf(month, sizeof month, "%d", req->month);
+    snprintf(version, sizeof version, "%d", req->version);
+    const char *params[] = {req->agency_code ? req->agency_code : "", year, month, version};
+    char *sql = report_sprintf("SELECT * FROM (%s) e WHERE signed_pdf = '' AND ($1 = '' OR "
+                               "agency_code = $1) AND year = $2::int AND month = $3::int AND "
+                               "version = $4::int ORDER BY agency_code LIMIT 1",
+                               S_EVENTS_SQL);
+    int rc = report_db_query(self->db, sql, 4, params, s_version_row, r);
+    free(sql);
+    if (rc != 0)
+        return report_error_set(err, "db_error", "%s", report_db_error(self->db));
+    if (r->seq == 0)
+        return report_error_set(err, "unknown_version", "%04d-%02d version %d is not published",
+                                req->year, req->month, req->version);
+    if (!r->pdf)
+        return report_error_set(err, "no_pdf", "%04d-%02d version %d was published before PDFs",
+                                req->year, req->month, req->version);
+    return 0;
+}
+
+/* Stores the verified signed form; its seq into r. 0, or -1 with err. */
+static int s_store_signed(report_aggregator_t *self, report_published_t *r, uint64_t published_seq,
+                          const report_signature_t *sig, report_error_t *err)
+{
+    char seq[32], sha[65];
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)published_seq);
+    report_sha256_hex(r->signed_pdf, r->signed_size, sha);
+    char *hex = report_malloc(2 * r->signed_size + 1);
+    report_hex_write(hex, r->signed_pdf, r->signed_size);
+    hex[2 * r->signed_size] = '\0';
+    const char *params[] = {
+        seq, hex, sha, sig->signer, sig->signing_time, sig->trusted ? "true" : "false"};
+    char *out = NULL;
+    int rc =
+        report_db_query(self->db,
+                        "INSERT INTO signed_reports (published_seq, signed_pdf, sha256, signer,"
+                        " signing_time, trusted) VALUES ($1::bigint, decode($2, 'hex'), $3,"
+                        " $4, $5, $6::boolean) RETURNING seq::text",
+                        6, params, s_first_text, &out);
+    free(hex);
+    if (rc != 0 && strcmp(report_db_sqlstate(self->db), "23505") == 0)
+        rc = report_error_set(err, "already_signed", "this version's signed form is attached");
+    else if (rc != 0)
+        rc = report_error_set(err, report_db_retryable(self->db) ? "db_retry" : "db_error", "%s",
+                              report_db_error(self->db));
+    else
+        r->seq = strtoull(out, NULL, 10);
+    free(out);
+    return rc;
+}
+
+/* attach-signed: the signed PDF of a published version, verified (report_signed.h), stored
+ * and published as the next publication event: subscribers keep it as the signed form. */
+static void s_attach(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
+{
+    report_published_t *r = report_published_new();
+    report_signature_t sig;
+    report_error_t err;
+    int rc = s_load_version(self, req, r, &err);
+    uint64_t published_seq = r->seq;
+    if (rc == 0)
+        rc = report_signed_verify(r->pdf, r->pdf_size, req->signed_pdf, req->signed_size,
+                                  self->cfg.signer_nssdb, self->cfg.pdf_timeout_ms, &sig, &err);
+    if (rc == 0) {
+        r->signed_pdf = report_malloc(req->signed_size);
+        memcpy(r->signed_pdf, req->signed_pdf, req->signed_size);
+        r->signed_size = req->signed_size;
+        r->signer = report_strdup(sig.signer);
+        r->signing_time = report_strdup(sig.signing_time);
+        rc = s_store_signed(self, r, published_seq, &sig, &err);
+    }
+    if (rc != 0) {
+        s_db_failed(self);
+        s_error(self, id, err.code, err.message);
+    } else {
+        s_publish_notify(self, r);
+        log_info("signed form attached",
+                 "agency=%s period=%04d-%02d version=%d seq=%llu "
+                 "signer=%s trusted=%s",
+                 r->agency_code, r->year, r->month, r->version, (unsigned long long)r->seq,
+                 report_logq(sig.signer), sig.trusted ? "yes" : "no");
+        report_control_reply_t reply = {0};
+        reply.ok = true;
+        reply.message =
+            report_sprintf("signed by %s at %s (%s)", sig.signer, sig.signing_time, sig.trust);
+        reply.report = r;
+        r = NULL;
+        s_control_reply(self, id, &reply);
+        report_control_reply_clear(&reply);
+    }
+    report_published_destroy(&r);
+}
+
 static void s_handle_control(report_aggregator_t *self)
 {
     zmq_msg_t id, body;
@@ -765,16 +925,21 @@ static void s_handle_control(report_aggregator_t *self)
         report_control_request_t req;
         if (!s_peer(report_server_keyring(self->server, "operators"), &body)) {
             s_error(self, &id, "unauthorized", "this key is no longer enrolled as an operator");
-        } else if (zmq_msg_size(&body) > (size_t)self->cfg.max_request_bytes ||
-                   report_control_request_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) !=
-                       0) {
+        } else if (report_control_request_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) !=
+                   0) {
             s_error(self, &id, "malformed", "not a ControlRequest");
+        } else if (req.kind != REPORT_CONTROL_ATTACH &&
+                   zmq_msg_size(&body) > (size_t)self->cfg.max_request_bytes) {
+            s_error(self, &id, "too_large", "a request is at most max-request-bytes");
+            report_control_request_clear(&req);
         } else if (s_db_ensure(self) != 0) {
             s_error(self, &id, "db_unavailable", "the database cannot be reached; retry later");
             report_control_request_clear(&req);
         } else {
             if (req.kind == REPORT_CONTROL_COMPILE)
                 s_compile(self, &id, &req);
+            else if (req.kind == REPORT_CONTROL_ATTACH)
+                s_attach(self, &id, &req);
             else
                 s_publish(self, &id, &req);
             report_control_request_clear(&req);
@@ -794,12 +959,19 @@ static void s_handle_catchup(report_aggregator_t *self)
     zmq_msg_close(&body);
 }
 
+/* A request is bounded by max_bytes; what the PUB sends is ours (0: no bound). */
 static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, const char *domain,
-                    char *bound, size_t size)
+                    int64_t max_bytes, char *bound, size_t size)
 {
-    /* a request is bounded; what the PUB sends is ours */
     return report_server_socket(self->server, type, endpoint, domain, (int)self->cfg.hwm, 0,
-                                type == ZMQ_ROUTER ? self->cfg.max_request_bytes : 0, bound, size);
+                                max_bytes, bound, size);
+}
+
+/* The control socket takes a signed PDF; every other request stays under max-request-bytes. */
+static int64_t s_control_max(const report_aggregator_t *self)
+{
+    return self->cfg.max_signed_bytes > self->cfg.max_request_bytes ? self->cfg.max_signed_bytes
+                                                                    : self->cfg.max_request_bytes;
 }
 
 /* CURVE on every socket, the ZAP handler bound first so that it is never missing. */
@@ -826,13 +998,15 @@ static void *s_thread(void *arg)
         report_actor_ready(&self->actor, -1);
         return NULL;
     }
-    self->control = s_bind(self, ZMQ_ROUTER, self->cfg.control_endpoint, "operators",
-                           self->control_endpoint, sizeof self->control_endpoint);
-    self->pub = self->control ? s_bind(self, ZMQ_PUB, self->cfg.publish_endpoint, "recipients",
+    self->control =
+        s_bind(self, ZMQ_ROUTER, self->cfg.control_endpoint, "operators", s_control_max(self),
+               self->control_endpoint, sizeof self->control_endpoint);
+    self->pub = self->control ? s_bind(self, ZMQ_PUB, self->cfg.publish_endpoint, "recipients", 0,
                                        self->publish_endpoint, sizeof self->publish_endpoint)
                               : NULL;
     self->catchup = self->pub ? s_bind(self, ZMQ_ROUTER, self->cfg.catchup_endpoint, "recipients",
-                                       self->catchup_endpoint, sizeof self->catchup_endpoint)
+                                       self->cfg.max_request_bytes, self->catchup_endpoint,
+                                       sizeof self->catchup_endpoint)
                               : NULL;
     if (!self->catchup) {
         report_actor_ready(&self->actor, -1);

@@ -29,8 +29,10 @@ typedef struct {
     int64_t lock_timeout_ms;
     int64_t statement_timeout_ms;
     int64_t idle_in_transaction_timeout_ms;
-    char *ghostscript;      /* makes the published PDF a PDF/A-2b */
-    int64_t pdf_timeout_ms; /* Ghostscript is killed past this; the publish is refused */
+    char *ghostscript;        /* makes the published PDF a PDF/A-2b */
+    int64_t pdf_timeout_ms;   /* Ghostscript (and pdfsig, pdftotext) are killed past this */
+    char *signer_nssdb;       /* the agency's CA for signed PDFs ("": not required) */
+    int64_t max_signed_bytes; /* largest signed PDF attach-signed takes */
 } report_aggregator_config_t;
 
 #define REPORT_MAX_WATCHED_UNITS 64

@@ -44,26 +44,6 @@ static const char *s_icc_profile(void)
     return NULL;
 }
 
-static int s_write_file(const char *path, const void *data, size_t size)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    const char *p = data;
-    while (size > 0) {
-        ssize_t n = write(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        p += n;
-        size -= (size_t)n;
-    }
-    return close(fd);
-}
-
 static uint8_t *s_read_file(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -92,7 +72,7 @@ static int s_ghostscript(const char *dir, const char *gs_path, int64_t timeout_m
     char *in = report_sprintf("%s/in.pdf", dir);
     char *output = report_sprintf("-sOutputFile=%s/out.pdf", dir);
     char *permit = report_sprintf("--permit-file-read=%s", icc);
-    int rc = s_write_file(def, def_text, strlen(def_text));
+    int rc = report_process_write_file(def, def_text, strlen(def_text));
     if (rc == 0) {
         char *argv[] = {(char *)gs_path,
                         "-q",
@@ -129,17 +109,14 @@ int report_pdf_archival(const uint8_t *pdf, size_t size, const char *gs_path, in
 {
     *out = NULL;
     *out_size = 0;
-    const char *tmp = getenv("TMPDIR");
-    char *dir = report_sprintf("%s/report-pdfa-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        report_error_set(err, "pdfa", "cannot make a temporary directory: %s", strerror(errno));
-        free(dir);
-        return -1;
-    }
+    char *dir = report_process_tempdir("report-pdfa");
+    if (!dir)
+        return report_error_set(err, "pdfa", "cannot make a temporary directory: %s",
+                                strerror(errno));
     char *in = report_sprintf("%s/in.pdf", dir);
     char *result = report_sprintf("%s/out.pdf", dir);
     char *def = report_sprintf("%s/PDFA_def.ps", dir);
-    int rc = s_write_file(in, pdf, size);
+    int rc = report_process_write_file(in, pdf, size);
     if (rc != 0)
         report_error_set(err, "pdfa", "cannot write %s: %s", in, strerror(errno));
     else
@@ -152,10 +129,8 @@ int report_pdf_archival(const uint8_t *pdf, size_t size, const char *gs_path, in
             rc = report_error_set(err, "pdfa", "%s wrote nothing", gs_path);
         }
     }
-    unlink(in);
-    unlink(result);
-    unlink(def);
-    rmdir(dir);
+    const char *const names[] = {"in.pdf", "out.pdf", "PDFA_def.ps", NULL};
+    report_process_cleanup(dir, names);
     free(def);
     free(result);
     free(in);

@@ -136,7 +136,7 @@ bool report_subscriber_report_ok(const report_published_t *r)
 /* Runs the operator's command for a report just saved, with its files in the environment. Run
  * after the state was saved: a subscriber killed meanwhile does not run it again (at most
  * once; the inbox page shows what arrived either way). */
-static void s_exec(s_sub_t *s, const report_published_t *r, char *const paths[4])
+static void s_exec(s_sub_t *s, const report_published_t *r, char *const paths[5])
 {
     char *env[] = {report_sprintf("REPORT_AGENCY=%s", r->agency_code),
                    report_sprintf("REPORT_PERIOD=%04d-%02d", r->year, r->month),
@@ -147,6 +147,7 @@ static void s_exec(s_sub_t *s, const report_published_t *r, char *const paths[4]
                    report_sprintf("REPORT_HTML=%s", paths[1]),
                    report_sprintf("REPORT_JSON=%s", paths[2]),
                    report_sprintf("REPORT_PDF=%s", paths[3] ? paths[3] : ""),
+                   report_sprintf("REPORT_SIGNED_PDF=%s", paths[4] ? paths[4] : ""),
                    NULL};
     char *argv[] = {"/bin/sh", "-c", (char *)s->cfg->exec_cmd, NULL};
     int rc = report_process_run(argv, env, s->cfg->exec_timeout_ms);
@@ -157,7 +158,7 @@ static void s_exec(s_sub_t *s, const report_published_t *r, char *const paths[4]
 }
 
 /* After a report is saved: the inbox page, then the operator's command. */
-static void s_after_save(s_sub_t *s, const report_published_t *r, char *const paths[4])
+static void s_after_save(s_sub_t *s, const report_published_t *r, char *const paths[5])
 {
     report_error_t err;
     if (report_inbox_write(s->cfg->out_dir, &err) != 0)
@@ -186,13 +187,15 @@ static void s_apply(s_sub_t *s, const report_published_t *r, bool from_catchup)
                   (unsigned long long)r->seq);
         return;
     }
-    /* the PDF only for versions that have one (published since PDFs exist) */
-    const char *ext[] = {"txt", "html", "json", "pdf"};
+    /* the PDF only for versions that have one (published since PDFs exist); a signed form (a
+     * later event of the same version) adds the signed PDF beside them */
+    const char *ext[] = {"txt", "html", "json", "pdf", "signed.pdf"};
     const char *body[] = {r->text, r->html ? r->html : "", r->json ? r->json : "",
-                          (const char *)r->pdf};
-    size_t size[] = {strlen(r->text), strlen(body[1]), strlen(body[2]), r->pdf_size};
-    int files = r->pdf && r->pdf_size ? 4 : 3;
-    char *paths[4] = {NULL, NULL, NULL, NULL};
+                          (const char *)r->pdf, (const char *)r->signed_pdf};
+    size_t size[] = {strlen(r->text), strlen(body[1]), strlen(body[2]), r->pdf_size,
+                     r->signed_size};
+    int files = r->signed_pdf ? 5 : r->pdf && r->pdf_size ? 4 : 3;
+    char *paths[5] = {NULL, NULL, NULL, NULL, NULL};
     int rc = 0;
     for (int i = 0; i < files; i++) {
         paths[i] = report_sprintf("%s/%s-%04d-%02d-v%d.%s", s->cfg->out_dir, r->agency_code,
@@ -210,11 +213,12 @@ static void s_apply(s_sub_t *s, const report_published_t *r, bool from_catchup)
     } else {
         s->saved++;
         if (!s->cfg->quiet)
-            printf("received %s %04d-%02d version=%d number=%d seq=%llu sha256=%s file=%s "
-                   "pdf=%s pages=%d\n",
-                   r->agency_code, r->year, r->month, r->version, r->number,
-                   (unsigned long long)r->seq, r->sha256, paths[0], paths[3] ? paths[3] : "-",
-                   r->pdf_pages);
+            printf("received %s%s %04d-%02d version=%d number=%d seq=%llu sha256=%s file=%s "
+                   "pdf=%s pages=%d%s%s\n",
+                   r->signed_pdf ? "signed " : "", r->agency_code, r->year, r->month, r->version,
+                   r->number, (unsigned long long)r->seq, r->sha256, paths[0],
+                   paths[r->signed_pdf ? 4 : 3] ? paths[r->signed_pdf ? 4 : 3] : "-", r->pdf_pages,
+                   r->signed_pdf ? " signer=" : "", r->signed_pdf ? report_logq(r->signer) : "");
         fflush(stdout);
         s_after_save(s, r, paths);
     }

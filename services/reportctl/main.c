@@ -40,6 +40,11 @@ static const s_command_t s_commands[] = {
      "                      the format check (Nghị định 30/2020) of the draft: one\n"
      "                      line per finding; exit 0 if none, 1 if some\n",
      NULL, NULL},
+    {"attach-signed", reportctl_attach_signed,
+     "  attach-signed YYYY-MM --version N SIGNED.pdf\n"
+     "                      take back the published PDF signed by the agency: verified\n"
+     "                      (signature, content unchanged) and sent to subscribers\n",
+     NULL, NULL},
     {"subscribe", reportctl_subscribe,
      "  subscribe --out DIR receive published reports (catching up first)\n",
      reportctl_subscribe_settings, "subscribe options:"},

@@ -14,6 +14,7 @@ int reportctl_push(int argc, char **argv);
 int reportctl_compile(int argc, char **argv);
 int reportctl_publish(int argc, char **argv);
 int reportctl_check(int argc, char **argv);
+int reportctl_attach_signed(int argc, char **argv);
 int reportctl_subscribe(int argc, char **argv);
 int reportctl_migrate(int argc, char **argv);
 int reportctl_status(int argc, char **argv);

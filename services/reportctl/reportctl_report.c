@@ -5,7 +5,9 @@
 #include "reportctl.h"
 #include "report_push.h"
 #include "report_period.h"
+#include "report_log.h"
 #include "report_service.h"
+#include "report_util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@ typedef struct {
     char *basis;
     int64_t timeout_ms;
     bool force;
+    int64_t version;
     reportctl_curve_t curve;
 } s_report_config_t;
 
@@ -42,11 +45,16 @@ const report_setting_t reportctl_report_settings[] = {
      "wait for the aggregator's answer"},
     {"force", REPORT_SETTING_BOOL, "false", F(force), 0, 0,
      "publish: despite the format check's findings (they are recorded with the version)"},
+    {"version", REPORT_SETTING_INT, "0", F(version), 0, 1000000,
+     "attach-signed: the published version the signed PDF is of"},
     REPORT_SETTINGS_INCLUDE(reportctl_curve_settings, F(curve)),
     REPORT_SETTINGS_END};
 #undef F
 
-typedef enum { S_COMPILE, S_PUBLISH, S_CHECK } s_mode_t;
+typedef enum { S_COMPILE, S_PUBLISH, S_CHECK, S_ATTACH } s_mode_t;
+
+/* The largest signed PDF read (the aggregator bounds it too: max-signed-bytes). */
+#define S_SIGNED_MAX (1u << 30)
 
 /* What the aggregator answered, on stdout (the document, the PDF, the published version, the
  * findings) and stderr (units missing, warnings, why it was refused). The exit status. */
@@ -58,7 +66,13 @@ static int s_print(const report_control_reply_t *reply, s_mode_t mode, int year,
         fprintf(stderr, "error: %s: %s\n", reply->error_code, reply->message);
         return 1;
     }
-    if (mode == S_PUBLISH && reply->report) {
+    if (mode == S_ATTACH && reply->report) {
+        const report_published_t *r = reply->report;
+        printf("attached the signed form of %s %04d-%02d version=%d seq=%llu signer=%s "
+               "signing_time=%s (%s)\n",
+               r->agency_code, r->year, r->month, r->version, (unsigned long long)r->seq,
+               report_logq(r->signer), report_logq(r->signing_time), reply->message);
+    } else if (mode == S_PUBLISH && reply->report) {
         const report_published_t *r = reply->report;
         printf("published %s %04d-%02d version=%d number=%d date=%s seq=%llu sha256=%s "
                "pdf_pages=%d pdf_bytes=%zu findings=%zu\n",
@@ -84,6 +98,31 @@ static int s_print(const report_control_reply_t *reply, s_mode_t mode, int year,
     return mode == S_CHECK && reply->finding_count ? 1 : 0;
 }
 
+/* Reads the signed PDF to attach; 0, or -1 after saying why. */
+static int s_read_pdf(const char *path, uint8_t **data, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "reportctl attach-signed: cannot read %s\n", path);
+        return -1;
+    }
+    report_buf_t b;
+    report_buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= S_SIGNED_MAX)
+        report_buf_add(&b, chunk, n);
+    fclose(f);
+    if (b.len > S_SIGNED_MAX || b.len < 5 || memcmp(b.data, "%PDF-", 5) != 0) {
+        fprintf(stderr, "reportctl attach-signed: %s is not a PDF (or larger than 1 GiB)\n", path);
+        report_buf_free(&b);
+        return -1;
+    }
+    *size = b.len;
+    *data = (uint8_t *)report_buf_take(&b);
+    return 0;
+}
+
 static int s_report(int argc, char **argv, s_mode_t mode)
 {
     s_report_config_t cfg = {0};
@@ -91,10 +130,18 @@ static int s_report(int argc, char **argv, s_mode_t mode)
     int nargs = 0;
     int rc = report_settings_load(reportctl_report_settings, &cfg, argc, argv, &args, &nargs);
     int year = 0, month = 0;
-    if (rc == 0 && (nargs != 1 || report_period_parse(args[0], &year, &month) != 0)) {
-        fprintf(stderr, "reportctl %s: give one period as YYYY-MM\n", argv[0]);
+    int want = mode == S_ATTACH ? 2 : 1;
+    if (rc == 0 && (nargs != want || report_period_parse(args[0], &year, &month) != 0 ||
+                    (mode == S_ATTACH && cfg.version <= 0))) {
+        fprintf(stderr, "reportctl %s: give %s\n", argv[0],
+                mode == S_ATTACH ? "the period as YYYY-MM, --version N and the signed PDF"
+                                 : "one period as YYYY-MM");
         rc = -1;
     }
+    uint8_t *signed_pdf = NULL;
+    size_t signed_size = 0;
+    if (rc == 0 && mode == S_ATTACH && s_read_pdf(args[1], &signed_pdf, &signed_size) != 0)
+        rc = -1;
     free(args);
     report_client_keys_t keys;
     if (rc != 0 || reportctl_curve_keys(&cfg.curve, argv[0], &keys) != 0) {
@@ -113,7 +160,12 @@ static int s_report(int argc, char **argv, s_mode_t mode)
                                     (int)cfg.number,
                                     cfg.date,
                                     cfg.basis,
-                                    cfg.force};
+                                    cfg.force,
+                                    (int)cfg.version,
+                                    signed_pdf,
+                                    signed_size};
+    if (mode == S_ATTACH)
+        req.kind = REPORT_CONTROL_ATTACH;
     report_control_reply_t reply;
     int exit_code;
     if (report_control_call(cfg.control_endpoint, &keys, &req, &reply, cfg.timeout_ms) != 0) {
@@ -127,6 +179,7 @@ static int s_report(int argc, char **argv, s_mode_t mode)
         report_control_reply_clear(&reply);
     }
     memset(&keys, 0, sizeof keys);
+    free(signed_pdf);
     report_settings_free(reportctl_report_settings, &cfg);
     return exit_code;
 }
@@ -144,4 +197,9 @@ int reportctl_publish(int argc, char **argv)
 int reportctl_check(int argc, char **argv)
 {
     return s_report(argc, argv, S_CHECK);
+}
+
+int reportctl_attach_signed(int argc, char **argv)
+{
+    return s_report(argc, argv, S_ATTACH);
 }

@@ -318,6 +318,10 @@ static report_published_t *s_published_from(const Sokhcn__Report__V1__PublishedR
     r->pdf = m->pdf.len ? s_bytes_dup(m->pdf) : NULL;
     r->pdf_size = r->pdf ? m->pdf.len : 0;
     r->pdf_pages = s_int(m->pdf_pages);
+    r->signed_pdf = m->signed_pdf.len ? s_bytes_dup(m->signed_pdf) : NULL;
+    r->signed_size = r->signed_pdf ? m->signed_pdf.len : 0;
+    r->signer = s_opt(m->signer);
+    r->signing_time = s_opt(m->signing_time);
     return r;
 }
 
@@ -340,6 +344,10 @@ static void s_published_to(const report_published_t *r, Sokhcn__Report__V1__Publ
     m->pdf.data = r->pdf;
     m->pdf.len = r->pdf ? r->pdf_size : 0;
     m->pdf_pages = (uint32_t)(r->pdf_pages > 0 ? r->pdf_pages : 0);
+    m->signed_pdf.data = r->signed_pdf;
+    m->signed_pdf.len = r->signed_pdf ? r->signed_size : 0;
+    m->signer = (char *)s_str(r->signer);
+    m->signing_time = (char *)s_str(r->signing_time);
 }
 
 report_published_t *report_published_decode(const uint8_t *data, size_t size)
@@ -390,6 +398,14 @@ int report_control_request_decode(const uint8_t *data, size_t size, report_contr
         s_request_from(req, p->agency_code, p->year, p->month, p->number, p->date, p->basis);
         req->format = s_opt("");
         req->force = p->force;
+    } else if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_ATTACH) {
+        Sokhcn__Report__V1__AttachSignedRequest *a = m->attach;
+        req->kind = REPORT_CONTROL_ATTACH;
+        s_request_from(req, a->agency_code, a->year, a->month, 0, "", "");
+        req->format = s_opt("");
+        req->version = s_int(a->version);
+        req->signed_pdf = a->signed_pdf.len ? s_bytes_dup(a->signed_pdf) : NULL;
+        req->signed_size = req->signed_pdf ? a->signed_pdf.len : 0;
     } else {
         rc = -1;
     }
@@ -402,7 +418,17 @@ uint8_t *report_control_request_encode(const report_control_request_t *req, size
     Sokhcn__Report__V1__ControlRequest m = SOKHCN__REPORT__V1__CONTROL_REQUEST__INIT;
     Sokhcn__Report__V1__CompileRequest c = SOKHCN__REPORT__V1__COMPILE_REQUEST__INIT;
     Sokhcn__Report__V1__PublishRequest p = SOKHCN__REPORT__V1__PUBLISH_REQUEST__INIT;
-    if (req->kind == REPORT_CONTROL_COMPILE) {
+    Sokhcn__Report__V1__AttachSignedRequest a = SOKHCN__REPORT__V1__ATTACH_SIGNED_REQUEST__INIT;
+    if (req->kind == REPORT_CONTROL_ATTACH) {
+        m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_ATTACH;
+        a.agency_code = (char *)s_str(req->agency_code);
+        a.year = (uint32_t)req->year;
+        a.month = (uint32_t)req->month;
+        a.version = (uint32_t)(req->version > 0 ? req->version : 0);
+        a.signed_pdf.data = req->signed_pdf;
+        a.signed_pdf.len = req->signed_pdf ? req->signed_size : 0;
+        m.attach = &a;
+    } else if (req->kind == REPORT_CONTROL_COMPILE) {
         m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_COMPILE;
         c.agency_code = (char *)s_str(req->agency_code);
         c.year = (uint32_t)req->year;

@@ -23,6 +23,9 @@ void report_published_destroy(report_published_t **self_p)
     free(self->markdown);
     free(self->sha256);
     free(self->pdf);
+    free(self->signed_pdf);
+    free(self->signer);
+    free(self->signing_time);
     free(self);
     *self_p = NULL;
 }
@@ -33,6 +36,7 @@ void report_control_request_clear(report_control_request_t *req)
     free(req->format);
     free(req->date);
     free(req->basis);
+    free(req->signed_pdf);
     memset(req, 0, sizeof *req);
 }
 

@@ -21,6 +21,10 @@ typedef struct {
     uint8_t *pdf; /* the PDF/A-2b file; NULL for versions published before PDFs */
     size_t pdf_size;
     int pdf_pages;
+    /* a signed form of the version (seq its own): the signed PDF, its signer and time */
+    uint8_t *signed_pdf;
+    size_t signed_size;
+    char *signer, *signing_time;
 } report_published_t;
 
 report_published_t *report_published_new(void);
@@ -29,7 +33,8 @@ void report_published_destroy(report_published_t **self_p);
 typedef enum {
     REPORT_CONTROL_NONE,
     REPORT_CONTROL_COMPILE,
-    REPORT_CONTROL_PUBLISH
+    REPORT_CONTROL_PUBLISH,
+    REPORT_CONTROL_ATTACH
 } report_control_kind_t;
 
 typedef struct {
@@ -40,7 +45,10 @@ typedef struct {
     int number;
     char *date;
     char *basis;
-    bool force; /* publish only: despite the format check's findings */
+    bool force;          /* publish only: despite the format check's findings */
+    int version;         /* attach: the version signed */
+    uint8_t *signed_pdf; /* attach: the signed file */
+    size_t signed_size;
 } report_control_request_t;
 
 void report_control_request_clear(report_control_request_t *req);
