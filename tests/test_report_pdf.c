@@ -601,6 +601,7 @@ Test(report_pdf, the_signed_pdf_is_verified_stored_and_delivered)
     char *nssdb = report_sprintf("sql:%s/nss", pki);
     start_with_signer(NULL, nssdb);
     test_push_samples(&stack, 7);
+    test_db_exec(&stack.db, "UPDATE agencies SET organ_id = '000.00.00.H99'");
     report_control_reply_t r = control(REPORT_CONTROL_PUBLISH, "", 588, "2018-07-19");
     cr_assert(r.ok, "%s: %s", r.error_code, r.message);
     char *published =
@@ -653,6 +654,20 @@ Test(report_pdf, the_signed_pdf_is_verified_stored_and_delivered)
     char *index_path = report_sprintf("%s/index.html", inbox);
     char *page = test_read_file(index_path);
     cr_assert(strstr(page, "đã ký") && strstr(page, "SKHCN-2018-07-v1.signed.pdf"), "%s", page);
+    /* the exports for the document system, valid against their schemas */
+    char *meta_xsd = test_repo_path("docs/schema/nd30-metadata.xsd");
+    char *edxml_xsd = test_repo_path("docs/schema/edxml.xsd");
+    char *lint = NULL;
+    cr_assert_eq(run(&lint, "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.metadata.xml' 2>&1",
+                     meta_xsd, inbox),
+                 0, "%s", lint);
+    free(lint);
+    cr_assert_eq(run(&lint, "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.edxml' 2>&1",
+                     edxml_xsd, inbox),
+                 0, "%s", lint);
+    free(lint);
+    free(meta_xsd);
+    free(edxml_xsd);
     free(page);
     free(index_path);
     free(got);

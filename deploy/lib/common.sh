@@ -33,7 +33,7 @@ REPORT_BASE_PACKAGES=(
     libpq-dev libcriterion-dev postgresql postgresql-client
     libjansson-dev libutf8proc-dev uuid-dev libssl-dev libmicrohttpd-dev
     libpango1.0-dev libcairo2-dev fonts-liberation2 ghostscript poppler-utils
-    libpodofo-utils libnss3-tools openssl
+    libpodofo-utils libnss3-tools openssl libxml2-dev libxml2-utils
     clang libclang-rt-14-dev clang-format
 )
 

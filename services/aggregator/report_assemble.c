@@ -240,6 +240,7 @@ static report_doc_t *s_doc_head(s_assemble_t *a)
     doc->doc_date = report_strdup(a->dated ? req->date : "");
     doc->parent_authority = report_strdup(t->parent_authority);
     doc->agency_name = report_strdup(t->agency_name);
+    doc->organ_id = report_strdup(t->organ_id ? t->organ_id : "");
     doc->number_line = req->number > 0 ? report_sprintf("Số: %d/%s", req->number, t->symbol)
                                        : report_sprintf("Số:      /%s", t->symbol);
     doc->motto = report_strdup(t->motto);

@@ -36,6 +36,7 @@ typedef struct {
     const char *agency_code;
     const char *parent_authority; /* "UBND TỈNH CAO BẰNG" */
     const char *agency_name;      /* "SỞ KHOA HỌC VÀ CÔNG NGHỆ" */
+    const char *organ_id;         /* in the national document exchange; "" when not set */
     const char *symbol;           /* "BC-SKHCN", after the number */
     const char *place;            /* "Cao Bằng" */
     const char *motto;

@@ -60,7 +60,7 @@ static const char *S_TEMPLATE_SQL =
     " t.recipients_heading, t.signer_authority, t.signer_title, t.signer_name,"
     " coalesce((SELECT decision FROM annual_plans p WHERE p.agency_code = a.code"
     "           AND p.year = $2::int), ''),"
-    " t.period_rule, t.cutoff_day::text"
+    " a.organ_id, t.period_rule, t.cutoff_day::text"
     " FROM agencies a JOIN report_templates t ON t.agency_code = a.code"
     " WHERE $1 = '' OR a.code = $1 ORDER BY a.code LIMIT 1";
 
@@ -93,7 +93,8 @@ static int s_template_row(void *arg, const PGresult *res, int row)
                            &t->signer_authority,
                            &t->signer_title,
                            &t->signer_name,
-                           &t->plan_decision};
+                           &t->plan_decision,
+                           &t->organ_id};
     int n = (int)(sizeof text / sizeof *text);
     for (int i = 0; i < n; i++)
         *text[i] = s_keep(l, PQgetvalue(res, row, i));

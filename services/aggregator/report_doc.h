@@ -62,6 +62,7 @@ typedef struct {
 
     /* Metadata carried in the JSON rendering */
     char *agency_code;
+    char *organ_id; /* the agency's identifier in the national document exchange, or "" */
     int year, month;
     int number;     /* 0 in a draft */
     int version;    /* 0 in a draft */

@@ -79,6 +79,7 @@ void report_doc_destroy(report_doc_t **self_p)
     free(self->signer_title);
     free(self->signer_name);
     free(self->agency_code);
+    free(self->organ_id);
     free(self->doc_date);
     free(self);
     *self_p = NULL;
@@ -696,6 +697,7 @@ char *report_render_json(const report_doc_t *doc)
 {
     json_t *root = json_object();
     json_object_set_new(root, "agency_code", s_json_str(doc->agency_code));
+    json_object_set_new(root, "organ_id", s_json_str(doc->organ_id));
     json_object_set_new(root, "year", json_integer(doc->year));
     json_object_set_new(root, "month", json_integer(doc->month));
     json_object_set_new(root, "number", json_integer(doc->number));

@@ -8,6 +8,7 @@
 #include "report_sha256.h"
 #include "report_util.h"
 #include "report_zap.h"
+#include "report_export.h"
 #include "report_inbox.h"
 #include "report_process.h"
 
@@ -161,6 +162,16 @@ static void s_exec(s_sub_t *s, const report_published_t *r, char *const paths[5]
 static void s_after_save(s_sub_t *s, const report_published_t *r, char *const paths[5])
 {
     report_error_t err;
+    /* without the agency's identifier there is nothing to export to: said at info; any other
+     * failure is a warning */
+    if (report_export_write(s->cfg->out_dir, r, &err) != 0) {
+        if (strcmp(err.code, "no_organ_id") == 0)
+            log_info("exports for the document system skipped", "seq=%llu reason=%s",
+                     (unsigned long long)r->seq, report_logq(err.message));
+        else
+            log_warn("exports for the document system not written", "seq=%llu code=%s error=%s",
+                     (unsigned long long)r->seq, err.code, report_logq(err.message));
+    }
     if (report_inbox_write(s->cfg->out_dir, &err) != 0)
         log_warn("cannot write the inbox page", "error=%s", report_logq(err.message));
     if (s->cfg->exec_cmd && *s->cfg->exec_cmd)
