@@ -278,9 +278,10 @@ if [[ $sanitize -eq 1 && $build_ok -eq 1 ]]; then
     if build_project "$ROOT/build-asan" "${asan_args[@]}"; then
         section "tests (build-asan/)"
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+        export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
         export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
         run_ctest "$ROOT/build-asan"
-        unset ASAN_OPTIONS UBSAN_OPTIONS
+        unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
     else
         log "error: sanitizer build failed"
         failed=$((failed + 1))

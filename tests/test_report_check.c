@@ -124,9 +124,11 @@ Test(report_check, day_and_month_padding)
 Test(report_check, empty_sections)
 {
     report_doc_t *doc = s_clean();
+    free(doc->areas[0].items[0].text);
     doc->areas[0].item_count = 0;
     s_expect(doc, "empty_section", 1);
     doc = s_clean();
+    free(doc->next_tasks[0].text);
     doc->next_task_count = 0;
     s_expect(doc, "empty_section", 1);
 }
@@ -147,6 +149,8 @@ Test(report_check, recipients_end_with_the_archive_and_the_signer_is_there)
     s_replace(&doc->recipients[1], "Văn phòng");
     s_expect(doc, "recipients", 1);
     doc = s_clean();
+    free(doc->recipients[0]);
+    free(doc->recipients[1]);
     doc->recipient_count = 0;
     s_expect(doc, "recipients", 1);
     doc = s_clean();
