@@ -3,12 +3,14 @@
  * killed. */
 #define _GNU_SOURCE
 #include "report_pdf.h"
+#include "report_file.h"
 #include "report_log.h"
 #include "report_process.h"
 #include "report_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,22 +44,6 @@ static const char *s_icc_profile(void)
         if (access(S_ICC_PROFILES[i], R_OK) == 0)
             return S_ICC_PROFILES[i];
     return NULL;
-}
-
-static uint8_t *s_read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    report_buf_t b;
-    report_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_add(&b, chunk, n);
-    fclose(f);
-    *size = b.len;
-    return (uint8_t *)report_buf_take(&b);
 }
 
 /* Rewrites dir/in.pdf as dir/out.pdf; 0 or -1 with err. */
@@ -122,7 +108,7 @@ int report_pdf_archival(const uint8_t *pdf, size_t size, const char *gs_path, in
     else
         rc = s_ghostscript(dir, gs_path, timeout_ms, err);
     if (rc == 0) {
-        *out = s_read_file(result, out_size);
+        *out = (uint8_t *)report_file_read(result, SIZE_MAX, out_size);
         if (!*out || *out_size == 0) {
             free(*out);
             *out = NULL;

@@ -2,6 +2,7 @@
  * version's JSON rendering (the document's fields) and its PDFs. */
 #define _GNU_SOURCE
 #include "report_export.h"
+#include "report_file.h"
 #include "report_util.h"
 
 #include <errno.h>
@@ -238,19 +239,9 @@ static char *s_edxml(const s_record_t *rec, json_t *to, const report_published_t
 static int s_write(const char *dir, const char *name, const char *text, report_error_t *err)
 {
     char *path = report_sprintf("%s/%s", dir, name);
-    char *tmp = report_sprintf("%s/.%s.tmp", dir, name);
-    FILE *f = fopen(tmp, "wb");
-    size_t len = strlen(text);
-    int rc = f && fwrite(text, 1, len, f) == len ? 0 : -1;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0) {
+    int rc = report_file_replace(path, text, strlen(text));
+    if (rc != 0)
         report_error_set(err, "io", "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
     free(path);
     return rc;
 }

@@ -2,6 +2,7 @@
  * between consecutive versions of a period. */
 #define _GNU_SOURCE
 #include "report_inbox.h"
+#include "report_file.h"
 #include "report_util.h"
 
 #include <ctype.h>
@@ -216,18 +217,9 @@ static int s_cmp(const void *x, const void *y)
 static char *s_read(const char *dir, const char *stem, const char *ext)
 {
     char *path = report_sprintf("%s/%s.%s", dir, stem, ext);
-    FILE *f = fopen(path, "rb");
+    char *text = report_file_read(path, 64u << 20, NULL);
     free(path);
-    if (!f)
-        return NULL;
-    report_buf_t b;
-    report_buf_init(&b);
-    char chunk[8192];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < (64u << 20))
-        report_buf_add(&b, chunk, got);
-    fclose(f);
-    return report_buf_take(&b);
+    return text;
 }
 
 static bool s_exists(const char *dir, const char *stem, const char *ext)
@@ -366,18 +358,9 @@ int report_inbox_write(const char *dir, report_error_t *err)
     report_buf_adds(&out, "</table>\n</body></html>\n");
     free(entries);
     char *path = report_sprintf("%s/index.html", dir);
-    char *tmp = report_sprintf("%s/.index.html.tmp", dir);
-    FILE *f = fopen(tmp, "wb");
-    int rc = f && fwrite(out.data, 1, out.len, f) == out.len ? 0 : -1;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0) {
+    int rc = report_file_replace(path, out.data, out.len);
+    if (rc != 0)
         report_error_set(err, "io", "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
     free(path);
     report_buf_free(&out);
     return rc;

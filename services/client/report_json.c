@@ -2,10 +2,12 @@
  * in a unit's file is caught before anything is sent. */
 #define _GNU_SOURCE
 #include "report_json.h"
+#include "report_file.h"
 #include "report_util.h"
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,19 +168,12 @@ int report_json_parse_updates(const char *json, size_t len, report_update_t ***u
 int report_json_load_updates(const char *path, report_update_t ***updates, size_t *count, char *err,
                              size_t err_size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    size_t size;
+    char *text = report_file_read(path, SIZE_MAX, &size);
+    if (!text)
         return s_fail(err, err_size, "%s: cannot open", path);
-    report_buf_t buf;
-    report_buf_init(&buf);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_add(&buf, chunk, n);
-    fclose(f);
-    int rc =
-        report_json_parse_updates(buf.data ? buf.data : "", buf.len, updates, count, err, err_size);
-    report_buf_free(&buf);
+    int rc = report_json_parse_updates(text, size, updates, count, err, err_size);
+    free(text);
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "report_util.h"
 #include "report_zap.h"
 #include "report_export.h"
+#include "report_file.h"
 #include "report_inbox.h"
 #include "report_process.h"
 
@@ -67,32 +68,6 @@ typedef struct {
     int saved;
 } s_sub_t;
 
-/* Writes data to path atomically: a temporary file, fsync, rename. */
-static int s_write_file(const char *path, const char *data, size_t len)
-{
-    char *tmp = report_sprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = -1;
-    if (fd >= 0) {
-        size_t off = 0;
-        while (off < len) {
-            ssize_t n = write(fd, data + off, len - off);
-            if (n <= 0)
-                break;
-            off += (size_t)n;
-        }
-        if (off == len && fsync(fd) == 0)
-            rc = 0;
-        close(fd);
-        if (rc == 0 && rename(tmp, path) != 0)
-            rc = -1;
-        if (rc != 0)
-            unlink(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
 static void s_load_state(s_sub_t *s)
 {
     char *path = report_sprintf("%s/.last-seq", s->cfg->out_dir);
@@ -112,7 +87,7 @@ static int s_save_state(s_sub_t *s)
     char *path = report_sprintf("%s/.last-seq", s->cfg->out_dir);
     char buf[32];
     int n = snprintf(buf, sizeof buf, "%llu\n", (unsigned long long)s->last_seq);
-    int rc = s_write_file(path, buf, (size_t)n);
+    int rc = report_file_replace(path, buf, (size_t)n);
     free(path);
     return rc;
 }
@@ -211,7 +186,7 @@ static void s_apply(s_sub_t *s, const report_published_t *r, bool from_catchup)
     for (int i = 0; i < files; i++) {
         paths[i] = report_sprintf("%s/%s-%04d-%02d-v%d.%s", s->cfg->out_dir, r->agency_code,
                                   r->year, r->month, r->version, ext[i]);
-        if (rc == 0 && s_write_file(paths[i], body[i], size[i]) != 0)
+        if (rc == 0 && report_file_replace(paths[i], body[i], size[i]) != 0)
             rc = -1;
     }
     if (rc == 0) {

@@ -5,6 +5,7 @@
 #include "reportctl.h"
 #include "report_push.h"
 #include "report_period.h"
+#include "report_file.h"
 #include "report_log.h"
 #include "report_service.h"
 #include "report_util.h"
@@ -101,25 +102,14 @@ static int s_print(const report_control_reply_t *reply, s_mode_t mode, int year,
 /* Reads the signed PDF to attach; 0, or -1 after saying why. */
 static int s_read_pdf(const char *path, uint8_t **data, size_t *size)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "reportctl attach-signed: cannot read %s\n", path);
+    char *text = report_file_read(path, S_SIGNED_MAX, size);
+    if (!text || *size < 5 || memcmp(text, "%PDF-", 5) != 0) {
+        fprintf(stderr, "reportctl attach-signed: %s is not a readable PDF of at most 1 GiB\n",
+                path);
+        free(text);
         return -1;
     }
-    report_buf_t b;
-    report_buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= S_SIGNED_MAX)
-        report_buf_add(&b, chunk, n);
-    fclose(f);
-    if (b.len > S_SIGNED_MAX || b.len < 5 || memcmp(b.data, "%PDF-", 5) != 0) {
-        fprintf(stderr, "reportctl attach-signed: %s is not a PDF (or larger than 1 GiB)\n", path);
-        report_buf_free(&b);
-        return -1;
-    }
-    *size = b.len;
-    *data = (uint8_t *)report_buf_take(&b);
+    *data = (uint8_t *)text;
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "report_aggregator.h"
 #include "report_codec.h"
 #include "report_json.h"
+#include "report_file.h"
 #include "report_util.h"
 #include "report_zap.h"
 
@@ -14,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -637,15 +639,5 @@ size_t test_slow_clients_stop(test_slow_clients_t **self_p)
 
 char *test_read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    report_buf_t b;
-    report_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        report_buf_add(&b, chunk, n);
-    fclose(f);
-    return report_buf_take(&b);
+    return report_file_read(path, SIZE_MAX, NULL);
 }
