@@ -20,9 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *BASIS = "Công văn số 2026/UBND-TH ngày 04 tháng 7 năm 2018 của Ủy ban nhân "
-                           "dân tỉnh về việc đổi mới, nâng cao chất lượng các báo cáo kinh tế - "
-                           "xã hội";
+static const char *BASIS = TEST_BASIS;
 
 static test_stack_t stack;
 static report_aggregator_t *agg;

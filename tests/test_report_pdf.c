@@ -20,9 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *BASIS = "Công văn số 2026/UBND-TH ngày 04 tháng 7 năm 2018 của Ủy ban nhân "
-                           "dân tỉnh về việc đổi mới, nâng cao chất lượng các báo cáo kinh tế - "
-                           "xã hội";
+static const char *BASIS = TEST_BASIS;
 
 static test_stack_t stack;
 static report_aggregator_t *agg;
@@ -450,6 +448,22 @@ Test(report_pdf, format_check_refuses_then_force_records)
     r = control_period(REPORT_CONTROL_COMPILE, 7, "check", 700, "2018-07-19", false);
     cr_assert(has_finding(&r, "number_symbol: number 700 of the year is already used by 2018-09"));
     report_control_reply_clear(&r);
+    /* the command line: exit 0 without findings, 1 with them, one line each */
+    const char *bin = getenv("REPORT_BIN_DIR");
+    char *key = test_key_path("office");
+    char *common = report_sprintf("'%s/reportctl' check --control-endpoint '%s' --key '%s' "
+                                  "--server-key '%s/server.pub'",
+                                  bin ? bin : "build/bin", report_aggregator_control_endpoint(agg),
+                                  key, test_keys_dir());
+    char *out = NULL;
+    cr_assert_eq(run(&out, "%s 2018-07 --number 588 --date 2018-07-19", common), 0, "%s", out);
+    cr_assert(strstr(out, "format check 2018-07: 0 finding(s)") != NULL, "%s", out);
+    free(out);
+    cr_assert_eq(run(&out, "%s 2018-07 --number 700 --date 2018-07-19", common), 1, "%s", out);
+    cr_assert(strstr(out, "finding: number_symbol: number 700") != NULL, "%s", out);
+    free(out);
+    free(common);
+    free(key);
 }
 
 /* --- the leadership's inbox --- */

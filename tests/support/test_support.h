@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The requesting document the July 2018 report cites (its legal-basis paragraph). */
+#define TEST_BASIS                                                                                                  \
+    "Công văn số 2026/UBND-TH ngày 04 tháng 7 năm 2018 của Ủy ban nhân dân tỉnh về việc đổi " \
+    "mới, nâng cao chất lượng các báo cáo kinh tế - xã hội"
+
 /* A fresh database (migrations not applied) on the server named by REPORT_TEST_PG. */
 typedef struct {
     char name[64];
