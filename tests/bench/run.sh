@@ -11,7 +11,8 @@
 #   4. the disk's rate from pg_test_fsync (fsync_per_s), the services' resident memory sampled
 #      every second, and (full run only) RabbitMQ with the same load (tests/bench/rabbitmq.sh);
 #   5. (full run only) the compile of a month holding 1k, 10k, 100k and 1M stored updates
-#      (tests/bench/compile_scale.sh, its own PostgreSQL; "compile_scale: ..." line).
+#      (tests/bench/compile_scale.sh, its own PostgreSQL; "compile_scale: ..." line), and the
+#      PDF's rendering and PDF/A conversion for 3, 40 and 200 items ("pdf: ..." lines).
 #
 # Last lines: "peer: rabbitmq_classic_per_s=N rabbitmq_quorum_per_s=N" (full run) and
 # "bench: acked_per_s=N copy_per_s=N ratio=R p50_ms=X p99_ms=X at_half_p99_ms=X
@@ -345,6 +346,14 @@ if [[ $compile -eq 1 ]]; then
     compile_line="$(grep '^compile_scale:' <<<"$compile_out" | tail -n 1)"
 fi
 
+pdf_lines=()
+if [[ $compile -eq 1 ]]; then
+    echo "== the PDF: rendering and PDF/A conversion of a month of 3, 40 and 200 items (bench_pdf)"
+    for items in 3 40 200; do
+        pdf_lines+=("$("$BIN/bench_pdf" "$items" 3)") || fail "bench_pdf $items failed"
+    done
+fi
+
 p50="$(field p50_ms "$closed")"
 p99="$(field p99_ms "$closed")"
 half_p99="$(field p99_ms "$open")"
@@ -367,6 +376,9 @@ fmt "collector RSS start / 10% / peak / end" "$c_start / $c_warm / $c_peak / $c_
 fmt "store RSS start / 10% / peak / end" "$s_start / $s_warm / $s_peak / $s_end MiB (growth $s_growth %)"
 fmt "disk: pg_test_fsync $sync_method 8kB" "$fsync_per_s /s"
 [[ -n "$compile_line" ]] && echo "$compile_line"
+for line in "${pdf_lines[@]}"; do
+    echo "$line"
+done
 [[ -n "$peer_line" ]] && echo "$peer_line"
 printf 'bench: acked_per_s=%s copy_per_s=%s ratio=%s p50_ms=%s p99_ms=%s at_half_p99_ms=%s collector_rss_mb=%.0f store_rss_mb=%.0f fsync_per_s=%s\n' \
     "$acked_per_s" "$copy_per_s" "$ratio" "$p50" "$p99" "$half_p99" "$c_peak" "$s_peak" "$fsync_per_s"
