@@ -576,11 +576,12 @@ typedef struct {
 
 /* The publication events subscribers receive, in seq order: each version, and later each
  * version's signed form (the same version with the signed PDF, under a seq of its own). */
-static const char *S_EVENTS_SQL =
-    "SELECT seq, agency_code, year, month, version, number, doc_date::text, text_body, html_body,"
-    " json_body, markdown_body, sha256, (extract(epoch FROM published_at) * 1000)::bigint AS at,"
-    " coalesce(encode(pdf_body, 'hex'), '') AS pdf, coalesce(pdf_pages, 0) AS pages,"
+#define S_VERSIONS_SQL                                                                             \
+    "SELECT seq, agency_code, year, month, version, number, doc_date::text, text_body, html_body," \
+    " json_body, markdown_body, sha256, (extract(epoch FROM published_at) * 1000)::bigint AS at,"  \
+    " coalesce(encode(pdf_body, 'hex'), '') AS pdf, coalesce(pdf_pages, 0) AS pages,"              \
     " '' AS signed_pdf, '' AS signer, '' AS signing_time FROM published_reports"
+static const char *S_EVENTS_SQL = S_VERSIONS_SQL
     " UNION ALL"
     " SELECT s.seq, p.agency_code, p.year, p.month, p.version, p.number, p.doc_date::text,"
     " p.text_body, p.html_body, p.json_body, p.markdown_body, p.sha256,"
@@ -828,12 +829,11 @@ static int s_load_version(report_aggregator_t *self, const report_control_reques
     snprintf(month, sizeof month, "%d", req->month);
     snprintf(version, sizeof version, "%d", req->version);
     const char *params[] = {req->agency_code ? req->agency_code : "", year, month, version};
-    char *sql = report_sprintf("SELECT * FROM (%s) e WHERE signed_pdf = '' AND ($1 = '' OR "
-                               "agency_code = $1) AND year = $2::int AND month = $3::int AND "
-                               "version = $4::int ORDER BY agency_code LIMIT 1",
-                               S_EVENTS_SQL);
-    int rc = report_db_query(self->db, sql, 4, params, s_version_row, r);
-    free(sql);
+    int rc = report_db_query(self->db,
+                             S_VERSIONS_SQL " WHERE ($1 = '' OR agency_code = $1) AND"
+                                            " year = $2::int AND month = $3::int AND"
+                                            " version = $4::int ORDER BY agency_code LIMIT 1",
+                             4, params, s_version_row, r);
     if (rc != 0)
         return report_error_set(err, "db_error", "%s", report_db_error(self->db));
     if (r->seq == 0)
