@@ -1,6 +1,6 @@
 /* libFuzzer target on what the aggregator decodes from its peers: control requests (compile,
- * publish; from operators) and catch-up requests (from subscribers). Whatever the input, no
- * crash, leak or sanitizer report; and a decoded request must survive encode + decode
+ * publish, attach-signed; from operators) and catch-up requests (from subscribers). Whatever the
+ * input, no crash, leak or sanitizer report; and a decoded request must survive encode + decode
  * unchanged. */
 #include "report_codec.h"
 
@@ -20,7 +20,8 @@ static void s_control(const uint8_t *data, size_t size)
     report_control_request_t req, again;
     if (report_control_request_decode(data, size, &req) != 0)
         return;
-    if (req.kind != REPORT_CONTROL_COMPILE && req.kind != REPORT_CONTROL_PUBLISH)
+    if (req.kind != REPORT_CONTROL_COMPILE && req.kind != REPORT_CONTROL_PUBLISH &&
+        req.kind != REPORT_CONTROL_ATTACH)
         abort();
     size_t n;
     uint8_t *buf = report_control_request_encode(&req, &n);
@@ -29,7 +30,9 @@ static void s_control(const uint8_t *data, size_t size)
     if (again.kind != req.kind || again.year != req.year || again.month != req.month ||
         again.number != req.number || s_neq(again.agency_code, req.agency_code) ||
         s_neq(again.date, req.date) || s_neq(again.basis, req.basis) ||
-        s_neq(again.format, req.format))
+        s_neq(again.format, req.format) || again.force != req.force ||
+        again.version != req.version || again.signed_size != req.signed_size ||
+        (req.signed_size && memcmp(again.signed_pdf, req.signed_pdf, req.signed_size) != 0))
         abort();
     report_control_request_clear(&again);
     report_control_request_clear(&req);
