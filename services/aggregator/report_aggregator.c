@@ -489,8 +489,18 @@ static void s_publish_notify(report_aggregator_t *self, const report_published_t
 {
     char topic[64];
     snprintf(topic, sizeof topic, "%s/%04d-%02d", r->agency_code, r->year, r->month);
+    /* PUB carries a notice (which publication, no content): a PUB socket cannot leave out one
+     * peer, so what a recipient may read it fetches over the catch-up endpoint, where its key
+     * is checked on every request and its receipt recorded. */
+    report_published_t notice = {.seq = r->seq,
+                                 .agency_code = r->agency_code,
+                                 .year = r->year,
+                                 .month = r->month,
+                                 .version = r->version,
+                                 .number = r->number,
+                                 .published_at_ms = r->published_at_ms};
     size_t size;
-    uint8_t *buf = report_published_encode(r, &size);
+    uint8_t *buf = report_published_encode(&notice, &size);
     zmq_send(self->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(self->pub, buf, size, ZMQ_DONTWAIT);
     free(buf);
@@ -660,7 +670,28 @@ static int s_catchup_row(void *arg, const PGresult *res, int row)
     return 0;
 }
 
-static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const uint8_t *data, size_t size)
+/* A subscriber asks for what follows the last publication it saved: its receipt for every
+ * one up to it. Kept per recipient, never lowered (a subscriber restored from an old backup
+ * does not make it look as if it had not received what it had). */
+static void s_receipt(report_aggregator_t *self, const char *recipient, uint64_t acked_seq)
+{
+    if (!*recipient)
+        return; /* insecure-plain: nobody to record */
+    char seq[32];
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)acked_seq);
+    const char *params[] = {recipient, seq};
+    if (report_db_query(self->db,
+                        "INSERT INTO recipient_receipts (recipient, acked_seq) VALUES ($1, "
+                        "$2::bigint) ON CONFLICT (recipient) DO UPDATE SET acked_seq ="
+                        " greatest(recipient_receipts.acked_seq, EXCLUDED.acked_seq),"
+                        " updated_at = now()",
+                        2, params, NULL, NULL) != 0)
+        log_warn("receipt not recorded", "recipient=%s error=%s", report_logq(recipient),
+                 report_logq(report_db_error(self->db)));
+}
+
+static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const char *recipient,
+                      const uint8_t *data, size_t size)
 {
     report_catchup_request_t req;
     if (size > (size_t)self->cfg.max_request_bytes ||
@@ -669,6 +700,8 @@ static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const uint8_t *d
         return;
     }
     self->stats.catchup_requests++;
+    if (!req.by_period)
+        s_receipt(self, recipient, req.after_seq);
     char key[32], limit[32];
     snprintf(key, sizeof key, "%llu",
              (unsigned long long)(req.by_period ? (uint64_t)req.period : req.after_seq));
@@ -952,9 +985,11 @@ static void s_handle_control(report_aggregator_t *self)
 static void s_handle_catchup(report_aggregator_t *self)
 {
     zmq_msg_t id, body;
+    const char *recipient = NULL;
     if (s_recv_request(self->catchup, &id, &body) == 0 &&
-        s_peer(report_server_keyring(self->server, "recipients"), &body) && s_db_ensure(self) == 0)
-        s_catchup(self, &id, zmq_msg_data(&body), zmq_msg_size(&body));
+        (recipient = s_peer(report_server_keyring(self->server, "recipients"), &body)) != NULL &&
+        s_db_ensure(self) == 0)
+        s_catchup(self, &id, recipient, zmq_msg_data(&body), zmq_msg_size(&body));
     zmq_msg_close(&id);
     zmq_msg_close(&body);
 }

@@ -273,7 +273,12 @@ static void s_on_publish(s_sub_t *s)
     if (zmq_msg_recv(&topic, s->sub, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&topic) &&
         zmq_msg_recv(&body, s->sub, ZMQ_DONTWAIT) >= 0 && !zmq_msg_more(&body)) {
         report_published_t *r = report_published_decode(zmq_msg_data(&body), zmq_msg_size(&body));
-        if (r)
+        /* A notice (no content: an aggregator since receipts) says a publication is there to
+         * fetch: ask the catch-up endpoint now, which also records the receipt of what was
+         * saved. A whole report (an older aggregator) is applied as it comes. */
+        if (r && !*r->sha256 && r->seq > s->last_seq && !s->catchup_pending)
+            s->next_catchup = 0;
+        else if (r && *r->sha256)
             s_apply(s, r, false);
         report_published_destroy(&r);
     }

@@ -321,6 +321,16 @@ const char *report_keyring_identity(report_keyring_t *self, const char *z85)
     return hit ? hit->identity : NULL;
 }
 
+size_t report_keyring_count(const report_keyring_t *self)
+{
+    return self ? self->count : 0;
+}
+
+const char *report_keyring_identity_at(const report_keyring_t *self, size_t i)
+{
+    return self && i < self->count ? self->entries[i].identity : NULL;
+}
+
 int report_keys_resolve_public(const char *path_or_key, char out[REPORT_Z85_KEY_LEN + 1])
 {
     /* The file first: a path of 40 characters is often valid Z85 too ("/tmp/…/server.pub"). */

@@ -78,5 +78,9 @@ void report_keyring_retry(report_keyring_t *self);
 uint64_t report_keyring_reload_failures(report_keyring_t *self);
 /* The identity enrolled for a Z85 public key, or NULL. Valid until the next refresh. */
 const char *report_keyring_identity(report_keyring_t *self, const char *z85);
+/* The number of keys enrolled, and the identity of the i-th (in key order); NULL past the end.
+ * Valid until the next refresh. */
+size_t report_keyring_count(const report_keyring_t *self);
+const char *report_keyring_identity_at(const report_keyring_t *self, size_t i);
 
 #endif
