@@ -3,12 +3,14 @@
  * subscribers receive and keep the files. */
 #define _GNU_SOURCE
 #include "report_aggregator.h"
+#include "report_codec.h"
 #include "report_push.h"
 #include "report_db.h"
 #include "report_json.h"
 #include "report_period.h"
 #include "report_subscriber.h"
 #include "report_util.h"
+#include "report_zap.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zmq.h>
 
 static const char *BASIS = TEST_BASIS;
 
@@ -617,4 +620,80 @@ Test(report, a_publish_behind_a_stuck_lock_is_answered_db_retry)
     r = control(REPORT_CONTROL_PUBLISH, 2018, 7, "", 588, "2018-07-19", BASIS);
     cr_assert(r.ok, "%s: %s", r.error_code, r.message);
     report_control_reply_clear(&r);
+}
+
+/* --- delivery: notices on PUB, content by catch-up, receipts --- */
+
+/* The aggregator's view of recipient name, polled until cond holds or 10 s pass. */
+static report_recipient_state_t recipient_state(const char *name, uint64_t acked_at_least)
+{
+    report_aggregator_stats_t *st = report_malloc(sizeof *st);
+    report_recipient_state_t found = {{0}, 0, UINT64_MAX};
+    for (int i = 0; i < 100; i++) {
+        report_aggregator_stats(agg, st);
+        for (size_t k = 0; k < st->recipient_count; k++)
+            if (strcmp(st->recipients[k].name, name) == 0)
+                found = st->recipients[k];
+        if (found.undelivered != UINT64_MAX && found.acked_seq >= acked_at_least)
+            break;
+        usleep(100 * 1000);
+    }
+    free(st);
+    return found;
+}
+
+Test(report, receipts_notices_and_revocation)
+{
+    start();
+    test_push_samples(&stack, 7);
+    /* a subscriber on PUB gets a notice only: which publication, no content */
+    void *ctx = zmq_ctx_new(), *sub = zmq_socket(ctx, ZMQ_SUB);
+    report_client_keys_t leader = test_client_keys("leader");
+    report_curve_client(sub, leader.server_public, &leader.client);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+    zmq_connect(sub, report_aggregator_publish_endpoint(agg));
+    usleep(500 * 1000);
+    report_control_reply_t r =
+        control(REPORT_CONTROL_PUBLISH, 2018, 7, "", 588, "2018-07-19", BASIS);
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    report_control_reply_clear(&r);
+    zmq_msg_t topic, body;
+    zmq_msg_init(&topic);
+    zmq_msg_init(&body);
+    int timeout = 10000;
+    zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    cr_assert_geq(zmq_msg_recv(&topic, sub, 0), 0, "no notice on PUB");
+    cr_assert_geq(zmq_msg_recv(&body, sub, 0), 0);
+    report_published_t *notice = report_published_decode(zmq_msg_data(&body), zmq_msg_size(&body));
+    cr_assert_not_null(notice);
+    cr_assert_eq(notice->seq, 1);
+    cr_assert_str_eq(notice->text, "", "a notice carries no text");
+    cr_assert_null(notice->pdf);
+    report_published_destroy(&notice);
+    zmq_msg_close(&topic);
+    zmq_msg_close(&body);
+    zmq_close(sub);
+    zmq_ctx_term(ctx);
+    /* the subscriber fetches it and its receipt is recorded; a recipient enrolled later who
+     * never asked has it undelivered */
+    test_enrol("recipient", "deputy");
+    cr_assert_eq(run_subscriber(true, 0, 20000), 1);
+    report_recipient_state_t st = recipient_state("leader", 1);
+    cr_assert_eq(st.acked_seq, 1);
+    cr_assert_eq(st.undelivered, 0);
+    st = recipient_state("deputy", 0);
+    cr_assert_eq(st.acked_seq, 0);
+    cr_assert_eq(st.undelivered, 1);
+    test_db_assert_value(
+        &stack.db, "SELECT acked_seq FROM recipient_receipts WHERE recipient = 'leader'", "1");
+    /* revoked: nothing more, from the next request on */
+    report_error_t err;
+    cr_assert_eq(report_keys_revoke(test_keys_dir(), "recipient", "leader", &err), 0, "%s",
+                 err.message);
+    r = control(REPORT_CONTROL_PUBLISH, 2018, 7, "", 589, "2018-07-20", BASIS);
+    cr_assert(r.ok, "%s: %s", r.error_code, r.message);
+    report_control_reply_clear(&r);
+    cr_assert_eq(run_subscriber(true, 0, 3000), -1, "a revoked recipient got an answer");
+    cr_assert_null(inbox_file("SKHCN-2018-07-v2.txt"));
+    test_enrol("recipient", "leader"); /* a new key, for the tests after this one */
 }

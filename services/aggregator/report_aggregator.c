@@ -688,6 +688,8 @@ static void s_receipt(report_aggregator_t *self, const char *recipient, uint64_t
                         2, params, NULL, NULL) != 0)
         log_warn("receipt not recorded", "recipient=%s error=%s", report_logq(recipient),
                  report_logq(report_db_error(self->db)));
+    else if (acked_seq > 0)
+        self->next_late_check = 0; /* the status shows it at once */
 }
 
 static void s_catchup(report_aggregator_t *self, zmq_msg_t *id, const char *recipient,
@@ -774,6 +776,47 @@ static int s_last_row(void *arg, const PGresult *res, int row)
     return 0;
 }
 
+static int s_recipient_row(void *arg, const PGresult *res, int row)
+{
+    report_aggregator_stats_t *st = arg;
+    if (st->recipient_count >= REPORT_MAX_RECIPIENTS)
+        return 0;
+    report_recipient_state_t *r = &st->recipients[st->recipient_count++];
+    snprintf(r->name, sizeof r->name, "%s", PQgetvalue(res, row, 0));
+    r->acked_seq = strtoull(PQgetvalue(res, row, 1), NULL, 10);
+    r->undelivered = strtoull(PQgetvalue(res, row, 2), NULL, 10);
+    return 0;
+}
+
+/* The receipts of the recipients enrolled now (a recipient who never asked has received
+ * nothing): what each has saved and how many publications it still lacks. */
+static int s_check_receipts(report_aggregator_t *self)
+{
+    report_aggregator_stats_t *st = &self->stats;
+    st->recipient_count = 0;
+    report_keyring_t *keyring = report_server_keyring(self->server, "recipients");
+    report_buf_t names;
+    report_buf_init(&names);
+    report_buf_adds(&names, "{");
+    for (size_t i = 0; i < report_keyring_count(keyring); i++) {
+        /* enrolled names are [A-Za-z0-9_.-]: safe inside a quoted array element */
+        report_buf_adds(&names, i ? ",\"" : "\"");
+        report_buf_adds(&names, report_keyring_identity_at(keyring, i));
+        report_buf_adds(&names, "\"");
+    }
+    report_buf_adds(&names, "}");
+    const char *params[] = {names.data};
+    int rc = report_db_query(
+        self->db,
+        "SELECT n, coalesce(r.acked_seq, 0), (SELECT count(*) FROM (SELECT seq FROM"
+        " published_reports UNION ALL SELECT seq FROM signed_reports) e WHERE e.seq >"
+        " coalesce(r.acked_seq, 0)) FROM unnest($1::text[]) n LEFT JOIN recipient_receipts r"
+        " ON r.recipient = n ORDER BY n",
+        1, params, s_recipient_row, st);
+    report_buf_free(&names);
+    return rc;
+}
+
 /* Looks up, for the watched period (the current one by the agency's rule, or the setting),
  * which units have pushed anything, and the period's deadline; and the last publication. */
 static void s_check_late(report_aggregator_t *self)
@@ -823,7 +866,8 @@ static void s_check_late(report_aggregator_t *self)
                         "SELECT seq, agency_code, year, month, version, number,"
                         " (extract(epoch FROM published_at) * 1000)::bigint"
                         " FROM published_reports ORDER BY seq DESC LIMIT 1",
-                        0, NULL, s_last_row, st) != 0)
+                        0, NULL, s_last_row, st) != 0 ||
+        s_check_receipts(self) != 0)
         s_db_failed(self);
 }
 

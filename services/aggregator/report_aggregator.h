@@ -36,6 +36,15 @@ typedef struct {
 } report_aggregator_config_t;
 
 #define REPORT_MAX_WATCHED_UNITS 64
+#define REPORT_MAX_RECIPIENTS 64
+
+/* What one enrolled recipient has received: its receipt (the last publication it saved) and
+ * how many publications it has not received yet. */
+typedef struct {
+    char name[64];
+    uint64_t acked_seq;
+    uint64_t undelivered;
+} report_recipient_state_t;
 
 typedef struct {
     char code[40];
@@ -66,6 +75,9 @@ typedef struct {
     int64_t deadline_ms; /* end of the deadline day, wall clock */
     report_watched_unit_t units[REPORT_MAX_WATCHED_UNITS];
     size_t unit_count;
+    /* the enrolled recipients (the first REPORT_MAX_RECIPIENTS by name) and their receipts */
+    report_recipient_state_t recipients[REPORT_MAX_RECIPIENTS];
+    size_t recipient_count;
 } report_aggregator_stats_t;
 
 typedef struct report_aggregator_t report_aggregator_t;

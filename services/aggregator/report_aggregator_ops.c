@@ -56,6 +56,14 @@ static void s_aggregator_metrics(const void *view, report_buf_t *out)
         report_metrics_sample(out, "report_period_deadline_timestamp_seconds", labels,
                               (double)st->deadline_ms / 1000.0);
     }
+    report_metrics_family(out, "report_aggregator_undelivered_versions", "gauge",
+                          "Publications an enrolled recipient has not received (saved) yet.");
+    for (size_t i = 0; i < st->recipient_count; i++) {
+        snprintf(labels, sizeof labels, "recipient=\"%s\"",
+                 report_metrics_label(st->recipients[i].name, unit, sizeof unit));
+        report_metrics_sample(out, "report_aggregator_undelivered_versions", labels,
+                              (double)st->recipients[i].undelivered);
+    }
 }
 
 static void s_aggregator_sample(const void *view, report_sample_t *s)
@@ -108,6 +116,18 @@ static void s_aggregator_status(const void *view, json_t *o)
         json_array_append_new(late, u);
     }
     json_object_set_new(a, "late_units", late);
+    json_t *recipients = json_array();
+    for (size_t i = 0; i < st->recipient_count; i++) {
+        const report_recipient_state_t *r = &st->recipients[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "name", json_string(r->name));
+        json_object_set_new(j, "acked_seq", json_integer((json_int_t)r->acked_seq));
+        json_object_set_new(j, "undelivered", json_integer((json_int_t)r->undelivered));
+        json_object_set_new(j, "has_latest",
+                            json_boolean(st->last_seq && r->acked_seq >= st->last_seq));
+        json_array_append_new(recipients, j);
+    }
+    json_object_set_new(a, "recipients", recipients);
     json_object_set_new(o, "aggregator", a);
 }
 

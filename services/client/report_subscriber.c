@@ -63,6 +63,7 @@ typedef struct {
     uint64_t last_seq;
     bool catchup_pending;
     int64_t catchup_sent;
+    uint64_t asked_after; /* the last_seq the pending (or last) request was sent with */
     int64_t next_catchup;
     bool caught_up_once;
     int saved;
@@ -234,6 +235,7 @@ static void s_ask(s_sub_t *s)
     if (zmq_send(s->catchup, buf, size, ZMQ_DONTWAIT) >= 0) {
         s->catchup_pending = true;
         s->catchup_sent = report_clock_ms();
+        s->asked_after = s->last_seq;
     }
     free(buf);
 }
@@ -255,7 +257,12 @@ static void s_on_catchup(s_sub_t *s)
         s_apply(s, reply.report, true);
     if (reply.end) {
         s->catchup_pending = false;
-        if (reply.more || reply.last_seq > s->last_seq) {
+        /* A round that saved something is followed at once by the next request: it is the
+         * receipt for what was saved (the aggregator records it), and it fetches anything
+         * published meanwhile. Caught up is a round that brings nothing new. */
+        if (s->last_seq > s->asked_after) {
+            s->next_catchup = report_clock_ms();
+        } else if (reply.more || reply.last_seq > s->last_seq) {
             s->next_catchup = report_clock_ms() + (reply.more ? 0 : 200);
         } else {
             s->caught_up_once = true;

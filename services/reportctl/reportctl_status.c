@@ -48,6 +48,28 @@ static const char *s_str(json_t *o, const char *key)
 }
 
 /* One screen for the whole pipeline; returns the number of services down. */
+/* Who has received the last publication (saved it) and who has not, with how many
+ * publications each still lacks. */
+static void s_print_recipients(json_t *recipients)
+{
+    size_t i;
+    json_t *r;
+    int pass;
+    for (pass = 0; pass < 2; pass++) {
+        printf(pass ? "not yet received by:" : "last publication received by:");
+        size_t shown = 0;
+        json_array_foreach(recipients, i, r)
+        {
+            if (json_is_true(json_object_get(r, "has_latest")) != (pass == 0))
+                continue;
+            printf("%s %s", shown++ ? "," : "", s_str(r, "name"));
+            if (pass)
+                printf(" (%.0f undelivered)", s_num(r, "undelivered"));
+        }
+        printf("%s\n", shown ? "" : " none");
+    }
+}
+
 /* The details of one service's status: refusals, store, last publication, late units. */
 static void s_status_details(json_t *doc)
 {
@@ -84,6 +106,7 @@ static void s_status_details(json_t *doc)
         json_array_foreach(late, i2, u)
             printf("%s %s (%s)", i2 ? "," : "", s_str(u, "unit"), s_str(u, "name"));
         printf("%s\n", json_array_size(late) ? "" : " none");
+        s_print_recipients(json_object_get(agg, "recipients"));
     }
 }
 
