@@ -668,6 +668,9 @@ Test(report, receipts_notices_and_revocation)
     cr_assert_not_null(notice);
     cr_assert_eq(notice->seq, 1);
     cr_assert_str_eq(notice->text, "", "a notice carries no text");
+    cr_assert_eq(notice->year, 0, "nor the period");
+    cr_assert_eq(notice->version, 0);
+    cr_assert_eq(zmq_msg_size(&topic), strlen("SKHCN/"));
     cr_assert_null(notice->pdf);
     report_published_destroy(&notice);
     zmq_msg_close(&topic);

@@ -488,17 +488,12 @@ static int s_publish_insert(report_aggregator_t *self, s_publication_t *p)
 static void s_publish_notify(report_aggregator_t *self, const report_published_t *r)
 {
     char topic[64];
-    snprintf(topic, sizeof topic, "%s/%04d-%02d", r->agency_code, r->year, r->month);
-    /* PUB carries a notice (which publication, no content): a PUB socket cannot leave out one
-     * peer, so what a recipient may read it fetches over the catch-up endpoint, where its key
-     * is checked on every request and its receipt recorded. */
-    report_published_t notice = {.seq = r->seq,
-                                 .agency_code = r->agency_code,
-                                 .year = r->year,
-                                 .month = r->month,
-                                 .version = r->version,
-                                 .number = r->number,
-                                 .published_at_ms = r->published_at_ms};
+    snprintf(topic, sizeof topic, "%s/", r->agency_code);
+    /* PUB carries a doorbell: the agency and the sequence number, nothing of the document. A
+     * PUB socket cannot leave out one peer, so what a recipient may read it fetches over the
+     * catch-up endpoint, where its key is checked on every request and its receipt recorded;
+     * a recipient revoked while connected learns at most that something was published. */
+    report_published_t notice = {.seq = r->seq, .agency_code = r->agency_code};
     size_t size;
     uint8_t *buf = report_published_encode(&notice, &size);
     zmq_send(self->pub, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT);
