@@ -101,7 +101,6 @@ int report_pdf_archival(const uint8_t *pdf, size_t size, const char *gs_path, in
                                 strerror(errno));
     char *in = report_sprintf("%s/in.pdf", dir);
     char *result = report_sprintf("%s/out.pdf", dir);
-    char *def = report_sprintf("%s/PDFA_def.ps", dir);
     int rc = report_process_write_file(in, pdf, size);
     if (rc != 0)
         report_error_set(err, "pdfa", "cannot write %s: %s", in, strerror(errno));
@@ -117,7 +116,6 @@ int report_pdf_archival(const uint8_t *pdf, size_t size, const char *gs_path, in
     }
     const char *const names[] = {"in.pdf", "out.pdf", "PDFA_def.ps", NULL};
     report_process_cleanup(dir, names);
-    free(def);
     free(result);
     free(in);
     free(dir);
