@@ -12,6 +12,7 @@
 #include "report_codec.h"
 #include "report_compile.h"
 #include "report_db.h"
+#include "report_leader.h"
 #include "report_log.h"
 #include "report_monitor.h"
 #include "report_pdf.h"
@@ -26,12 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 /* Database reconnects: from 10 ms, doubling to 2 s (the aggregator answers an operator who
  * waits, so it does not back off as far as the store). */
 #define S_RECONNECT_MIN_MS 10
 #define S_RECONNECT_MAX_MS 2000
+
+/* An aggregator that lost the leadership lets this many leader checks pass before it tries
+ * to take it again: the standby, which checks all along, takes over first. */
+#define S_LEADER_HOLDOFF_CHECKS 5
 
 #define F(field) offsetof(report_aggregator_config_t, field)
 const report_setting_t report_aggregator_settings[] = {
@@ -70,6 +76,11 @@ const report_setting_t report_aggregator_settings[] = {
     {"signer-nssdb", REPORT_SETTING_STRING, "", F(signer_nssdb), 0, 0,
      "NSS database (pdfsig -nssdir) holding the CA of the agency's signing certificates: a "
      "signed PDF whose certificate does not chain to it is refused (\"\": recorded, not required)"},
+    {"leader-check-ms", REPORT_SETTING_INT, "1000", F(leader_check_ms), 100, 60000,
+     "how often the leader checks that its session still holds the leadership, and a standby "
+     "tries to take it over"},
+    {"instance-name", REPORT_SETTING_STRING, "", F(instance_name), 0, 0,
+     "this aggregator's name in the leadership record (\"\": HOSTNAME:PID)"},
     {"max-signed-bytes", REPORT_SETTING_INT, "33554432", F(max_signed_bytes), 65536, 1073741824,
      "largest signed PDF attach-signed accepts (the control socket's bound)"},
     REPORT_SETTINGS_INCLUDE(report_server_settings, F(server)),
@@ -96,6 +107,9 @@ struct report_aggregator_t {
     report_monitor_t *monitor;         /* subscribers on PUB */
     report_monitor_t *catchup_monitor; /* subscribers on catch-up */
     int64_t next_late_check;
+    report_leader_t leader; /* only the leader publishes (report_leader.h) */
+    int64_t next_leader_check;
+    char name[128]; /* in the leadership record */
 };
 
 /* The identity of the peer that sent msg in keyring, or "" when CURVE is off; NULL if its
@@ -123,19 +137,48 @@ static int s_db_ensure(report_aggregator_t *self)
         report_db_disconnect(self->db);
         self->next_connect = report_clock_ms() + report_backoff_next(&self->backoff);
         self->stats.db_up = false;
+        report_db_where(self->db, &self->stats.db_where);
         return -1;
     }
     report_backoff_reset(&self->backoff);
     self->stats.db_up = true;
+    report_db_where(self->db, &self->stats.db_where);
+    self->next_leader_check = 0; /* a new session: take the leadership at once if it is free */
     return 0;
 }
 
 static void s_db_failed(report_aggregator_t *self)
 {
     if (report_db_connection_lost(self->db)) {
+        report_leader_lost(&self->leader, report_db_error(self->db));
         report_db_disconnect(self->db);
         self->stats.db_up = false;
+        report_db_where(self->db, &self->stats.db_where);
     }
+}
+
+/* The leadership, checked every leader-check-ms on the service's own session (the lock goes
+ * with it): the leader verifies it, a standby tries to take it. */
+static void s_check_leader(report_aggregator_t *self)
+{
+    self->next_leader_check = report_clock_ms() + self->cfg.leader_check_ms;
+    if (s_db_ensure(self) != 0) {
+        report_leader_lost(&self->leader, "no database session");
+    } else if (report_leader_check(&self->leader, self->db, self->name) != 0) {
+        s_db_failed(self);
+    }
+}
+
+/* The leadership into the stats (the fence may have changed it during a request). */
+static void s_leader_stats(report_aggregator_t *self)
+{
+    report_aggregator_stats_t *st = &self->stats;
+    st->leader = self->leader.leader;
+    st->leader_term = self->leader.leader ? self->leader.term : 0;
+    st->leader_since_ms = self->leader.since_ms;
+    st->leader_changes = self->leader.changes;
+    st->leader_losses = self->leader.losses;
+    snprintf(st->leader_holder, sizeof st->leader_holder, "%s", self->leader.holder);
 }
 
 /* The answer to a failed publish (rolled back: nothing was published). A transient failure
@@ -368,16 +411,19 @@ static int s_publish_reserve(report_aggregator_t *self, s_publication_t *p)
     int rc = -1;
     if (report_db_exec(self->db, "BEGIN") != 0 ||
         report_db_query(self->db, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, lock, NULL,
-                        NULL) != 0 ||
-        report_db_query(self->db,
-                        "SELECT format('%s-%s version %s', year, lpad(month::text, 2, '0'),"
-                        " version) FROM published_reports WHERE agency_code = $1"
-                        " AND doc_year = $2::int AND number = $3::int",
-                        3, pn, s_first_text, &taken) != 0 ||
-        report_db_query(self->db,
-                        "SELECT (coalesce(max(version), 0) + 1)::text FROM published_reports"
-                        " WHERE agency_code = $1 AND year = $2::int AND month = $3::int",
-                        3, p3, s_first_text, &version) != 0) {
+                        NULL) != 0) {
+        s_db_failure(self, &p->error);
+    } else if (report_leader_fence(&self->leader, self->db, &p->error) != 0) {
+        /* not the leader (or the check failed): p->error says which */
+    } else if (report_db_query(self->db,
+                               "SELECT format('%s-%s version %s', year, lpad(month::text, 2, '0'),"
+                               " version) FROM published_reports WHERE agency_code = $1"
+                               " AND doc_year = $2::int AND number = $3::int",
+                               3, pn, s_first_text, &taken) != 0 ||
+               report_db_query(self->db,
+                               "SELECT (coalesce(max(version), 0) + 1)::text FROM published_reports"
+                               " WHERE agency_code = $1 AND year = $2::int AND month = $3::int",
+                               3, p3, s_first_text, &version) != 0) {
         s_db_failure(self, &p->error);
     } else if (taken) {
         report_error_set(&p->error, "duplicate_number", "number %d of %d is already used by %s %s",
@@ -449,8 +495,9 @@ static int s_publish_pdf(report_aggregator_t *self, s_publication_t *p)
 static int s_publish_insert(report_aggregator_t *self, s_publication_t *p)
 {
     report_published_t *r = p->r;
-    char version_s[16], pages_s[16];
+    char version_s[16], pages_s[16], term_s[24];
     snprintf(version_s, sizeof version_s, "%d", r->version);
+    snprintf(term_s, sizeof term_s, "%lld", (long long)self->leader.term);
     snprintf(pages_s, sizeof pages_s, "%d", r->pdf_pages);
     report_buf_t findings;
     report_buf_init(&findings);
@@ -465,15 +512,17 @@ static int s_publish_insert(report_aggregator_t *self, s_publication_t *p)
         r->agency_code, p->year_s,    p->month_s,    version_s,
         p->number_s,    p->req->date, p->doc_year_s, p->req->basis,
         r->text,        r->html,      r->json,       r->markdown,
-        r->sha256,      pdf_hex,      pages_s,       findings.data ? findings.data : ""};
+        r->sha256,      pdf_hex,      pages_s,       findings.data ? findings.data : "",
+        term_s};
     int rc = report_db_query(self->db,
                              "INSERT INTO published_reports (agency_code, year, month, version,"
                              " number, doc_date, doc_year, basis, text_body, html_body, json_body,"
-                             " markdown_body, sha256, pdf_body, pdf_pages, format_findings) VALUES"
+                             " markdown_body, sha256, pdf_body, pdf_pages, format_findings,"
+                             " leader_term) VALUES"
                              " ($1, $2, $3, $4, $5, $6::date, $7, $8, $9, $10, $11, $12, $13,"
-                             " decode($14, 'hex'), $15::int, $16)"
+                             " decode($14, 'hex'), $15::int, $16, $17::bigint)"
                              " RETURNING seq, (extract(epoch FROM published_at) * 1000)::bigint",
-                             16, pi, s_published_row, r);
+                             17, pi, s_published_row, r);
     free(pdf_hex);
     report_buf_free(&findings);
     if (rc != 0 || report_db_exec(self->db, "COMMIT") != 0) {
@@ -517,9 +566,23 @@ static void s_publish_notify(report_aggregator_t *self, const report_published_t
 
 /* publish: compile, reserve, render, insert and commit, then notify; the operator gets the
  * version, or the reason it was not published (nothing is published half-way). */
+/* A standby refuses a publication before compiling it (the fence in the transaction is what
+ * guarantees it; this spares the work). True if refused. */
+static bool s_refuse_standby(report_aggregator_t *self, zmq_msg_t *id)
+{
+    report_error_t err;
+    if (self->leader.leader)
+        return false;
+    report_leader_fence(&self->leader, self->db, &err);
+    s_error(self, id, err.code, err.message);
+    return true;
+}
+
 static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
 {
     int y, m, d;
+    if (s_refuse_standby(self, id))
+        return;
     if (req->number <= 0) {
         s_error(self, id, "bad_number", "a published report needs --number N (N > 0)");
         return;
@@ -927,15 +990,30 @@ static int s_store_signed(report_aggregator_t *self, report_published_t *r, uint
     char *hex = report_malloc(2 * r->signed_size + 1);
     report_hex_write(hex, r->signed_pdf, r->signed_size);
     hex[2 * r->signed_size] = '\0';
+    char term[24], *out = NULL;
+    snprintf(term, sizeof term, "%lld", (long long)self->leader.term);
     const char *params[] = {
-        seq, hex, sha, sig->signer, sig->signing_time, sig->trusted ? "true" : "false"};
-    char *out = NULL;
+        seq, hex, sha, sig->signer, sig->signing_time, sig->trusted ? "true" : "false", term};
+    if (report_db_exec(self->db, "BEGIN") != 0) {
+        free(hex);
+        return report_error_set(err, "db_retry", "%s", report_db_error(self->db));
+    }
+    if (report_leader_fence(&self->leader, self->db, err) != 0) {
+        free(hex);
+        report_db_exec(self->db, "ROLLBACK");
+        return -1;
+    }
     int rc =
         report_db_query(self->db,
                         "INSERT INTO signed_reports (published_seq, signed_pdf, sha256, signer,"
-                        " signing_time, trusted) VALUES ($1::bigint, decode($2, 'hex'), $3,"
-                        " $4, $5, $6::boolean) RETURNING seq::text",
-                        6, params, s_first_text, &out);
+                        " signing_time, trusted, leader_term) VALUES ($1::bigint,"
+                        " decode($2, 'hex'), $3, $4, $5, $6::boolean, $7::bigint)"
+                        " RETURNING seq::text",
+                        7, params, s_first_text, &out);
+    if (rc == 0)
+        rc = report_db_exec(self->db, "COMMIT");
+    else if (report_db_connected(self->db))
+        report_db_exec(self->db, "ROLLBACK");
     free(hex);
     if (rc != 0 && strcmp(report_db_sqlstate(self->db), "23505") == 0)
         rc = report_error_set(err, "already_signed", "this version's signed form is attached");
@@ -952,6 +1030,8 @@ static int s_store_signed(report_aggregator_t *self, report_published_t *r, uint
  * and published as the next publication event: subscribers keep it as the signed form. */
 static void s_attach(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
 {
+    if (s_refuse_standby(self, id))
+        return;
     report_published_t *r = report_published_new();
     report_signature_t sig;
     report_error_t err;
@@ -1089,7 +1169,11 @@ static void *s_thread(void *arg)
     log_info("aggregator listening", "control=%s publish=%s catchup=%s curve=%s",
              self->control_endpoint, self->publish_endpoint, self->catchup_endpoint,
              report_server_zap_socket(self->server) ? "on" : "OFF");
-    s_db_ensure(self);
+    /* the leadership is taken (or not) before the start returns: of aggregators started one
+     * after the other on a free database, the first is the leader */
+    s_check_leader(self);
+    s_leader_stats(self);
+    report_actor_copy(&self->actor, &self->shared_stats, &self->stats, sizeof self->stats);
     report_actor_ready(&self->actor, 1);
     self->monitor =
         report_monitor_new(self->zctx, self->pub, "subscribers", self->cfg.server.max_connections,
@@ -1110,7 +1194,9 @@ static void *s_thread(void *arg)
     while (!report_actor_stopping(&self->actor)) {
         /* asleep until a request, the stop event or the next check of late units (stats
          * once a second) */
-        long timeout = (long)(self->next_late_check - report_clock_ms());
+        int64_t next = self->next_late_check < self->next_leader_check ? self->next_late_check
+                                                                       : self->next_leader_check;
+        long timeout = (long)(next - report_clock_ms());
         if (zmq_poll(items, nitems,
                      timeout < 0      ? 0
                      : timeout > 1000 ? 1000
@@ -1129,8 +1215,11 @@ static void *s_thread(void *arg)
             s_handle_control(self);
         if (items[1].revents & ZMQ_POLLIN)
             s_handle_catchup(self);
+        if (report_clock_ms() >= self->next_leader_check)
+            s_check_leader(self);
         if (report_clock_ms() >= self->next_late_check)
             s_check_late(self);
+        s_leader_stats(self);
         report_actor_copy(&self->actor, &self->shared_stats, &self->stats, sizeof self->stats);
     }
     return NULL;
@@ -1165,6 +1254,14 @@ report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *c
     self->shared_stats = self->stats;
     report_backoff_init(&self->backoff, S_RECONNECT_MIN_MS, S_RECONNECT_MAX_MS);
     self->db = report_db_new(cfg->db);
+    self->leader.holdoff_ms = S_LEADER_HOLDOFF_CHECKS * self->cfg.leader_check_ms;
+    if (self->cfg.instance_name[0]) {
+        snprintf(self->name, sizeof self->name, "%s", self->cfg.instance_name);
+    } else {
+        char host[64] = "";
+        gethostname(host, sizeof host - 1);
+        snprintf(self->name, sizeof self->name, "%s:%ld", host, (long)getpid());
+    }
     self->zctx = zmq_ctx_new();
     return report_actor_launch(&self->actor, s_thread, self, s_free);
 }

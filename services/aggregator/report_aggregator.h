@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "report_config.h"
+#include "report_db.h"
 #include "report_metrics.h"
 #include "report_monitor.h"
 #include "report_server.h"
@@ -33,6 +34,8 @@ typedef struct {
     int64_t pdf_timeout_ms;   /* Ghostscript (and pdfsig, pdftotext) are killed past this */
     char *signer_nssdb;       /* the agency's CA for signed PDFs ("": not required) */
     int64_t max_signed_bytes; /* largest signed PDF attach-signed takes */
+    int64_t leader_check_ms;  /* the leadership is checked (or taken over) this often */
+    char *instance_name;      /* in the leadership record; "" = HOSTNAME:PID */
 } report_aggregator_config_t;
 
 #define REPORT_MAX_WATCHED_UNITS 64
@@ -60,9 +63,17 @@ typedef struct {
     uint64_t refused_requests;
     uint64_t handshakes_refused;
     bool db_up;
-    uint64_t subscribers;             /* PUB connections open (socket monitor) */
-    report_monitor_counts_t pub;      /* the socket monitor of PUB */
-    report_monitor_counts_t catchup;  /* ... of catch-up */
+    report_db_where_t db_where; /* the database server the session is on, its failovers */
+    /* leadership (report_leader.h): only the leader publishes */
+    bool leader;
+    int64_t leader_term;             /* while leader */
+    int64_t leader_since_ms;         /* while leader */
+    uint64_t leader_changes;         /* times this process became leader */
+    uint64_t leader_losses;          /* times it lost the leadership */
+    char leader_holder[128];         /* the leader as last read (this process's name when leader) */
+    uint64_t subscribers;            /* PUB connections open (socket monitor) */
+    report_monitor_counts_t pub;     /* the socket monitor of PUB */
+    report_monitor_counts_t catchup; /* ... of catch-up */
     uint64_t keyring_reload_failures; /* recipients and operators keyrings */
     report_histogram_t compile_seconds;
     /* the last publication */

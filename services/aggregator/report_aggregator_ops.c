@@ -31,11 +31,23 @@ static void s_aggregator_metrics(const void *view, report_buf_t *out)
          "Control or catch-up requests refused.", (double)st->refused_requests},
         {"report_aggregator_database_up", "gauge", "1 if the database connection is up.",
          st->db_up ? 1 : 0},
+        {"report_aggregator_leader", "gauge",
+         "1 if this aggregator holds the leadership (it alone publishes), 0 on a standby.",
+         st->leader ? 1 : 0},
+        {"report_aggregator_leader_term", "gauge",
+         "The leadership term this aggregator publishes under (0 on a standby).",
+         (double)st->leader_term},
+        {"report_aggregator_leader_changes_total", "counter",
+         "Times this aggregator took the leadership.", (double)st->leader_changes},
+        {"report_aggregator_leader_losses_total", "counter",
+         "Times this aggregator lost the leadership (its session, or fenced).",
+         (double)st->leader_losses},
     };
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
         report_metrics_family(out, plain[i].name, plain[i].type, plain[i].help);
         report_metrics_sample(out, plain[i].name, "", plain[i].value);
     }
+    report_metrics_db_where(out, "report_aggregator", &st->db_where);
     report_metrics_connections(out, "report_aggregator", &st->pub, &st->catchup,
                                st->keyring_reload_failures);
     report_metrics_histogram(out, "report_aggregator_compile_seconds", "Time to compile a report.",
@@ -90,6 +102,11 @@ static void s_aggregator_status(const void *view, json_t *o)
     json_t *a = json_object();
     json_object_set_new(a, "database_up", json_boolean(st->db_up));
     json_object_set_new(a, "subscribers", json_integer((json_int_t)st->subscribers));
+    report_http_status_db_where(a, &st->db_where);
+    json_object_set_new(a, "role", json_string(st->leader ? "leader" : "standby"));
+    json_object_set_new(a, "leader", json_string(st->leader_holder));
+    json_object_set_new(a, "leader_term", json_integer((json_int_t)st->leader_term));
+    json_object_set_new(a, "leader_since_ms", json_integer((json_int_t)st->leader_since_ms));
     if (st->last_seq) {
         json_t *last = json_object();
         char period[16];

@@ -70,6 +70,24 @@ static void s_print_recipients(json_t *recipients)
     }
 }
 
+/* Which database server a service is on, and its last failover. */
+static void s_print_db_where(json_t *o)
+{
+    double failovers = s_num(o, "database_failovers");
+    double last_ms = s_num(o, "database_last_failover_ms");
+    printf("database server: %s, failovers %.0f",
+           *s_str(o, "database_server") ? s_str(o, "database_server") : "none", failovers);
+    if (last_ms > 0) {
+        time_t t = (time_t)(last_ms / 1000);
+        struct tm tm;
+        char when[32];
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%SZ", &tm);
+        printf(", last %s", when);
+    }
+    printf("\n");
+}
+
 /* The details of one service's status: refusals, store, last publication, late units. */
 static void s_status_details(json_t *doc)
 {
@@ -85,13 +103,18 @@ static void s_status_details(json_t *doc)
         printf("\n");
     }
     json_t *st = json_object_get(doc, "store");
-    if (json_is_object(st))
+    if (json_is_object(st)) {
         printf("\nstore: database %s, %.0f waiting, lag %.1f s, last commit %.1f s ago\n",
                json_is_true(json_object_get(st, "database_up")) ? "up" : "DOWN",
                s_num(st, "waiting"), s_num(st, "lag_seconds"),
                s_num(st, "last_commit_age_seconds"));
+        s_print_db_where(st);
+    }
     json_t *agg = json_object_get(doc, "aggregator");
     if (json_is_object(agg)) {
+        printf("\naggregator: %s (leader %s, term %.0f)\n", s_str(agg, "role"),
+               s_str(agg, "leader"), s_num(agg, "leader_term"));
+        s_print_db_where(agg);
         json_t *last = json_object_get(agg, "last_published");
         if (json_is_object(last))
             printf("\nlast published: %s %s version %.0f number %.0f (seq %.0f)\n",

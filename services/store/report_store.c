@@ -677,6 +677,7 @@ static void s_connection_lost(s_run_t *run)
                  run->work_count);
     report_db_disconnect(run->db);
     run->stats.db_up = false;
+    report_db_where(run->db, &run->stats.db_where);
     s_schedule_reconnect(run);
 }
 
@@ -747,10 +748,12 @@ static int s_db_ensure(s_run_t *run)
         run->stats.reconnects++;
     run->ever_connected = true;
     run->stats.db_up = true;
+    report_db_where(run->db, &run->stats.db_where);
     report_backoff_reset(&run->backoff);
     char *where = report_db_scrub(run->cfg->db);
-    log_info("database connected", "db=%s units=%zu areas=%zu indicators=%zu", report_logq(where),
-             run->units.count, run->areas.count, run->indicators.count);
+    log_info("database connected", "db=%s server=%s units=%zu areas=%zu indicators=%zu",
+             report_logq(where), report_logq(run->stats.db_where.server), run->units.count,
+             run->areas.count, run->indicators.count);
     free(where);
     return 0;
 }
@@ -1407,6 +1410,7 @@ void report_store_stats(report_store_t *self, report_store_stats_t *out)
         out->refused_durability = out->refused_durability || st.refused_durability;
         if (st.last_commit_ms > out->last_commit_ms)
             out->last_commit_ms = st.last_commit_ms;
+        report_db_where_add(&out->db_where, &st.db_where);
         s_histogram_add(&out->batch_size, &st.batch_size);
         s_histogram_add(&out->commit_seconds, &st.commit_seconds);
     }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "report_config.h"
+#include "report_db.h"
 #include "report_metrics.h"
 
 typedef struct {
@@ -56,8 +57,9 @@ typedef struct {
     uint64_t dead_letters_dropped;
     uint64_t pending;
     bool db_up;
-    bool refused_durability; /* the server has fsync or synchronous_commit off */
-    int64_t last_commit_ms;  /* wall clock of the last commit, 0 before the first */
+    bool refused_durability;    /* the server has fsync or synchronous_commit off */
+    int64_t last_commit_ms;     /* wall clock of the last commit, 0 before the first */
+    report_db_where_t db_where; /* the server the sessions are on, and their failovers */
     uint64_t capacity;
     report_histogram_t batch_size;
     report_histogram_t commit_seconds;

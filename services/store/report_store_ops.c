@@ -51,6 +51,7 @@ static void s_store_metrics(const void *view, report_buf_t *out)
         report_metrics_family(out, plain[i].name, plain[i].type, plain[i].help);
         report_metrics_sample(out, plain[i].name, "", plain[i].value);
     }
+    report_metrics_db_where(out, "report_store", &st->db_where);
     report_metrics_histogram(out, "report_store_batch_size", "Updates per committed batch.",
                              &st->batch_size);
     report_metrics_histogram(out, "report_store_commit_seconds",
@@ -83,6 +84,7 @@ static void s_store_status(const void *view, json_t *o)
     /* Lag: how long the oldest held update may have waited, as far as we can tell. */
     json_object_set_new(s, "lag_seconds", json_real(st->pending ? age : 0));
     json_object_set_new(s, "reconnects", json_integer((json_int_t)st->reconnects));
+    report_http_status_db_where(s, &st->db_where);
     json_object_set_new(o, "store", s);
 }
 

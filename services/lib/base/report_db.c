@@ -23,6 +23,7 @@ struct report_db_t {
     int wait_ms;
     int64_t bound_ms; /* longest wait for a statement's results (0: none) */
     bool expired;     /* the last statement ran past bound_ms: connection dropped */
+    report_db_where_t where;
 };
 
 report_db_t *report_db_new(const char *conninfo)
@@ -69,6 +70,25 @@ static const char *const s_default_keys[] = {
     "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
     "keepalives_count", "tcp_user_timeout", "dbname",          NULL};
 
+/* Records which of the conninfo's servers this connection reached (a multi-host conninfo
+ * names several; target_session_attrs picks the writable one), and a failover when it is not
+ * the one the last connection reached. */
+static void s_note_server(report_db_t *self)
+{
+    char server[sizeof self->where.server];
+    const char *host = PQhost(self->conn), *port = PQport(self->conn);
+    snprintf(server, sizeof server, "%s:%s", host && *host ? host : "local", port ? port : "");
+    report_db_where_t *w = &self->where;
+    if (w->last[0] && strcmp(w->last, server) != 0) {
+        w->failovers++;
+        w->last_failover_ms = report_wall_ms();
+        log_warn("database server changed", "from=%s to=%s failovers=%llu", report_logq(w->last),
+                 report_logq(server), (unsigned long long)w->failovers);
+    }
+    snprintf(w->server, sizeof w->server, "%s", server);
+    snprintf(w->last, sizeof w->last, "%s", server);
+}
+
 int report_db_connect(report_db_t *self)
 {
     report_db_disconnect(self);
@@ -85,6 +105,7 @@ int report_db_connect(report_db_t *self)
     /* Messages are UTF-8 end to end; NFC is guaranteed by the validator. */
     PQsetClientEncoding(self->conn, "UTF8");
     report_error_clear(&self->error);
+    s_note_server(self);
     return 0;
 }
 
@@ -94,6 +115,23 @@ void report_db_disconnect(report_db_t *self)
         PQfinish(self->conn);
         self->conn = NULL;
     }
+    self->where.server[0] = '\0';
+}
+
+void report_db_where(const report_db_t *self, report_db_where_t *out)
+{
+    *out = self->where;
+}
+
+void report_db_where_add(report_db_where_t *sum, const report_db_where_t *w)
+{
+    if (!sum->server[0])
+        snprintf(sum->server, sizeof sum->server, "%s", w->server);
+    if (!sum->last[0])
+        snprintf(sum->last, sizeof sum->last, "%s", w->last);
+    sum->failovers += w->failovers;
+    if (w->last_failover_ms > sum->last_failover_ms)
+        sum->last_failover_ms = w->last_failover_ms;
 }
 
 bool report_db_connected(report_db_t *self)
@@ -363,7 +401,10 @@ const char *report_db_error(const report_db_t *self)
 
 bool report_db_connection_lost(const report_db_t *self)
 {
-    if (strncmp(self->error.code, "08", 2) == 0 || strncmp(self->error.code, "57P", 3) == 0)
+    /* 25006: this session cannot write, the server being a standby now (a failover demoted
+     * it): only another connection, to the new primary, can commit. */
+    if (strncmp(self->error.code, "08", 2) == 0 || strncmp(self->error.code, "57P", 3) == 0 ||
+        strcmp(self->error.code, "25006") == 0)
         return true;
     return !self->conn || PQstatus(self->conn) != CONNECTION_OK;
 }

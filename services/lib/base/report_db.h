@@ -30,6 +30,21 @@ void report_db_destroy(report_db_t **self_p);
 int report_db_connect(report_db_t *self);
 /* Closes the connection, keeping the handle. */
 void report_db_disconnect(report_db_t *self);
+
+/* Which server the handle is on, for readiness and metrics. A multi-host conninfo
+ * ("host=a,b target_session_attrs=read-write") lets libpq pick the writable server; a
+ * connection that reaches another server than the previous connection did is counted as a
+ * failover. */
+typedef struct {
+    char server[128];         /* "host:port" of the connection; "" when not connected */
+    char last[128];           /* "host:port" of the last connection made */
+    uint64_t failovers;       /* connections that reached another server than the last one */
+    int64_t last_failover_ms; /* wall clock of the last of them, 0 before */
+} report_db_where_t;
+void report_db_where(const report_db_t *self, report_db_where_t *out);
+/* Adds w to sum (sessions of one service): failovers summed, the latest failover, and the
+ * first session's server where sum has none. */
+void report_db_where_add(report_db_where_t *sum, const report_db_where_t *w);
 /* True if there is a connection that libpq believes is up. */
 bool report_db_connected(report_db_t *self);
 
@@ -78,8 +93,9 @@ bool report_db_wait_expired(const report_db_t *self);
 /* SQLSTATE of the last failure ("" if none), and its message. */
 const char *report_db_sqlstate(const report_db_t *self);
 const char *report_db_error(const report_db_t *self);
-/* True if the last failure means the connection is gone (class 08, or the connection is bad):
- * the caller should reconnect and retry. */
+/* True if the last failure means the connection is gone (class 08, 57P: the server shut
+ * down, 25006: the server is a standby now, or the connection is bad): the caller should
+ * reconnect and retry. */
 bool report_db_connection_lost(const report_db_t *self);
 /* True if the same statements may succeed when tried again: every failure except those about
  * the data the statement carried (SQLSTATE class 22, data exception; 23, integrity constraint

@@ -551,3 +551,11 @@ char *report_http_get(const char *url, int timeout_ms, int *status)
     report_buf_free(&buf);
     return body;
 }
+
+void report_http_status_db_where(json_t *status, const report_db_where_t *w)
+{
+    json_object_set_new(status, "database_server", json_string(w->server));
+    json_object_set_new(status, "database_failovers", json_integer((json_int_t)w->failovers));
+    json_object_set_new(status, "database_last_failover_ms",
+                        json_integer((json_int_t)w->last_failover_ms));
+}

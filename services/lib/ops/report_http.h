@@ -6,6 +6,7 @@
 #ifndef REPORT_HTTP_H
 #define REPORT_HTTP_H
 
+#include "report_db.h"
 #include "report_util.h"
 
 #include <jansson.h>
@@ -78,5 +79,10 @@ int report_http_port(report_http_t *self);
  * frees) and the status in *status, or NULL on failure or timeout. For reportctl status and
  * tests. */
 char *report_http_get(const char *url, int timeout_ms, int *status);
+
+/* Adds to a service's status object which database server it is on and its failovers:
+ * database_server ("host:port", "" while disconnected), database_failovers and
+ * database_last_failover_ms (0 before the first). */
+void report_http_status_db_where(json_t *status, const report_db_where_t *w);
 
 #endif

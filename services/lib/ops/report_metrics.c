@@ -170,3 +170,24 @@ void report_metrics_connections(report_buf_t *out, const char *prefix,
                           "Key directory reloads that failed (the previous keys were kept).");
     report_metrics_sample(out, name, "", (double)reload_failures);
 }
+
+void report_metrics_db_where(report_buf_t *out, const char *prefix, const report_db_where_t *w)
+{
+    char name[128], labels[192], label[160];
+    snprintf(name, sizeof name, "%s_database_server_info", prefix);
+    report_metrics_family(out, name, "gauge",
+                          "The database server (host:port) the service's session is on.");
+    if (w->server[0]) {
+        snprintf(labels, sizeof labels, "server=\"%s\"",
+                 report_metrics_label(w->server, label, sizeof label));
+        report_metrics_sample(out, name, labels, 1);
+    }
+    snprintf(name, sizeof name, "%s_database_failovers_total", prefix);
+    report_metrics_family(out, name, "counter",
+                          "Connections that reached another database server than the last one.");
+    report_metrics_sample(out, name, "", (double)w->failovers);
+    snprintf(name, sizeof name, "%s_database_last_failover_timestamp_seconds", prefix);
+    report_metrics_family(out, name, "gauge",
+                          "Wall-clock time of the last database failover (0 before the first).");
+    report_metrics_sample(out, name, "", (double)w->last_failover_ms / 1000.0);
+}

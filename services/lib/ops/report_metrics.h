@@ -3,6 +3,7 @@
 #ifndef REPORT_METRICS_H
 #define REPORT_METRICS_H
 
+#include "report_db.h"
 #include "report_monitor.h"
 #include "report_util.h"
 
@@ -41,5 +42,9 @@ void report_metrics_process(report_buf_t *out, const char *service, double start
 void report_metrics_connections(report_buf_t *out, const char *prefix,
                                 const report_monitor_counts_t *a, const report_monitor_counts_t *b,
                                 uint64_t reload_failures);
+/* Which database server the service is on and its failovers: PREFIX_database_server_info
+ * {server="host:port"} 1 (no sample while disconnected), PREFIX_database_failovers_total and
+ * PREFIX_database_last_failover_timestamp_seconds. */
+void report_metrics_db_where(report_buf_t *out, const char *prefix, const report_db_where_t *w);
 
 #endif
