@@ -31,32 +31,6 @@ static void teardown(void)
 TestSuite(client_library, .fini = teardown, .timeout = 240);
 
 /* Runs a shell command; returns its exit status (or -1), its output in out (caller frees). */
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *cmd = NULL;
-    cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
-    va_end(ap);
-    char *full = report_sprintf("( %s ) 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    cr_assert_not_null(p, "%s", cmd);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = report_calloc(cap, 1);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - 1 - len, p)) > 0)
-        len += n;
-    int status = pclose(p);
-    free(full);
-    free(cmd);
-    if (out)
-        *out = buf;
-    else
-        free(buf);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* The C program between the README's "example push_one.c" markers, written to path. */
 static void write_readme_example(const char *path)
 {
@@ -84,20 +58,20 @@ static char *install_and_build_example(void)
 {
     cr_assert_not_null(mkdtemp(work_dir));
     char *out = NULL;
-    int rc =
-        run(&out, "cmake --install '%s' --prefix '%s/prefix'", REPORT_TEST_BUILD_DIR, work_dir);
+    int rc = test_run_all(&out, "cmake --install '%s' --prefix '%s/prefix'", REPORT_TEST_BUILD_DIR,
+                          work_dir);
     cr_assert_eq(rc, 0, "cmake --install failed:\n%s", out);
     free(out);
     char *source = report_sprintf("%s/push_one.c", work_dir);
     write_readme_example(source);
     char *exe = report_sprintf("%s/push_one", work_dir);
     /* -I/-L come only from the installed .pc: a header of the tree cannot leak in */
-    rc = run(&out,
-             "export PKG_CONFIG_PATH='%s/prefix/lib/pkgconfig'; "
-             "cc -std=c11 -Wall -Wextra -Werror %s '%s' -o '%s' "
-             "$(pkg-config --cflags --libs report-client) -Wl,-rpath,'%s/prefix/lib'",
-             work_dir, REPORT_TEST_SANITIZE ? "-fsanitize=address,undefined" : "", source, exe,
-             work_dir);
+    rc = test_run_all(&out,
+                      "export PKG_CONFIG_PATH='%s/prefix/lib/pkgconfig'; "
+                      "cc -std=c11 -Wall -Wextra -Werror %s '%s' -o '%s' "
+                      "$(pkg-config --cflags --libs report-client) -Wl,-rpath,'%s/prefix/lib'",
+                      work_dir, REPORT_TEST_SANITIZE ? "-fsanitize=address,undefined" : "", source,
+                      exe, work_dir);
     cr_assert_eq(rc, 0, "the README's example does not build against the installed library:\n%s",
                  out);
     free(out);
@@ -114,7 +88,7 @@ Test(client_library, readme_example_pushes_through_the_installed_library)
     char *server = report_sprintf("%s/server.pub", test_keys_dir());
     const char *endpoint = report_collector_endpoint(stack.collector);
     char *out = NULL;
-    int rc = run(&out, "'%s' '%s' '%s' '%s'", exe, endpoint, key, server);
+    int rc = test_run_all(&out, "'%s' '%s' '%s' '%s'", exe, endpoint, key, server);
     cr_assert_eq(rc, 0, "first push: exit %d:\n%s", rc, out);
     cr_assert(strncmp(out, "STORED 6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b", 43) == 0, "%s", out);
     free(out);
@@ -122,46 +96,47 @@ Test(client_library, readme_example_pushes_through_the_installed_library)
                          "SELECT count(*) FROM updates "
                          "WHERE update_id = '6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b'",
                          "1");
-    rc = run(&out, "'%s' '%s' '%s' '%s'", exe, endpoint, key, server);
+    rc = test_run_all(&out, "'%s' '%s' '%s' '%s'", exe, endpoint, key, server);
     cr_assert_eq(rc, 0, "second push: exit %d:\n%s", rc, out);
     cr_assert(strncmp(out, "DUPLICATE 6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b", 46) == 0, "%s", out);
     free(out);
     test_db_assert_value(&stack.db, "SELECT count(*) FROM updates", "1");
     /* the collector's key missing: the example stops before sending */
-    rc = run(&out, "'%s' '%s' '%s' '%s'", exe, endpoint, key, "/nonexistent.pub");
+    rc = test_run_all(&out, "'%s' '%s' '%s' '%s'", exe, endpoint, key, "/nonexistent.pub");
     cr_assert_eq(rc, 2, "missing server key: exit %d:\n%s", rc, out);
     cr_assert(strstr(out, "keys: ") != NULL, "%s", out);
     free(out);
     free(key);
     free(server);
     free(exe);
-    run(NULL, "rm -rf '%s'", work_dir);
+    test_run_all(NULL, "rm -rf '%s'", work_dir);
 }
 
 Test(client_library, exports_only_the_public_api_under_its_soname)
 {
     char *lib = report_sprintf("%s/lib/libreport-client.so.1", REPORT_TEST_BUILD_DIR);
     char *out = NULL;
-    cr_assert_eq(run(&out, "readelf -d '%s' | grep SONAME", lib), 0);
+    cr_assert_eq(test_run_all(&out, "readelf -d '%s' | grep SONAME", lib), 0);
     cr_assert(strstr(out, "[libreport-client.so.1]") != NULL, "%s", out);
     free(out);
-    cr_assert_eq(run(&out, "nm -D --defined-only '%s' | awk '{print $3}' | sort", lib), 0);
+    cr_assert_eq(test_run_all(&out, "nm -D --defined-only '%s' | awk '{print $3}' | sort", lib), 0);
     /* every name the public header declares, and nothing else */
     char *header = test_repo_path("services/client/include/report_client.h");
     char *expected = NULL;
-    cr_assert_eq(run(&expected,
+    cr_assert_eq(
+        test_run_all(&expected,
                      "{ echo REPORT_CLIENT_1.0; grep -o '^REPORT_CLIENT_EXPORT [^(]*(' '%s' | "
                      "sed -E 's/.*[ *]([a-z_0-9]+)\\($/\\1@@REPORT_CLIENT_1.0/'; } | sort",
                      header),
-                 0);
+        0);
     cr_assert_str_eq(out, expected, "exported:\n%s\ndeclared:\n%s", out, expected);
     cr_assert_geq(strlen(expected), 200, "the header's declarations were not found");
     free(expected);
     free(header);
     free(out);
     /* the database driver and the server-side code stay out of a client */
-    cr_assert_neq(run(&out, "readelf -d '%s' | grep -E 'libpq|libmicrohttpd|libssl'", lib), 0, "%s",
-                  out);
+    cr_assert_neq(test_run_all(&out, "readelf -d '%s' | grep -E 'libpq|libmicrohttpd|libssl'", lib),
+                  0, "%s", out);
     free(out);
     free(lib);
 }

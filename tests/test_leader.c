@@ -199,3 +199,32 @@ Test(leader, a_leader_fenced_by_a_newer_term_cannot_commit)
     assert_published("0");
     cr_assert_not(stats_of(agg_a).leader, "fenced, it stood down");
 }
+
+Test(leader, reportctl_publish_given_both_aggregators_goes_to_the_leader)
+{
+    start();
+    const char *bin = getenv("REPORT_BIN_DIR");
+    char *key = test_key_path("office");
+    char *out = NULL;
+    /* the standby first: it answers not_leader, and the command goes on to the leader */
+    int rc = test_run_all(&out,
+                          "'%s/reportctl' publish 2018-07 --number 588 --date 2018-07-19 --force"
+                          " --control-endpoint '%s,%s' --key '%s' --server-key '%s/server.pub'",
+                          bin ? bin : "build/bin", report_aggregator_control_endpoint(agg_b),
+                          report_aggregator_control_endpoint(agg_a), key, test_keys_dir());
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "standby, trying the next"), "%s", out);
+    free(out);
+    assert_published("1");
+    /* nothing listening first: it goes on to the next */
+    rc = test_run_all(&out,
+                      "'%s/reportctl' publish 2018-06 --number 500 --date 2018-06-20 --force"
+                      " --control-endpoint 'tcp://127.0.0.1:1,%s' --timeout-ms 1000 --key '%s'"
+                      " --server-key '%s/server.pub'",
+                      bin ? bin : "build/bin", report_aggregator_control_endpoint(agg_a), key,
+                      test_keys_dir());
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    assert_published("2");
+    free(key);
+}

@@ -62,32 +62,6 @@ static void start_with(const char *ghostscript)
 }
 
 /* Runs a shell command; its exit status, its standard output in *out (caller frees). */
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *cmd = NULL;
-    cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
-    va_end(ap);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p, "%s", cmd);
-    report_buf_t b;
-    report_buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        report_buf_add(&b, chunk, n);
-    int status = pclose(p);
-    free(cmd);
-    char *text = report_buf_take(&b);
-    if (out)
-        *out = text ? text : report_strdup("");
-    else
-        free(text);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static report_control_reply_t control(report_control_kind_t kind, const char *format, int number,
                                       const char *date)
 {
@@ -133,7 +107,7 @@ static int receive(void)
 static char *pdf_text_without_page_numbers(const char *pdf)
 {
     char *raw = NULL;
-    cr_assert_eq(run(&raw, "pdftotext -raw -enc UTF-8 '%s' -", pdf), 0);
+    cr_assert_eq(test_run(&raw, "pdftotext -raw -enc UTF-8 '%s' -", pdf), 0);
     report_buf_t b;
     report_buf_init(&b);
     int page = 1;
@@ -203,7 +177,7 @@ static void assert_same_text(const char *text, const char *pdf)
 static int pdf_pages(const char *pdf)
 {
     char *info = NULL;
-    cr_assert_eq(run(&info, "pdfinfo '%s'", pdf), 0);
+    cr_assert_eq(test_run(&info, "pdfinfo '%s'", pdf), 0);
     cr_assert(strstr(info, "pts (A4)") != NULL, "not A4: %s", info);
     const char *pages = strstr(info, "Pages:");
     cr_assert_not_null(pages, "%s", info);
@@ -216,7 +190,7 @@ static int pdf_pages(const char *pdf)
 static void assert_fonts_embedded(const char *pdf)
 {
     char *fonts = NULL;
-    cr_assert_eq(run(&fonts, "pdffonts '%s' | tail -n +3", pdf), 0);
+    cr_assert_eq(test_run(&fonts, "pdffonts '%s' | tail -n +3", pdf), 0);
     size_t lines = 0;
     char *save = NULL;
     for (char *line = strtok_r(fonts, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -257,7 +231,7 @@ Test(report_pdf, july_published_as_pdfa_and_received)
     cr_assert_eq(pdf_pages(pdf), pages);
     assert_fonts_embedded(pdf);
     char *meta = NULL;
-    cr_assert_eq(run(&meta, "pdfinfo -meta '%s'", pdf), 0);
+    cr_assert_eq(test_run(&meta, "pdfinfo -meta '%s'", pdf), 0);
     cr_assert(strstr(meta, "<pdfaid:part>2</pdfaid:part>") != NULL ||
                   strstr(meta, "pdfaid:part='2'") != NULL ||
                   strstr(meta, "pdfaid:part=\"2\"") != NULL,
@@ -271,7 +245,8 @@ Test(report_pdf, july_published_as_pdfa_and_received)
     cr_assert_not_null(text);
     assert_same_text(text, pdf);
     char *png = artefact_path("report-2018-07-page1");
-    cr_assert_eq(run(NULL, "pdftoppm -png -r 110 -f 1 -l 1 -singlefile '%s' '%s'", pdf, png), 0);
+    cr_assert_eq(test_run(NULL, "pdftoppm -png -r 110 -f 1 -l 1 -singlefile '%s' '%s'", pdf, png),
+                 0);
     char *png_file = report_sprintf("%s.png", png);
     struct stat st;
     cr_assert_eq(stat(png_file, &st), 0, "%s", png_file);
@@ -339,7 +314,7 @@ Test(report_pdf, long_draft_spreads_over_numbered_pages)
     while (name > r.body && name[-1] != '\n')
         name--;
     char *last = NULL;
-    cr_assert_eq(run(&last, "pdftotext -f %d -l %d -enc UTF-8 '%s' -", pages, pages, pdf), 0);
+    cr_assert_eq(test_run(&last, "pdftotext -f %d -l %d -enc UTF-8 '%s' -", pages, pages, pdf), 0);
     cr_assert(strstr(last, "Trên đây là") != NULL, "the closing is not on the last page:\n%s",
               last);
     char signer[128];
@@ -456,10 +431,10 @@ Test(report_pdf, format_check_refuses_then_force_records)
                                   bin ? bin : "build/bin", report_aggregator_control_endpoint(agg),
                                   key, test_keys_dir());
     char *out = NULL;
-    cr_assert_eq(run(&out, "%s 2018-07 --number 588 --date 2018-07-19", common), 0, "%s", out);
+    cr_assert_eq(test_run(&out, "%s 2018-07 --number 588 --date 2018-07-19", common), 0, "%s", out);
     cr_assert(strstr(out, "format check 2018-07: 0 finding(s)") != NULL, "%s", out);
     free(out);
-    cr_assert_eq(run(&out, "%s 2018-07 --number 700 --date 2018-07-19", common), 1, "%s", out);
+    cr_assert_eq(test_run(&out, "%s 2018-07 --number 700 --date 2018-07-19", common), 1, "%s", out);
     cr_assert(strstr(out, "finding: number_symbol: number 700") != NULL, "%s", out);
     free(out);
     free(common);
@@ -523,7 +498,8 @@ static void make_pki(void)
 {
     snprintf(pki, sizeof pki, "/tmp/report-pki-%d-%u", (int)getpid(), report_random(1000000));
     char *out = NULL;
-    int rc = run(&out,
+    int rc =
+        test_run(&out,
                  "set -e; mkdir -p '%s/nss'; cd '%s'; "
                  "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 "
                  "-subj '/C=VN/O=Test CA/CN=Test CA' -addext basicConstraints=critical,CA:TRUE "
@@ -546,10 +522,10 @@ static void make_pki(void)
 static void sign(const char *in, const char *out, const char *who)
 {
     char *log = NULL;
-    int rc = run(&log,
-                 "podofosign -in '%s' -out '%s' -cert '%s/%s.pem' -pkey '%s/%s.key' "
-                 "-reason 'Phe duyet' 2>&1",
-                 in, out, pki, who, pki, who);
+    int rc = test_run(&log,
+                      "podofosign -in '%s' -out '%s' -cert '%s/%s.pem' -pkey '%s/%s.key' "
+                      "-reason 'Phe duyet' 2>&1",
+                      in, out, pki, who, pki, who);
     cr_assert_eq(rc, 0, "podofosign: %s", log);
     free(log);
 }
@@ -672,12 +648,13 @@ Test(report_pdf, the_signed_pdf_is_verified_stored_and_delivered)
     char *meta_xsd = test_repo_path("docs/schema/nd30-metadata.xsd");
     char *edxml_xsd = test_repo_path("docs/schema/edxml.xsd");
     char *lint = NULL;
-    cr_assert_eq(run(&lint, "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.metadata.xml' 2>&1",
-                     meta_xsd, inbox),
+    cr_assert_eq(test_run(&lint,
+                          "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.metadata.xml' 2>&1",
+                          meta_xsd, inbox),
                  0, "%s", lint);
     free(lint);
-    cr_assert_eq(run(&lint, "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.edxml' 2>&1",
-                     edxml_xsd, inbox),
+    cr_assert_eq(test_run(&lint, "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.edxml' 2>&1",
+                          edxml_xsd, inbox),
                  0, "%s", lint);
     free(lint);
     free(meta_xsd);

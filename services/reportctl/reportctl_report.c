@@ -32,7 +32,8 @@ typedef struct {
 #define F(field) offsetof(s_report_config_t, field)
 const report_setting_t reportctl_report_settings[] = {
     {"control-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5574", F(control_endpoint), 0, 0,
-     "aggregator control endpoint"},
+     "aggregator control endpoint; a comma-separated list names every aggregator, tried in turn "
+     "until one that is not the standby answers"},
     {"agency", REPORT_SETTING_STRING, "", F(agency), 0, 0, "agency code (default: the only one)"},
     {"format", REPORT_SETTING_STRING, "text", F(format), 0, 0,
      "compile: text, markdown, html, json or pdf (to stdout)"},
@@ -113,6 +114,32 @@ static int s_read_pdf(const char *path, uint8_t **data, size_t *size)
     return 0;
 }
 
+/* Calls the aggregators of endpoints (a comma-separated list) in turn until one answers
+ * other than not_leader: the leader publishes, any of them compiles. Going on after an
+ * aggregator did not answer is safe for a publication: its number is unique in its year, so
+ * one that was published after all is answered duplicate_number. 0 with *reply filled (the
+ * last not_leader when every aggregator answered so), or -1 if none answered. */
+static int s_call_leader(const char *endpoints, const report_client_keys_t *keys,
+                         const report_control_request_t *req, report_control_reply_t *reply,
+                         int64_t timeout_ms)
+{
+    char *list = report_strdup(endpoints), *save = NULL;
+    int rc = -1;
+    for (char *e = strtok_r(list, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        if (rc == 0)
+            report_control_reply_clear(reply);
+        rc = report_control_call(e, keys, req, reply, timeout_ms);
+        if (rc != 0)
+            log_warn("no answer from the aggregator, trying the next", "endpoint=%s", e);
+        else if (!reply->ok && reply->error_code && strcmp(reply->error_code, "not_leader") == 0)
+            log_warn("the aggregator is the standby, trying the next", "endpoint=%s", e);
+        else
+            break;
+    }
+    free(list);
+    return rc;
+}
+
 static int s_report(int argc, char **argv, s_mode_t mode)
 {
     s_report_config_t cfg = {0};
@@ -158,7 +185,7 @@ static int s_report(int argc, char **argv, s_mode_t mode)
         req.kind = REPORT_CONTROL_ATTACH;
     report_control_reply_t reply;
     int exit_code;
-    if (report_control_call(cfg.control_endpoint, &keys, &req, &reply, cfg.timeout_ms) != 0) {
+    if (s_call_leader(cfg.control_endpoint, &keys, &req, &reply, cfg.timeout_ms) != 0) {
         fprintf(stderr, "error: no answer from the aggregator at %s%s\n", cfg.control_endpoint,
                 mode == S_PUBLISH ? " (the report may or may not be published: check with "
                                     "reportctl subscribe --once)"

@@ -15,6 +15,9 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -640,4 +643,46 @@ size_t test_slow_clients_stop(test_slow_clients_t **self_p)
 char *test_read_file(const char *path)
 {
     return report_file_read(path, SIZE_MAX, NULL);
+}
+
+static int s_vrun(char **out, bool with_errors, const char *fmt, va_list ap)
+{
+    char *cmd = NULL;
+    cr_assert_geq(vasprintf(&cmd, fmt, ap), 0);
+    char *full = with_errors ? report_sprintf("( %s ) 2>&1", cmd) : report_strdup(cmd);
+    FILE *p = popen(full, "r");
+    cr_assert_not_null(p, "%s", cmd);
+    report_buf_t b;
+    report_buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        report_buf_add(&b, chunk, n);
+    int status = pclose(p);
+    free(full);
+    free(cmd);
+    char *text = report_buf_take(&b);
+    if (out)
+        *out = text ? text : report_strdup("");
+    else
+        free(text);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int test_run(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vrun(out, false, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int test_run_all(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vrun(out, true, fmt, ap);
+    va_end(ap);
+    return rc;
 }

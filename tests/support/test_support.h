@@ -126,6 +126,11 @@ void test_pg_stop(void);
 void test_pg_start(void);
 
 /* The whole content of a file, NUL-terminated (caller frees), or NULL if it cannot be read. */
+/* Runs a shell command made from fmt, waits for it, and returns its exit status (-1 when it
+ * did not exit); its standard output (test_run) or output and errors together (test_run_all)
+ * go to *out when out is not NULL (caller frees; never NULL then). */
+int test_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int test_run_all(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *test_read_file(const char *path);
 
 /* Path of a file under the repository root. Caller frees. */
