@@ -335,10 +335,11 @@ int report_subscriber_endpoints_check(const report_subscriber_config_t *cfg,
                                       report_endpoints_t *publishers, report_endpoints_t *catchups,
                                       report_error_t *err)
 {
-    if (report_endpoints_parse(cfg->publish_endpoint, publishers, err) != 0)
-        return report_error_set(err, err->code, "publish-endpoint: %s", err->message);
-    if (report_endpoints_parse(cfg->catchup_endpoint, catchups, err) != 0)
-        return report_error_set(err, err->code, "catchup-endpoint: %s", err->message);
+    report_error_t why;
+    if (report_endpoints_parse(cfg->publish_endpoint, publishers, &why) != 0)
+        return report_error_set(err, why.code, "publish-endpoint: %s", why.message);
+    if (report_endpoints_parse(cfg->catchup_endpoint, catchups, &why) != 0)
+        return report_error_set(err, why.code, "catchup-endpoint: %s", why.message);
     return 0;
 }
 
