@@ -391,6 +391,7 @@ static void s_answer(s_push_t *p, const report_reply_t *reply)
     p->heard = report_clock_ms();
     p->silent_moves = 0;
     p->answered = true;
+    p->client->conn_failed = false; /* a drop it has reconnected from since */
     if (reply->outcome == REPORT_OUTCOME_BUSY) {
         if (it->in_window) {
             s_leave_window(p, it);
