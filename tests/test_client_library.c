@@ -120,14 +120,19 @@ Test(client_library, exports_only_the_public_api_under_its_soname)
     cr_assert(strstr(out, "[libreport-client.so.1]") != NULL, "%s", out);
     free(out);
     cr_assert_eq(test_run_all(&out, "nm -D --defined-only '%s' | awk '{print $3}' | sort", lib), 0);
-    /* every name the public header declares, and nothing else */
+    /* every name the public header declares, and nothing else: version 1.0's, and under
+     * REPORT_CLIENT_1.1 the one function added since */
     char *header = test_repo_path("services/client/include/report_client.h");
     char *expected = NULL;
     cr_assert_eq(
-        test_run_all(&expected,
-                     "{ echo REPORT_CLIENT_1.0; grep -o '^REPORT_CLIENT_EXPORT [^(]*(' '%s' | "
-                     "sed -E 's/.*[ *]([a-z_0-9]+)\\($/\\1@@REPORT_CLIENT_1.0/'; } | sort",
-                     header),
+        test_run_all(
+            &expected,
+            "{ echo REPORT_CLIENT_1.0; echo REPORT_CLIENT_1.1; "
+            "grep -o '^REPORT_CLIENT_EXPORT [^(]*(' '%s' | "
+            "sed -E 's/.*[ *]([a-z_0-9]+)\\($/\\1@@REPORT_CLIENT_1.0/' | "
+            "sed -E 's/^(report_client_failovers)@@REPORT_CLIENT_1.0$/\\1@@REPORT_CLIENT_1.1/'"
+            "; } | sort",
+            header),
         0);
     cr_assert_str_eq(out, expected, "exported:\n%s\ndeclared:\n%s", out, expected);
     cr_assert_geq(strlen(expected), 200, "the header's declarations were not found");
@@ -144,7 +149,16 @@ Test(client_library, exports_only_the_public_api_under_its_soname)
 Test(client_library, refuses_bad_input_without_sending)
 {
     cr_assert_null(report_client_new(NULL));
-    report_client_t *client = report_client_new("tcp://127.0.0.1:1");
+    /* an endpoint list is checked when the client is made, not at the first push */
+    cr_assert_null(report_client_new(""));
+    cr_assert_null(report_client_new("tcp://127.0.0.1:1,,tcp://127.0.0.1:2"));
+    cr_assert_null(report_client_new("tcp://127.0.0.1"));
+    cr_assert_null(report_client_new("collector.example:5570"));
+    report_client_t *client = report_client_new(" tcp://127.0.0.1:1 , tcp://127.0.0.1:2");
+    cr_assert_not_null(client);
+    cr_assert_eq(report_client_failovers(client), 0);
+    report_client_destroy(&client);
+    client = report_client_new("tcp://127.0.0.1:1");
     cr_assert_not_null(client);
     cr_assert_eq(report_client_set(client, REPORT_CLIENT_WINDOW, 0), -1);
     cr_assert(strstr(report_client_error(client), "window") != NULL, "%s",
@@ -181,5 +195,5 @@ Test(client_library, refuses_bad_input_without_sending)
     report_client_destroy(&client);
     cr_assert_null(client);
     report_client_destroy(NULL);
-    cr_assert_str_eq(report_client_version(), "1.0.0");
+    cr_assert_str_eq(report_client_version(), "1.1.0");
 }

@@ -1,5 +1,6 @@
 /* Pipelined push over one DEALER socket: every update is resent with the same id, with capped
- * exponential back-off, until it has a final answer or the push's deadline passes. */
+ * exponential back-off, until it has a final answer or the push's deadline passes; with a list
+ * of collectors, a silent or unreachable one is left for the next (Freelance). */
 #define _GNU_SOURCE
 #include "report_push.h"
 #include "report_backoff.h"
@@ -11,6 +12,7 @@
 #include "report_validate.h"
 #include "report_zap.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,7 +30,8 @@
 #define F(field) offsetof(report_client_config_t, field)
 const report_setting_t report_client_settings[] = {
     {"endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5570", F(endpoint), 0, 0,
-     "collector to push to"},
+     "collector to push to, or a comma-separated list of at most 16: one at a time, the next "
+     "when the current gives no answer for timeout-ms or its connection fails"},
     {"timeout-ms", REPORT_SETTING_INT, "5000", F(timeout_ms), 10, 3600000,
      "first wait for an answer before resending the same update (then doubling)"},
     {"backoff-max-ms", REPORT_SETTING_INT, "30000", F(backoff_max_ms), 10, 3600000,
@@ -54,15 +57,129 @@ void report_client_config_default(report_client_config_t *cfg)
 struct report_client_t {
     report_client_config_t cfg;
     char *endpoint;
+    report_endpoints_t endpoints;
+    size_t current; /* the collector of endpoints talked to */
+    uint64_t failovers;
     void *zctx;
     void *sock;
+    void *monitor;        /* with several collectors: events of sock's connection */
+    uint64_t opens;       /* sockets opened, to name each monitor */
+    bool conn_failed;     /* the monitor saw the connection refused or dropped */
     report_error_t error; /* why the last public call failed (report_client_error) */
 };
+
+/* True if ep (len bytes) is tcp://HOST:PORT, ipc://PATH or inproc://NAME. */
+static bool s_endpoint_ok(const char *ep, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (isspace((unsigned char)ep[i]) || ep[i] == ',')
+            return false;
+    if (len > 6 && strncmp(ep, "ipc://", 6) == 0)
+        return true;
+    if (len > 9 && strncmp(ep, "inproc://", 9) == 0)
+        return true;
+    if (len <= 6 || strncmp(ep, "tcp://", 6) != 0)
+        return false;
+    const char *colon = memrchr(ep + 6, ':', len - 6);
+    if (!colon || colon == ep + 6)
+        return false; /* no port, or no host */
+    const char *port = colon + 1;
+    size_t digits = len - (size_t)(port - ep);
+    if (digits == 0 || digits > 5)
+        return false;
+    long value = 0;
+    for (size_t i = 0; i < digits; i++) {
+        if (!isdigit((unsigned char)port[i]))
+            return false;
+        value = value * 10 + (port[i] - '0');
+    }
+    return value >= 1 && value <= 65535;
+}
+
+int report_endpoints_parse(const char *list, report_endpoints_t *out, report_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!list || !*list)
+        return report_error_set(err, "bad_endpoint", "no endpoint given");
+    for (const char *p = list;; p++) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && isspace((unsigned char)*p))
+            p++, len--;
+        while (len && isspace((unsigned char)p[len - 1]))
+            len--;
+        size_t n = out->count + 1;
+        if (len == 0)
+            return report_error_set(err, "bad_endpoint", "endpoint %zu of the list is empty", n);
+        if (n > REPORT_ENDPOINTS_MAX)
+            return report_error_set(err, "bad_endpoint", "more than %d endpoints in the list",
+                                    REPORT_ENDPOINTS_MAX);
+        if (len > REPORT_ENDPOINT_MAX_BYTES)
+            return report_error_set(err, "bad_endpoint", "endpoint %zu is longer than %d bytes", n,
+                                    REPORT_ENDPOINT_MAX_BYTES);
+        if (!s_endpoint_ok(p, len))
+            return report_error_set(err, "bad_endpoint",
+                                    "endpoint %zu '%.*s' is not tcp://HOST:PORT, ipc://PATH or "
+                                    "inproc://NAME",
+                                    n, (int)len, p);
+        memcpy(out->endpoint[out->count++], p, len);
+        if (!end)
+            return 0;
+        p = end;
+    }
+}
 
 /* The one socket of a client. It is never replaced during a push: a DEALER reconnects by
  * itself (ZMQ_RECONNECT_IVL) after a collector restart, heartbeats drop a connection whose
  * peer vanished without a word, and keeping it means an answer to an earlier copy of an
  * update still reaches us (a new socket would make it undeliverable). */
+/* With several collectors, a monitor tells at once that the connection was refused or
+ * dropped (a collector killed, a host down), instead of waiting for the answer timeout. */
+static void s_monitor_open(report_client_t *self)
+{
+    char ep[96];
+    snprintf(ep, sizeof ep, "inproc://report-client-monitor-%p-%llu", (void *)self,
+             (unsigned long long)self->opens++);
+    self->conn_failed = false;
+    if (zmq_socket_monitor(self->sock, ep, ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED) != 0)
+        return; /* without it, the answer timeout still moves on */
+    self->monitor = zmq_socket(self->zctx, ZMQ_PAIR);
+    int linger = 0;
+    zmq_setsockopt(self->monitor, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(self->monitor, ep) != 0) {
+        zmq_close(self->monitor);
+        self->monitor = NULL;
+    }
+}
+
+/* Reads the monitor's events (two frames each); any means the connection failed. */
+static void s_monitor_drain(report_client_t *self)
+{
+    while (self->monitor) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        int rc = zmq_msg_recv(&msg, self->monitor, ZMQ_DONTWAIT);
+        bool more = rc >= 0 && zmq_msg_more(&msg);
+        zmq_msg_close(&msg);
+        if (rc < 0)
+            return;
+        if (!more)
+            self->conn_failed = true; /* the second frame (the endpoint) ends an event */
+    }
+}
+
+static void s_close(report_client_t *self)
+{
+    if (self->sock) {
+        if (self->monitor)
+            zmq_socket_monitor(self->sock, NULL, 0);
+        zmq_close(self->sock);
+    }
+    if (self->monitor)
+        zmq_close(self->monitor);
+    self->sock = self->monitor = NULL;
+}
+
 static void s_open(report_client_t *self)
 {
     self->sock = zmq_socket(self->zctx, ZMQ_DEALER);
@@ -79,13 +196,23 @@ static void s_open(report_client_t *self)
     report_heartbeat(self->sock, 1000, 5000);
     if (!self->cfg.keys.plain)
         report_curve_client(self->sock, self->cfg.keys.server_public, &self->cfg.keys.client);
-    zmq_connect(self->sock, self->endpoint);
+    if (self->endpoints.count > 1)
+        s_monitor_open(self);
+    zmq_connect(self->sock, self->endpoints.endpoint[self->current]);
 }
 
 report_client_t *report_client_new_config(const report_client_config_t *cfg)
 {
+    report_endpoints_t endpoints;
+    report_error_t err;
+    if (report_endpoints_parse(cfg->endpoint, &endpoints, &err) != 0) {
+        log_error("collector endpoints refused", "code=%s error=%s", err.code,
+                  report_logq(err.message));
+        return NULL;
+    }
     report_client_t *self = report_calloc(1, sizeof *self);
     self->cfg = *cfg;
+    self->endpoints = endpoints;
     self->endpoint = report_strdup(cfg->endpoint);
     self->cfg.endpoint = self->endpoint;
     if (self->cfg.window < 1)
@@ -109,8 +236,7 @@ void report_client_destroy(report_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     report_client_t *self = *self_p;
-    if (self->sock)
-        zmq_close(self->sock);
+    s_close(self);
     if (self->zctx)
         zmq_ctx_term(self->zctx);
     free(self->endpoint);
@@ -149,6 +275,11 @@ typedef struct {
     size_t indexed; /* entries of index: the updates that are sent, one per id */
     int64_t deadline;
     bool revoked; /* answered unauthorized: nothing more is sent */
+    /* Freelance, with several collectors: */
+    int64_t heard;       /* last answer from the current collector, or when waiting began */
+    int64_t resume;      /* after a whole round without an answer: no resend before this */
+    size_t silent_moves; /* moves on since the last answer */
+    bool answered;       /* some collector answered during this push */
 } s_push_t;
 
 /* By id, then by position: of two updates with one id the earlier comes first. */
@@ -257,6 +388,10 @@ static void s_answer(s_push_t *p, const report_reply_t *reply)
         return; /* not ours, or a late answer to something settled */
     s_item_t *it = &p->items[idx];
     it->timeouts = 0; /* the collector is there */
+    p->heard = report_clock_ms();
+    p->silent_moves = 0;
+    p->answered = true;
+    p->client->conn_failed = false; /* a drop it has reconnected from since */
     if (reply->outcome == REPORT_OUTCOME_BUSY) {
         if (it->in_window) {
             s_leave_window(p, it);
@@ -396,6 +531,61 @@ static report_push_status_t s_result(const report_reply_t *replies, size_t count
     return result;
 }
 
+/* Updates sent and not yet finally answered. */
+static size_t s_outstanding(const s_push_t *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->count; i++)
+        n += p->items[i].state == S_WAIT;
+    return n;
+}
+
+/* Freelance: with several collectors, leaves the current one for the next when its connection
+ * failed or it gave no answer for timeout_ms while updates waited, and makes every unanswered
+ * update due there at once (after a whole round without an answer: after the back-off).
+ * True if it moved. */
+static bool s_failover(s_push_t *p, int64_t now)
+{
+    report_client_t *c = p->client;
+    const report_client_config_t *cfg = &c->cfg;
+    size_t n = c->endpoints.count;
+    if (n < 2 || p->revoked || now < p->resume)
+        return false;
+    if (p->in_window == 0) {
+        /* nothing asked (updates may wait for a resend after BUSY): silence is no failure */
+        p->heard = now;
+        return false;
+    }
+    if (!c->conn_failed && now - p->heard < cfg->timeout_ms)
+        return false;
+    size_t from = c->current;
+    c->current = (c->current + 1) % n;
+    c->failovers++;
+    p->silent_moves++;
+    p->resume = now;
+    if (p->silent_moves % n == 0)
+        p->resume += report_backoff_wait(cfg->timeout_ms, cfg->backoff_max_ms,
+                                         (int)(p->silent_moves / n - 1));
+    log_warn("collector not answering, moving on",
+             "from=%s to=%s reason=%s unanswered=%zu failovers=%llu pause_ms=%lld",
+             c->endpoints.endpoint[from], c->endpoints.endpoint[c->current],
+             c->conn_failed ? "connection_failed" : "timeout", s_outstanding(p),
+             (unsigned long long)c->failovers, (long long)(p->resume - now));
+    s_close(c);
+    s_open(c);
+    for (size_t i = 0; i < p->count; i++) {
+        s_item_t *it = &p->items[i];
+        if (it->state == S_WAIT) {
+            s_leave_window(p, it);
+            it->due = p->resume;
+        }
+    }
+    p->heard = p->resume;
+    return true;
+}
+
+static void s_settle_unanswered(s_push_t *p, report_update_t *const *updates);
+
 static int s_push_until(report_client_t *self, report_update_t *const *updates, size_t count,
                         report_reply_t *replies, int64_t deadline)
 {
@@ -406,42 +596,62 @@ static int s_push_until(report_client_t *self, report_update_t *const *updates, 
     s_prepare(&p, updates);
     /* A new session: a late answer to an update of an earlier push (maybe under the same id)
      * goes to the closed socket and is dropped, instead of settling one of this push. */
-    if (self->sock)
-        zmq_close(self->sock);
+    s_close(self);
     s_open(self);
     int64_t now = report_clock_ms();
+    p.heard = p.resume = now;
     const volatile sig_atomic_t *stop = self->cfg.stop;
     while (p.done < count && now < p.deadline && !(stop && *stop)) {
-        bool blocked = !s_fill(&p, now);
-        zmq_pollitem_t pi = {self->sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&pi, 1, s_wait_ms(&p, now, blocked)) < 0 && errno != EINTR)
+        bool blocked = now >= p.resume && !s_fill(&p, now);
+        zmq_pollitem_t pi[2] = {{self->sock, 0, ZMQ_POLLIN, 0}, {self->monitor, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(pi, self->monitor ? 2 : 1, s_wait_ms(&p, now, blocked)) < 0 && errno != EINTR)
             break;
         s_receive(&p);
+        s_monitor_drain(self);
         now = report_clock_ms();
-        s_expire(&p, now);
+        if (!s_failover(&p, now))
+            s_expire(&p, now);
     }
-    for (size_t i = 0; i < count; i++) {
-        bool settled = p.items[i].state == S_DONE && p.replies[i].outcome != REPORT_OUTCOME_NONE;
-        if (!settled && p.revoked)
+    s_settle_unanswered(&p, updates);
+    free(p.items);
+    free(p.index);
+    return (int)s_result(replies, count);
+}
+
+/* Gives every update without a final answer its outcome: REJECTED unauthorized after a
+ * revocation, else UNKNOWN (saying so when no collector answered at all). */
+static void s_settle_unanswered(s_push_t *p, report_update_t *const *updates)
+{
+    report_reply_t *replies = p->replies;
+    const report_client_t *self = p->client;
+    if (!p->answered && p->done < p->count && !p->revoked)
+        log_error("no collector answered before the deadline", "endpoints=%s failovers=%llu",
+                  report_logq(self->endpoint), (unsigned long long)self->failovers);
+    for (size_t i = 0; i < p->count; i++) {
+        bool settled = p->items[i].state == S_DONE && replies[i].outcome != REPORT_OUTCOME_NONE;
+        if (!settled && p->revoked)
             report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_REJECTED,
                              REPORT_REASON_unauthorized,
-                             p.items[i].attempts
+                             p->items[i].attempts
                                  ? "the key was revoked during the push and this update got no "
                                    "answer; once re-enrolled, re-run the same file (if it was "
                                    "stored before the revocation it answers DUPLICATE)"
                                  : "not sent: the key was revoked during the push; once "
                                    "re-enrolled, re-run the same file");
+        else if (!settled && !p->answered)
+            report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_NONE,
+                             REPORT_REASON_unknown,
+                             "not confirmed after %d sends: no collector of %zu answered; re-run "
+                             "the same file: updates already stored will answer DUPLICATE",
+                             p->items[i].attempts, self->endpoints.count);
         else if (!settled)
             report_reply_set(&replies[i], updates[i]->update_id, REPORT_OUTCOME_NONE,
                              REPORT_REASON_unknown,
                              "not confirmed after %d sends; re-run the same file: updates "
                              "already stored will answer DUPLICATE",
-                             p.items[i].attempts);
-        free(p.items[i].payload);
+                             p->items[i].attempts);
+        free(p->items[i].payload);
     }
-    free(p.items);
-    free(p.index);
-    return (int)s_result(replies, count);
 }
 
 int report_client_push(report_client_t *self, report_update_t *const *updates, size_t count,
@@ -615,6 +825,11 @@ int report_client_set_keys(report_client_t *self, const char *unit_key_file,
 void report_client_set_stop(report_client_t *self, const volatile sig_atomic_t *stop)
 {
     self->cfg.stop = stop;
+}
+
+uint64_t report_client_failovers(const report_client_t *self)
+{
+    return self ? self->failovers : 0;
 }
 
 const char *report_client_error(const report_client_t *self)

@@ -4,7 +4,7 @@
  *
  *   report_client_config_t cfg;
  *   report_client_config_default(&cfg);
- *   cfg.endpoint = "tcp://collector:5570";
+ *   cfg.endpoint = "tcp://collector-a:5570,tcp://collector-b:5570";
  *   report_client_t *client = report_client_new_config(&cfg);
  *   report_reply_t replies[n];
  *   int rc = report_client_push(client, updates, n, replies);   // 0: all STORED or DUPLICATE
@@ -17,12 +17,24 @@
  * pushing the same updates again is safe (what is stored answers DUPLICATE). One DEALER socket
  * is kept for the whole push: it reconnects by itself after a collector restart, ZMTP heartbeats
  * drop a dead connection, and an answer to any earlier copy of an update settles it. The next
- * push opens a new socket. */
+ * push opens a new socket.
+ *
+ * With several collectors listed (zguide's Freelance pattern on top of that Lazy Pirate
+ * resend) the client talks to one at a time, from the first. When the current one gives no
+ * answer at all for timeout_ms while updates wait for one, or its connection fails (refused,
+ * or dropped), the client closes the socket, connects to the next in the list (round-robin)
+ * and resends every unanswered update with the same id; after a whole round in which none
+ * answered it waits with the same capped back-off before the next round. An answer from any
+ * copy sent to an abandoned collector is lost with its socket, but the resend is answered
+ * DUPLICATE if that copy was stored. Every collector of an agency has the same key pair, so
+ * keys.server_public fits them all. A BUSY answer does not move on: the collectors share the
+ * stores, so BUSY says the stores are behind, which another collector would not change. */
 #ifndef REPORT_PUSH_H
 #define REPORT_PUSH_H
 
 #include "report_client.h"
 #include "report_config.h"
+#include "report_error.h"
 #include "report_keys.h"
 #include "report_update.h"
 
@@ -30,8 +42,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most endpoints one list may name (collectors of a push, aggregators of a subscriber):
+ * a longer list is refused when the client is set up. */
+#define REPORT_ENDPOINTS_MAX 16
+/* The longest endpoint of a list, in bytes. */
+#define REPORT_ENDPOINT_MAX_BYTES 255
+
 typedef struct {
-    const char *endpoint;      /* collector, e.g. "tcp://127.0.0.1:5570" */
+    size_t count;
+    char endpoint[REPORT_ENDPOINTS_MAX][REPORT_ENDPOINT_MAX_BYTES + 1];
+} report_endpoints_t;
+
+/* Splits a comma-separated list of ZeroMQ endpoints ("tcp://a:5570,tcp://b:5570"; blanks
+ * around each are ignored) into out, checking each one: tcp://HOST:PORT (PORT 1-65535),
+ * ipc://PATH or inproc://NAME. 0, or -1 with err (code "bad_endpoint") for an empty list, an
+ * empty element, a malformed endpoint, one longer than REPORT_ENDPOINT_MAX_BYTES or more than
+ * REPORT_ENDPOINTS_MAX of them. */
+int report_endpoints_parse(const char *list, report_endpoints_t *out, report_error_t *err);
+
+typedef struct {
+    const char *endpoint;      /* collector(s): "tcp://a:5570" or "tcp://a:5570,tcp://b:5570" */
     int64_t timeout_ms;        /* first wait for an answer before resending; doubles each time */
     int64_t backoff_max_ms;    /* cap of the wait between two sends of one update */
     int64_t deadline_ms;       /* a push gives up after this long: outcome unknown */
@@ -49,7 +79,8 @@ typedef struct {
 extern const report_setting_t report_client_settings[];
 /* Fills cfg with the defaults of report_client_settings; no keys, no stop flag. */
 void report_client_config_default(report_client_config_t *cfg);
-/* Creates a client (connects lazily). The endpoint string is copied. NULL on failure. */
+/* Creates a client (connects lazily). The endpoint list is parsed and copied. NULL, after
+ * logging why, if the list is refused (report_endpoints_parse) or ZeroMQ has no context. */
 report_client_t *report_client_new_config(const report_client_config_t *cfg);
 void report_client_destroy(report_client_t **self_p);
 

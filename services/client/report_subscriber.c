@@ -1,8 +1,11 @@
 /* Subscriber: SUB for speed, catch-up for completeness (zguide Clone pattern). Reports are
- * applied strictly in sequence order: a gap triggers a catch-up rather than a skip. */
+ * applied strictly in sequence order: a gap triggers a catch-up rather than a skip. With
+ * several aggregators, SUB listens to all of them and catch-up asks one at a time, the next
+ * when it does not answer (Freelance); the sequence number keeps each version saved once. */
 #define _GNU_SOURCE
 #include "report_subscriber.h"
 #include "report_codec.h"
+#include "report_push.h"
 #include "report_log.h"
 #include "report_period.h"
 #include "report_sha256.h"
@@ -25,9 +28,10 @@
 #define F(field) offsetof(report_subscriber_config_t, field)
 const report_setting_t report_subscriber_settings[] = {
     {"publish-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5572", F(publish_endpoint), 0, 0,
-     "aggregator PUB endpoint"},
+     "aggregator PUB endpoint, or a comma-separated list of at most 16: listens to all"},
     {"catchup-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5573", F(catchup_endpoint), 0, 0,
-     "aggregator catch-up endpoint"},
+     "aggregator catch-up endpoint, or a comma-separated list of at most 16: asks one at a time, "
+     "the next when it does not answer within catchup-timeout-ms"},
     {"out", REPORT_SETTING_STRING, "", F(out_dir), 0, 0,
      "directory for the received reports (required)"},
     {"agency", REPORT_SETTING_STRING, "", F(agency_code), 0, 0, "only this agency (default: all)"},
@@ -57,6 +61,9 @@ void report_subscriber_config_default(report_subscriber_config_t *cfg)
 
 typedef struct {
     const report_subscriber_config_t *cfg;
+    report_endpoints_t catchups; /* the catch-up endpoints, asked one at a time */
+    size_t current;              /* the one asked */
+    uint64_t failovers;
     void *ctx;
     void *sub;
     void *catchup;
@@ -223,7 +230,24 @@ static void s_open_catchup(s_sub_t *s)
     report_heartbeat(s->catchup, REPORT_CLIENT_HEARTBEAT_MS, REPORT_CLIENT_HEARTBEAT_TIMEOUT_MS);
     if (!s->cfg->keys.plain)
         report_curve_client(s->catchup, s->cfg->keys.server_public, &s->cfg->keys.client);
-    zmq_connect(s->catchup, s->cfg->catchup_endpoint);
+    zmq_connect(s->catchup, s->catchups.endpoint[s->current]);
+}
+
+/* Lazy Pirate, and with several aggregators Freelance: the catch-up request got no answer in
+ * time; ask again on a fresh socket, to the next aggregator of the list if there is one. */
+static void s_catchup_timed_out(s_sub_t *s)
+{
+    if (s->catchups.count > 1) {
+        size_t from = s->current;
+        s->current = (s->current + 1) % s->catchups.count;
+        s->failovers++;
+        log_warn("aggregator not answering, moving on", "from=%s to=%s failovers=%llu",
+                 s->catchups.endpoint[from], s->catchups.endpoint[s->current],
+                 (unsigned long long)s->failovers);
+    }
+    s_open_catchup(s);
+    s->catchup_pending = false;
+    s->next_catchup = 0;
 }
 
 static void s_ask(s_sub_t *s)
@@ -293,14 +317,47 @@ static void s_on_publish(s_sub_t *s)
     zmq_msg_close(&body);
 }
 
+/* Connects the SUB socket to every publisher listed (-1, after logging, if the list or one
+ * endpoint is refused). */
+static int s_connect_publishers(s_sub_t *s, const report_endpoints_t *publishers)
+{
+    for (size_t i = 0; i < publishers->count; i++) {
+        if (zmq_connect(s->sub, publishers->endpoint[i]) != 0) {
+            log_error("cannot connect to publisher", "endpoint=%s error=%s",
+                      publishers->endpoint[i], report_logq(zmq_strerror(errno)));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int report_subscriber_endpoints_check(const report_subscriber_config_t *cfg,
+                                      report_endpoints_t *publishers, report_endpoints_t *catchups,
+                                      report_error_t *err)
+{
+    report_error_t why;
+    if (report_endpoints_parse(cfg->publish_endpoint, publishers, &why) != 0)
+        return report_error_set(err, why.code, "publish-endpoint: %s", why.message);
+    if (report_endpoints_parse(cfg->catchup_endpoint, catchups, &why) != 0)
+        return report_error_set(err, why.code, "catchup-endpoint: %s", why.message);
+    return 0;
+}
+
 int report_subscriber_run(const report_subscriber_config_t *cfg, volatile sig_atomic_t *stop)
 {
+    s_sub_t s = {.cfg = cfg};
+    report_endpoints_t publishers;
+    report_error_t err;
+    if (report_subscriber_endpoints_check(cfg, &publishers, &s.catchups, &err) != 0) {
+        log_error("aggregator endpoints refused", "code=%s error=%s", err.code,
+                  report_logq(err.message));
+        return -1;
+    }
     if (mkdir(cfg->out_dir, 0755) != 0 && errno != EEXIST) {
         log_error("cannot create output directory", "dir=%s error=%s", report_logq(cfg->out_dir),
                   report_logq(strerror(errno)));
         return -1;
     }
-    s_sub_t s = {.cfg = cfg};
     s_load_state(&s);
     s.ctx = zmq_ctx_new();
     s.sub = zmq_socket(s.ctx, ZMQ_SUB);
@@ -314,22 +371,18 @@ int report_subscriber_run(const report_subscriber_config_t *cfg, volatile sig_at
     zmq_setsockopt(s.sub, ZMQ_SUBSCRIBE, prefix, strlen(prefix));
     if (!cfg->keys.plain)
         report_curve_client(s.sub, cfg->keys.server_public, &cfg->keys.client);
-    zmq_connect(s.sub, cfg->publish_endpoint);
+    int result = s_connect_publishers(&s, &publishers);
     s_open_catchup(&s);
     int64_t started = report_clock_ms();
-    int result = 0;
-    while (!*stop) {
+    while (result == 0 && !*stop) {
         int64_t now = report_clock_ms();
         if (cfg->deadline_ms > 0 && now - started > cfg->deadline_ms) {
             log_warn("deadline passed", "saved=%d", s.saved);
             result = -1;
             break;
         }
-        if (s.catchup_pending && now - s.catchup_sent > cfg->catchup_timeout_ms) {
-            s_open_catchup(&s); /* Lazy Pirate: a fresh socket, ask again */
-            s.catchup_pending = false;
-            s.next_catchup = 0;
-        }
+        if (s.catchup_pending && now - s.catchup_sent > cfg->catchup_timeout_ms)
+            s_catchup_timed_out(&s);
         if (!s.catchup_pending && now >= s.next_catchup)
             s_ask(&s);
         zmq_pollitem_t items[2] = {{s.sub, 0, ZMQ_POLLIN, 0}, {s.catchup, 0, ZMQ_POLLIN, 0}};

@@ -8,14 +8,15 @@
 #include "report_config.h"
 #include "report_keys.h"
 #include "report_published.h"
+#include "report_push.h"
 
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {
-    const char *publish_endpoint; /* aggregator PUB, e.g. "tcp://127.0.0.1:5572" */
-    const char *catchup_endpoint; /* aggregator catch-up, e.g. "tcp://127.0.0.1:5573" */
+    const char *publish_endpoint; /* aggregator PUB(s), e.g. "tcp://a:5572,tcp://b:5572" */
+    const char *catchup_endpoint; /* aggregator catch-up(s), e.g. "tcp://a:5573,tcp://b:5573" */
     const char *out_dir;          /* where files and the .last-seq state go (required) */
     const char *agency_code;      /* "" = every agency */
     int64_t catchup_interval_ms;  /* ask for anything missed this often */
@@ -40,8 +41,18 @@ void report_subscriber_config_default(report_subscriber_config_t *cfg);
  * checks on every report from PUB or catch-up; public for the fuzz target.) */
 bool report_subscriber_report_ok(const report_published_t *report);
 
-/* Runs until *stop, max_reports, once or the deadline. Returns the number of new reports
- * saved, or -1 on a local error (out_dir unusable) or when the deadline passed first. */
+/* Parses cfg's publish and catch-up endpoint lists (report_endpoints_parse) into publishers
+ * and catchups: 0, or -1 with err naming the setting refused. */
+int report_subscriber_endpoints_check(const report_subscriber_config_t *cfg,
+                                      report_endpoints_t *publishers, report_endpoints_t *catchups,
+                                      report_error_t *err);
+
+/* Runs until *stop, max_reports, once or the deadline. SUB connects to every publisher
+ * listed; catch-up requests go to one catch-up endpoint at a time, from the first, and to the
+ * next after catchup_timeout_ms without an answer. A report whose sequence number is not above
+ * the last one saved is dropped, whichever aggregator sent it. Returns the number of new
+ * reports saved, or -1 on a local error (an endpoint list refused, out_dir unusable) or when
+ * the deadline passed first. */
 int report_subscriber_run(const report_subscriber_config_t *cfg, volatile sig_atomic_t *stop);
 
 #endif

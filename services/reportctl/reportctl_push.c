@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,7 @@ static int s_push_files(const s_push_config_t *cfg, const report_client_config_t
 {
     bool by_unit = *cfg->unit_keys != '\0';
     report_client_t *client = by_unit ? NULL : report_client_new_config(ccfg);
+    uint64_t failovers = 0;
     if (!by_unit && !client) {
         fprintf(stderr, "reportctl push: cannot create a ZeroMQ context; nothing was sent\n");
         return S_PUSH_EXIT_REJECTED;
@@ -126,10 +128,14 @@ static int s_push_files(const s_push_config_t *cfg, const report_client_config_t
         free(replies);
         report_updates_free(updates, count);
     }
+    failovers = report_client_failovers(client);
     report_client_destroy(&client);
     fflush(stdout);
     fprintf(stderr, "pushed: stored=%zu duplicate=%zu rejected=%zu unknown=%zu\n", totals.stored,
             totals.duplicate, totals.rejected, totals.unknown);
+    if (failovers)
+        fprintf(stderr, "collector failovers: %llu (moved on to the next --endpoint)\n",
+                (unsigned long long)failovers);
     if (totals.unknown) {
         fprintf(stderr,
                 "UNKNOWN: %zu update(s) not confirmed; re-run the same file: updates "
@@ -147,10 +153,15 @@ int reportctl_push(int argc, char **argv)
     int nfiles = 0;
     int rc = report_settings_load(reportctl_push_settings, &cfg, argc, argv, &files, &nfiles);
     int exit_code = S_PUSH_EXIT_USAGE;
+    report_endpoints_t endpoints;
+    report_error_t err;
     if (rc != 0 || nfiles == 0) {
         reportctl_usage(rc == 1 ? stdout : stderr);
         if (rc == 1)
             exit_code = S_PUSH_EXIT_OK;
+    } else if (report_endpoints_parse(cfg.client.endpoint, &endpoints, &err) != 0) {
+        fprintf(stderr, "reportctl push: --endpoint: %s: %s; nothing was sent\n", err.code,
+                err.message);
     } else {
         report_service_logging("reportctl", cfg.curve.log_level);
         cfg.client.stop = &report_service_stop;

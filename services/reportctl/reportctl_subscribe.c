@@ -1,4 +1,5 @@
-/* reportctl subscribe --out DIR: receives published reports, catching up first. */
+/* reportctl subscribe --out DIR: receives published reports, catching up first (from one or
+ * several aggregators). */
 #define _DEFAULT_SOURCE
 #include "reportctl.h"
 #include "report_push.h"
@@ -31,6 +32,12 @@ int reportctl_subscribe(int argc, char **argv)
     free(args);
     if (rc == 0 && (nargs != 0 || !*cfg.sub.out_dir)) {
         fprintf(stderr, "reportctl subscribe: --out DIR is required\n");
+        rc = -1;
+    }
+    report_endpoints_t publishers, catchups;
+    report_error_t err;
+    if (rc == 0 && report_subscriber_endpoints_check(&cfg.sub, &publishers, &catchups, &err) != 0) {
+        fprintf(stderr, "reportctl subscribe: %s: %s\n", err.code, err.message);
         rc = -1;
     }
     if (rc != 0) {

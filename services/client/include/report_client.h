@@ -1,7 +1,7 @@
 /* libreport-client: send a subdivision's monthly updates to the Sở KH&CN reporting pipeline
  * and learn, for each one, whether it was stored.
  *
- *   report_client_t *client = report_client_new("tcp://collector.example:5570");
+ *   report_client_t *client = report_client_new("tcp://c1.example:5570,tcp://c2.example:5570");
  *   report_client_set_keys(client, "THANH_TRA.key", "collector.pub");
  *   report_push_t *push = report_client_push_json(client, json, strlen(json));
  *   for (size_t i = 0; i < report_push_count(push); i++)
@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define REPORT_CLIENT_VERSION_MAJOR 1
-#define REPORT_CLIENT_VERSION_MINOR 0
+#define REPORT_CLIENT_VERSION_MINOR 1
 #define REPORT_CLIENT_VERSION_PATCH 0
 
 #if defined(__GNUC__)
@@ -71,11 +71,18 @@ typedef enum {
     REPORT_PUSH_FAILED = 3,
 } report_push_status_t;
 
-/* The library's version, "1.0.0". */
+/* The library's version, "1.1.0". */
 REPORT_CLIENT_EXPORT const char *report_client_version(void);
 
-/* A client of the collector at endpoint ("tcp://host:5570"), with the defaults; it connects
- * when it first pushes. NULL if endpoint is NULL or memory runs out. */
+/* A client of the collector at endpoint ("tcp://host:5570"), or of the first collector of a
+ * comma-separated list of at most 16 ("tcp://a:5570,tcp://b:5570"), with the defaults; it
+ * connects when it first pushes. With a list, a collector that gives no answer for TIMEOUT_MS
+ * while updates wait, or whose connection fails, is left for the next one in the list
+ * (round-robin, BACKOFF_MAX_MS capping the pause after a whole round without an answer), and
+ * every unanswered update is resent there with the same id. All collectors share one key
+ * pair: one collector key fits them all. NULL if endpoint is NULL, if the list is refused (an
+ * empty element, a malformed endpoint, more than 16; the reason is logged on stderr) or if
+ * memory runs out. */
 REPORT_CLIENT_EXPORT report_client_t *report_client_new(const char *endpoint);
 /* Destroys the client; accepts NULL; sets *self_p to NULL. */
 REPORT_CLIENT_EXPORT void report_client_destroy(report_client_t **self_p);
@@ -93,6 +100,9 @@ REPORT_CLIENT_EXPORT int report_client_set_keys(report_client_t *self, const cha
  * its unanswered updates are UNKNOWN. NULL: never. */
 REPORT_CLIENT_EXPORT void report_client_set_stop(report_client_t *self,
                                                  const volatile sig_atomic_t *stop);
+/* Since version 1.1: how many times the client has moved on from a collector that did not
+ * answer (or whose connection failed) to the next of its list, over all its pushes. */
+REPORT_CLIENT_EXPORT uint64_t report_client_failovers(const report_client_t *self);
 /* Why the last call on self failed, or "". */
 REPORT_CLIENT_EXPORT const char *report_client_error(const report_client_t *self);
 
