@@ -170,6 +170,12 @@ pg1-port=$PG_PORT
 pg1-socket-path=$socket
 pg1-user=postgres
 CONF
+    # The private server keeps its unix socket and its log in its data directory: neither is
+    # to be backed up (the restored server starts a log of its own).
+    if [[ $host -eq 0 ]]; then
+        printf 'exclude=.s.PGSQL.%s\nexclude=server.log\n' "$PG_PORT" |
+            _pg_run tee -a "$CONF_FILE" >/dev/null
+    fi
 }
 
 # The repository's passphrase: made once, never replaced (the repository cannot be read
@@ -276,6 +282,14 @@ cmd_info() {
     esac
 }
 
+server_log_tail() {
+    local file
+    file="$(pg_socket_dir "$1")/server.log"
+    log "error: the restored server stopped during recovery (a target after the end of the"
+    log "archived WAL, or before the end of the backup?); see $file:"
+    grep -E 'FATAL|PANIC' "$file" | tail -n 3 >&2 || true
+}
+
 # wait_promoted DATADIR PORT: until the restored server has left recovery.
 wait_promoted() {
     local datadir="$1" port="$2" socket state i
@@ -284,8 +298,7 @@ wait_promoted() {
         state="$(sql "$port" "$socket" -c 'SELECT pg_is_in_recovery()' 2>/dev/null || true)"
         [[ "$state" == f ]] && return 0
         if ! pg_status "$datadir"; then
-            log "error: the restored server stopped during recovery; last lines of its log:"
-            tail -n 20 "$socket/server.log" >&2 || true
+            server_log_tail "$datadir"
             return 1
         fi
         sleep 0.1
@@ -297,7 +310,10 @@ wait_promoted() {
 # The restored server, started on PORT and out of recovery: what it recovered to.
 start_restored() {
     local datadir="$1" port="$2" socket
-    pg_start "$datadir" "$port" >/dev/null || return 1
+    if ! pg_start "$datadir" "$port" >/dev/null; then
+        server_log_tail "$datadir"
+        return 1
+    fi
     wait_promoted "$datadir" "$port" || return 1
     socket="$(pg_socket_dir "$datadir")"
     printf 'restored server: %s port %s, last transaction replayed committed at %s\n' \
