@@ -17,8 +17,8 @@
 #                            --to replays WAL up to TIME (commits after it are left out; TIME
 #                            as PostgreSQL reads it, e.g. "2026-11-30 21:04:05.123456+00"),
 #                            --latest to the end of the archive; the restored server promotes
-#                            itself at the end. --start PORT (private server only) starts it
-#                            on PORT and waits until recovery is over. The restored server
+#                            itself at the end. --start PORT starts it on PORT (unix socket
+#                            in DATADIR) and waits until recovery is over. The restored server
 #                            does not archive (it must not push into the live server's
 #                            repository) unless --archiving (when it is to replace the primary)
 #
@@ -307,6 +307,21 @@ wait_promoted() {
     return 1
 }
 
+# A host cluster keeps postgresql.conf and pg_hba.conf outside its data directory (Debian:
+# /etc/postgresql/15/main), so a copy restored elsewhere has none. To start it beside the
+# live server, as the private server is started (unix socket in the data directory, 0700,
+# which only postgres and root can reach: hence trust), it gets minimal ones.
+scratch_conf() {
+    local dir="$1"
+    [[ -f "$dir/postgresql.conf" ]] ||
+        printf "# Written by backup.sh restore --start\ninclude_if_exists = 'report.conf'\n" |
+        put_file 0600 "$dir/postgresql.conf"
+    [[ -f "$dir/pg_hba.conf" ]] ||
+        printf '# Written by backup.sh restore --start: socket only, in the data directory\nlocal all all trust\n' |
+        put_file 0600 "$dir/pg_hba.conf"
+    [[ -f "$dir/pg_ident.conf" ]] || put_file 0600 "$dir/pg_ident.conf" </dev/null
+}
+
 # The restored server, started on PORT and out of recovery: what it recovered to.
 start_restored() {
     local datadir="$1" port="$2" socket
@@ -338,7 +353,6 @@ cmd_restore() {
         die "restore wants DATADIR and one of --to TIME or --latest"
     fi
     [[ -z "$port" || "$port" =~ ^[0-9]+$ ]] || die "bad port: $port"
-    [[ -z "$port" || $host -eq 0 ]] || die "--start is for the private server; start a host cluster with pg_ctlcluster"
     abs="$(_pg_abs "$datadir")"
     if real="$(_pg_real "$abs")"; then
         [[ -z "$(ls -A -- "$real")" ]] || die "$abs is not empty: restore into a new directory"
@@ -354,9 +368,10 @@ cmd_restore() {
     fi
     pgbr --log-level-console=info restore "${args[@]}"
     if [[ -n "$port" ]]; then
+        [[ $host -eq 0 ]] || scratch_conf "$real"
         start_restored "$abs" "$port"
     else
-        echo "restored into $abs; start it (private: deploy/pg.sh start $abs PORT) and it replays WAL, then promotes"
+        echo "restored into $abs; started (pg_ctlcluster, or deploy/pg.sh start $abs PORT) it replays WAL, then promotes"
     fi
 }
 
