@@ -113,16 +113,18 @@ pg_socket() {
     fi
 }
 
-# sql PORT SOCKET: run the SQL on stdin as the superuser (psql variables allowed).
+# sql PORT SOCKET PSQL_ARGS...: psql as the superuser (-c SQL, or SQL on stdin with -v
+# variables).
 sql() {
     _pg_run "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$2" -p "$1" -U postgres \
         -d postgres "${@:3}"
 }
 
-# put_file MODE DEST: stdin to DEST, owned by postgres when we are root.
+# put_file MODE DEST: stdin to DEST, owned by postgres when we are root. The temporary file
+# is made beside DEST (0600), so that the passphrase never passes through /tmp.
 put_file() {
     local tmp
-    tmp="$(mktemp)"
+    tmp="$(mktemp "$2.XXXXXX")"
     cat >"$tmp"
     if [[ ${EUID} -eq 0 ]]; then
         install -o postgres -g postgres -m "$1" "$tmp" "$2" || { rm -f "$tmp"; return 1; }
