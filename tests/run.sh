@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole test suite: packages, build, private PostgreSQL, ctest, format check, the fuzz,
-# bench and fault-suite smoke runs, and (CI=true or --sanitize) an ASan+UBSan build with
-# its own ctest run.
+# bench and fault-suite smoke runs, the backup restore drill, and (CI=true or --sanitize) an
+# ASan+UBSan build with its own ctest run.
 #
 #   tests/run.sh [--sanitize] [--no-asan] [--fast | --fuzz-only] [-- CTEST_ARGS...]
 #
@@ -9,7 +9,7 @@
 #                (implied by CI=true)
 #   --no-asan    skip the sanitizer pass even when CI=true
 #   --fast       only the normal build and its tests (no format check, fuzz, bench,
-#                faults or ASan)
+#                faults, backup drill or ASan)
 #   --fuzz-only  only the fuzz smoke run (no ctest, format check or ASan)
 #   -- ARGS      extra arguments for every ctest run (e.g. -- -R store)
 #
@@ -265,6 +265,31 @@ if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
         passed=$((passed + 1))
     else
         log "error: the fault suite failed (logs in var/faults/)"
+        failed=$((failed + 1))
+    fi
+fi
+
+# Restore drill (issue 12): WAL archiving to an encrypted pgBackRest repository, a full
+# backup, publications after it, an operator's DELETE, a point-in-time restore to a fresh
+# data directory; passes when every published version is back and compiles again to its
+# SHA-256 and the deleted rows are back. About 40 s; counts as one test. Its own PostgreSQL
+# servers (REPORT_DRILL_PGPORT 55630, REPORT_DRILL_RESTORE_PGPORT 55631) and ports
+# (REPORT_DRILL_PORT_BASE, 26630). Skipped with --fast and --fuzz-only.
+if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
+    section "backup restore drill (tests/backup/drill.sh)"
+    drill_log="$ROOT/build/backup-drill.log"
+    drill_re='^backup-drill: backup_s=[0-9.]+ restore_s=[0-9.]+ versions=([0-9]+) identical=([0-9]+) rows_before=([0-9]+) rows_after=([0-9]+) recovery_target=.+$'
+    drill_rc=0
+    REPORT_BIN_DIR="$ROOT/build/bin" timeout 600 "$ROOT/tests/backup/drill.sh" >"$drill_log" 2>&1 ||
+        drill_rc=$?
+    drill_line="$(grep '^backup-drill: backup_s=' "$drill_log" | tail -n 1 || true)"
+    if [[ $drill_rc -eq 0 && "$drill_line" =~ $drill_re && ${BASH_REMATCH[1]} -gt 0 &&
+        ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" && ${BASH_REMATCH[3]} == "${BASH_REMATCH[4]}" ]]; then
+        echo "$drill_line"
+        passed=$((passed + 1))
+    else
+        log "error: the restore drill failed (exit status $drill_rc); last lines of $drill_log:"
+        tail -n 30 "$drill_log" >&2 || true
         failed=$((failed + 1))
     fi
 fi

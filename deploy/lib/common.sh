@@ -35,6 +35,7 @@ REPORT_BASE_PACKAGES=(
     libpango1.0-dev libcairo2-dev fonts-liberation2 ghostscript poppler-utils
     libpodofo-utils libnss3-tools openssl libxml2-dev libxml2-utils
     clang libclang-rt-14-dev clang-format
+    pgbackrest
 )
 
 log() { printf '%s\n' "$*" >&2; }
