@@ -13,7 +13,7 @@ typedef struct {
 
 #define F(field) offsetof(s_config_t, field)
 static const report_setting_t s_settings[] = {
-    REPORT_SERVICE_SETTINGS(s_config_t, common, "9572"),
+    REPORT_SERVICE_SETTINGS(s_config_t, common, "aggregator", "9572"),
     REPORT_SETTINGS_INCLUDE(report_aggregator_settings, F(agg)), REPORT_SETTINGS_END};
 #undef F
 

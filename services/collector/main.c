@@ -14,7 +14,7 @@ typedef struct {
 
 #define F(field) offsetof(s_config_t, field)
 static const report_setting_t s_settings[] = {
-    REPORT_SERVICE_SETTINGS(s_config_t, common, "9570"),
+    REPORT_SERVICE_SETTINGS(s_config_t, common, "collector", "9570"),
     REPORT_SETTINGS_INCLUDE(report_collector_settings, F(collector)), REPORT_SETTINGS_END};
 #undef F
 
