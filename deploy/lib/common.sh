@@ -4,6 +4,7 @@
 #
 # Provides:
 #   ROOT                          repository root (physical path)
+#   REPORT_CONFIG=""              exported: the services started read no /etc/report file
 #   ensure_packages [PKG...]      install missing Debian packages (apt-get, no recommends,
 #                                 no daemon started, no default PostgreSQL cluster)
 #   build_project DIR [ARGS...]   cmake configure + build (executables in DIR/bin)
@@ -27,6 +28,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 
 PG_BIN="${REPORT_PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+# The services these scripts start (demo, tests, benchmarks, faults) read no settings file:
+# on a host where the package is installed, /etc/report/<service>.conf is production's.
+export REPORT_CONFIG=""
 
 REPORT_BASE_PACKAGES=(
     build-essential cmake pkg-config
