@@ -197,8 +197,9 @@ if cc "$WORK/client.c" $pc_flags -o "$WORK/client" 2>"$WORK/cc.log"; then
         fail "the client built against the installed library: $out"
     fi
     echo "$out"
-    ldd "$WORK/client" | grep -q "libreport-client.so.1 => $ROOTDIR/usr/lib/" ||
-        fail "the client did not load the installed library: $(ldd "$WORK/client" | grep report)"
+    libs="$(ldd "$WORK/client")" # whole, before grep: grep -q closing the pipe is no failure
+    [[ "$libs" == *"libreport-client.so.1 => $ROOTDIR/usr/lib/libreport-client.so.1 "* ]] ||
+        fail "the client did not load the installed library: $(grep report <<<"$libs")"
 else
     fail "a client does not build with the installed .pc ($pc_flags): $(head -n 5 "$WORK/cc.log")"
 fi
