@@ -1,13 +1,18 @@
 /* The services and their service manager: report-collector started as systemd would start it
  * (NOTIFY_SOCKET, WATCHDOG_USEC), this test in the manager's place on an AF_UNIX datagram
  * socket: READY=1 once it serves, WATCHDOG=1 at half the interval, none while it is frozen,
- * STOPPING=1 on SIGTERM. */
+ * STOPPING=1 on SIGTERM. Then report_service_serve in this process with a liveness check that
+ * turns false: the pings stop and it ends. */
 #define _GNU_SOURCE
+#include "report_http.h"
+#include "report_service.h"
 #include "report_util.h"
 #include "test_support.h"
 
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,4 +148,67 @@ Test(notify, no_watchdog_for_another_process_and_none_outside_systemd)
     free(log);
     cr_assert_eq(test_program_stop(service, 10000), 0);
     service = -1;
+}
+
+/* --- report_service_serve in this process: a liveness check that fails --- */
+
+static atomic_bool healthy = true;
+
+static bool check_alive(void *arg)
+{
+    (void)arg;
+    return atomic_load(&healthy);
+}
+
+static void no_metrics(const void *view, report_buf_t *out)
+{
+    (void)view;
+    (void)out;
+}
+
+static void no_sample(const void *view, report_sample_t *sample)
+{
+    (void)view;
+    sample->queue_name = "none";
+}
+
+static bool always_ready(const void *view, char *why, size_t size)
+{
+    (void)view;
+    (void)why;
+    (void)size;
+    return true;
+}
+
+static void *serve_thread(void *http)
+{
+    return (void *)(intptr_t)report_service_serve(http, check_alive, NULL);
+}
+
+Test(notify, a_failing_liveness_check_stops_the_pings_and_the_service)
+{
+    setenv("NOTIFY_SOCKET", socket_path, 1);
+    setenv("WATCHDOG_USEC", "200000", 1);
+    report_http_config_t cfg;
+    report_http_config_default(&cfg);
+    cfg.address = "127.0.0.1:0";
+    report_http_handlers_t handlers = {"test",       no_metrics, no_sample, NULL,
+                                       always_ready, NULL,       0,         NULL};
+    report_http_t *http = report_http_start(&cfg, &handlers);
+    cr_assert_not_null(http);
+    pthread_t thread;
+    cr_assert_eq(pthread_create(&thread, NULL, serve_thread, http), 0);
+    cr_assert(wait_for("READY=1", 5000, NULL));
+    cr_assert_geq(pings_during(1000), 6, "a ping every 100 ms while alive");
+
+    atomic_store(&healthy, false); /* the service's thread has ended by itself */
+    char buf[1024];
+    cr_assert(next_message(buf, sizeof buf, 2000));
+    if (strcmp(buf, "WATCHDOG=1") == 0) /* one on its way as the check turned */
+        cr_assert(next_message(buf, sizeof buf, 2000));
+    cr_assert_str_eq(buf, "STOPPING=1\nSTATUS=stopping: the service failed");
+    void *rc = NULL;
+    pthread_join(thread, &rc);
+    cr_assert_eq((intptr_t)rc, 1, "serve returns 1 when the service died");
+    cr_assert_eq(pings_during(500), 0, "pings after the check failed");
 }
