@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole test suite: packages, build, private PostgreSQL, ctest, format check, the fuzz,
-# bench and fault-suite smoke runs, the backup restore drill, and (CI=true or --sanitize) an
-# ASan+UBSan build with its own ctest run.
+# bench and fault-suite smoke runs, the backup restore drill, the Debian package's install
+# test, and (CI=true or --sanitize) an ASan+UBSan build with its own ctest run.
 #
 #   tests/run.sh [--sanitize] [--no-asan] [--fast | --fuzz-only] [-- CTEST_ARGS...]
 #
@@ -9,7 +9,7 @@
 #                (implied by CI=true)
 #   --no-asan    skip the sanitizer pass even when CI=true
 #   --fast       only the normal build and its tests (no format check, fuzz, bench,
-#                faults, backup drill or ASan)
+#                faults, backup drill, package or ASan)
 #   --fuzz-only  only the fuzz smoke run (no ctest, format check or ASan)
 #   -- ARGS      extra arguments for every ctest run (e.g. -- -R store)
 #
@@ -249,6 +249,22 @@ if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
     else
         log "error: the bench smoke run failed (exit status $bench_rc); last lines of $bench_log:"
         tail -n 30 "$bench_log" >&2 || true
+        failed=$((failed + 1))
+    fi
+fi
+
+# The Debian package (tests/package/run.sh): built from build/ with CPack, installed by dpkg
+# into an empty root, its files, conffiles, user, programs, client library and systemd units
+# checked, then removed and purged. One test; skipped with --fast and --fuzz-only.
+if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
+    section "Debian package (tests/package/run.sh)"
+    package_log="$ROOT/build/package-test.log"
+    if "$ROOT/tests/package/run.sh" --build-dir "$ROOT/build" --no-build >"$package_log" 2>&1; then
+        grep -E '^(package: ok|size:|Overall exposure)' "$package_log" || true
+        passed=$((passed + 1))
+    else
+        log "error: the package test failed; last lines of $package_log:"
+        tail -n 30 "$package_log" >&2 || true
         failed=$((failed + 1))
     fi
 fi

@@ -4,7 +4,9 @@
 #
 # Provides:
 #   ROOT                          repository root (physical path)
-#   ensure_packages [PKG...]      install missing Debian packages (apt-get)
+#   REPORT_CONFIG=""              exported: the services started read no /etc/report file
+#   ensure_packages [PKG...]      install missing Debian packages (apt-get, no recommends,
+#                                 no daemon started, no default PostgreSQL cluster)
 #   build_project DIR [ARGS...]   cmake configure + build (executables in DIR/bin)
 #   pg_start DATADIR PORT         private PostgreSQL 15 (initdb if absent), exports PGHOST PGPORT PGUSER
 #   pg_stop DATADIR               fast shutdown, no-op when not running
@@ -27,10 +29,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 
 PG_BIN="${REPORT_PG_BIN:-/usr/lib/postgresql/15/bin}"
 
+# The services these scripts start (demo, tests, benchmarks, faults) read no settings file:
+# on a host where the package is installed, /etc/report/<service>.conf is production's.
+export REPORT_CONFIG=""
+
 REPORT_BASE_PACKAGES=(
     build-essential cmake pkg-config
     libzmq3-dev libprotobuf-c-dev protobuf-c-compiler
-    libpq-dev libcriterion-dev postgresql postgresql-client
+    libpq-dev libcriterion-dev postgresql-15 postgresql-client-15 libsystemd-dev
     libjansson-dev libutf8proc-dev uuid-dev libssl-dev libmicrohttpd-dev
     libpango1.0-dev libcairo2-dev fonts-liberation2 ghostscript poppler-utils
     libpodofo-utils libnss3-tools openssl libxml2-dev libxml2-utils
@@ -57,6 +63,36 @@ as_root() {
 
 _REPORT_APT_UPDATED=0
 
+# A fresh machine gets PostgreSQL's programs and no cluster of its own (postgresql-common
+# would create and start 15/main on port 5432): our servers are private (pg_start). Written
+# only when the file is absent, before postgresql-common is installed, whose postinst keeps
+# it (ucf keeps a file it did not write, UCF_FORCE_CONFFOLD below).
+_pg_no_default_cluster() {
+    local conf=/etc/postgresql-common/createcluster.conf
+    [[ -e "$conf" ]] && return 0
+    log "writing $conf: create_main_cluster = false"
+    as_root mkdir -p "$(dirname "$conf")" &&
+        printf '# Written by deploy/lib/common.sh: no default cluster (private servers only)\ncreate_main_cluster = false\n' |
+        as_root tee "$conf" >/dev/null
+}
+
+# apt-get install without starting a daemon: a policy-rc.d that refuses every start (101)
+# while apt runs, removed after it; one that was there before is left alone.
+_apt_install_no_daemons() {
+    local policy=/usr/sbin/policy-rc.d ours=0 rc=0
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\n# deploy/lib/common.sh: no daemon starts during apt-get install\nexit 101\n' |
+            as_root tee "$policy" >/dev/null && as_root chmod 0755 "$policy" && ours=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 \
+        apt-get install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" >&2 || rc=$?
+    if [[ $ours -eq 1 ]]; then
+        as_root rm -f "$policy"
+    fi
+    return "$rc"
+}
+
 ensure_packages() {
     local pkg status missing=()
     for pkg in "${REPORT_BASE_PACKAGES[@]}" "$@"; do
@@ -71,8 +107,10 @@ ensure_packages() {
         as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2 || return 1
         _REPORT_APT_UPDATED=1
     fi
-    as_root env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q "${missing[@]}" >&2 || return 1
+    if [[ " ${missing[*]} " == *" postgresql-15 "* ]]; then
+        _pg_no_default_cluster || return 1
+    fi
+    _apt_install_no_daemons "${missing[@]}" || return 1
 }
 
 # ---------------------------------------------------------------- build

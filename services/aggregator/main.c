@@ -13,9 +13,14 @@ typedef struct {
 
 #define F(field) offsetof(s_config_t, field)
 static const report_setting_t s_settings[] = {
-    REPORT_SERVICE_SETTINGS(s_config_t, common, "9572"),
+    REPORT_SERVICE_SETTINGS(s_config_t, common, "aggregator", "9572"),
     REPORT_SETTINGS_INCLUDE(report_aggregator_settings, F(agg)), REPORT_SETTINGS_END};
 #undef F
+
+static bool s_alive(void *aggregator)
+{
+    return report_aggregator_running(aggregator);
+}
 
 int main(int argc, char **argv)
 {
@@ -25,7 +30,8 @@ int main(int argc, char **argv)
         report_aggregator_t *agg = report_aggregator_start(&cfg.agg);
         report_http_config_t http;
         report_service_http_config(&cfg.common, &http);
-        rc = report_service_serve(agg ? report_aggregator_ops_start(agg, &http) : NULL, NULL, NULL);
+        rc = report_service_serve(agg ? report_aggregator_ops_start(agg, &http) : NULL, s_alive,
+                                  agg);
         report_aggregator_stop(&agg);
     }
     report_settings_free(s_settings, &cfg);

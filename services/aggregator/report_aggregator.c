@@ -1290,3 +1290,8 @@ void report_aggregator_stats(report_aggregator_t *self, report_aggregator_stats_
 {
     report_actor_copy(&self->actor, out, &self->shared_stats, sizeof *out);
 }
+
+bool report_aggregator_running(report_aggregator_t *self)
+{
+    return !report_actor_ended(&self->actor);
+}

@@ -100,6 +100,9 @@ void report_aggregator_config_default(report_aggregator_config_t *cfg);
 /* Binds its sockets and starts the aggregator thread; NULL if a socket cannot be bound. */
 report_aggregator_t *report_aggregator_start(const report_aggregator_config_t *cfg);
 void report_aggregator_stop(report_aggregator_t **self_p);
+/* False once its thread has ended by itself (what the watchdog's keep-alive waits on); true
+ * while it runs. */
+bool report_aggregator_running(report_aggregator_t *self);
 const char *report_aggregator_control_endpoint(report_aggregator_t *self);
 const char *report_aggregator_publish_endpoint(report_aggregator_t *self);
 const char *report_aggregator_catchup_endpoint(report_aggregator_t *self);

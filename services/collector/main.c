@@ -14,9 +14,14 @@ typedef struct {
 
 #define F(field) offsetof(s_config_t, field)
 static const report_setting_t s_settings[] = {
-    REPORT_SERVICE_SETTINGS(s_config_t, common, "9570"),
+    REPORT_SERVICE_SETTINGS(s_config_t, common, "collector", "9570"),
     REPORT_SETTINGS_INCLUDE(report_collector_settings, F(collector)), REPORT_SETTINGS_END};
 #undef F
+
+static bool s_alive(void *collector)
+{
+    return report_collector_running(collector);
+}
 
 int main(int argc, char **argv)
 {
@@ -27,7 +32,7 @@ int main(int argc, char **argv)
         report_http_config_t http;
         report_service_http_config(&cfg.common, &http);
         rc = report_service_serve(collector ? report_collector_ops_start(collector, &http) : NULL,
-                                  NULL, NULL);
+                                  s_alive, collector);
         report_collector_stop(&collector);
     }
     report_settings_free(s_settings, &cfg);

@@ -813,3 +813,8 @@ void report_collector_stats(report_collector_t *self, report_collector_stats_t *
 {
     report_actor_copy(&self->actor, out, &self->shared_stats, sizeof *out);
 }
+
+bool report_collector_running(report_collector_t *self)
+{
+    return !report_actor_ended(&self->actor);
+}

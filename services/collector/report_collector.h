@@ -81,6 +81,9 @@ void report_collector_config_default(report_collector_config_t *cfg);
 report_collector_t *report_collector_start(const report_collector_config_t *cfg);
 /* Stops the thread and frees the collector; accepts NULL; sets *self_p to NULL. */
 void report_collector_stop(report_collector_t **self_p);
+/* False once its thread has ended by itself (what the watchdog's keep-alive waits on); true
+ * while it runs. */
+bool report_collector_running(report_collector_t *self);
 /* The endpoints actually bound (with the port chosen for "*"), valid while running. */
 const char *report_collector_endpoint(report_collector_t *self);
 const char *report_collector_store_endpoint(report_collector_t *self);

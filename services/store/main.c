@@ -12,7 +12,7 @@ typedef struct {
 
 #define F(field) offsetof(s_config_t, field)
 static const report_setting_t s_settings[] = {
-    REPORT_SERVICE_SETTINGS(s_config_t, common, "9571"),
+    REPORT_SERVICE_SETTINGS(s_config_t, common, "store", "9571"),
     REPORT_SETTINGS_INCLUDE(report_store_settings, F(store)), REPORT_SETTINGS_END};
 #undef F
 

@@ -21,9 +21,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 #include <zmq.h>
@@ -685,4 +687,58 @@ int test_run_all(char **out, const char *fmt, ...)
     int rc = s_vrun(out, true, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+pid_t test_program_start(const char *program, char *const args[], char *const env[],
+                         const char *log)
+{
+    const char *bin = getenv("REPORT_BIN_DIR");
+    char *path = report_sprintf("%s/%s", bin ? bin : "build/bin", program);
+    size_t n = 0;
+    while (args[n])
+        n++;
+    char **argv = report_calloc(n + 2, sizeof *argv);
+    argv[0] = path;
+    memcpy(argv + 1, args, n * sizeof *argv);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        for (size_t i = 0; env && env[i]; i++)
+            putenv(env[i]);
+        execv(path, argv);
+        _exit(127);
+    }
+    free(argv);
+    free(path);
+    return pid;
+}
+
+int test_program_stop(pid_t pid, int timeout_ms)
+{
+    kill(pid, SIGTERM);
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        usleep(20 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+int test_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+              getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
+    close(fd);
+    return ntohs(addr.sin_port);
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The requesting document the July 2018 report cites (its legal-basis paragraph). */
 #define TEST_BASIS                                                                                                  \
@@ -124,6 +125,17 @@ int test_peer_recv(test_peer_t *peer, report_reply_t *reply, int timeout_ms);
 /* Stops / starts the test PostgreSQL server (deploy/pg.sh). */
 void test_pg_stop(void);
 void test_pg_start(void);
+
+/* Starts PROGRAM of the build under test (REPORT_BIN_DIR) with args (NULL-ended), the
+ * environment plus env ("NAME=value", NULL-ended; may be NULL), stdout and stderr to the file
+ * log; returns its pid (cr_asserts the fork). */
+pid_t test_program_start(const char *program, char *const args[], char *const env[],
+                         const char *log);
+/* SIGTERM to pid, then waits up to timeout_ms (SIGKILL after): its exit status, or -1 if it
+ * was killed or died of a signal. */
+int test_program_stop(pid_t pid, int timeout_ms);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int test_free_port(void);
 
 /* The whole content of a file, NUL-terminated (caller frees), or NULL if it cannot be read. */
 /* Runs a shell command made from fmt, waits for it, and returns its exit status (-1 when it

@@ -1,6 +1,8 @@
-/* Settings from defaults, environment and command line, checked against their ranges. */
+/* Settings from defaults, the settings file, environment and command line, checked against
+ * their ranges. */
 #define _GNU_SOURCE
 #include "report_config.h"
+#include "report_file.h"
 #include "report_util.h"
 
 #include <assert.h>
@@ -103,6 +105,14 @@ static int s_set(const s_entry_t *e, void *cfg, const char *value, const char *s
     return -1;
 }
 
+static size_t s_count_entries(const s_entry_t *entries)
+{
+    size_t n = 0;
+    while (entries[n].s)
+        n++;
+    return n;
+}
+
 static const s_entry_t *s_find(const s_entry_t *entries, const char *name, size_t len)
 {
     for (const s_entry_t *e = entries; e->s; e++)
@@ -111,36 +121,61 @@ static const s_entry_t *s_find(const s_entry_t *entries, const char *name, size_
     return NULL;
 }
 
-/* Defaults, then the environment. */
+/* The settings that say where the settings file is: they come only from the command line or
+ * the environment, read before the file. */
+static bool s_file_setting(const report_setting_t *s)
+{
+    return strcmp(s->name, "config") == 0 || strcmp(s->name, "config-max-bytes") == 0 ||
+           strcmp(s->name, "config-max-line-bytes") == 0;
+}
+
 static int s_load_defaults(const s_entry_t *entries, void *cfg)
 {
-    for (const s_entry_t *e = entries; e->s; e++) {
+    for (const s_entry_t *e = entries; e->s; e++)
         if (s_set(e, cfg, e->s->default_value, "default") != 0)
             return -1;
+    return 0;
+}
+
+/* The environment; with file_only, only the settings of the settings file, *named set when
+ * `config` is among them. */
+static int s_load_env(const s_entry_t *entries, void *cfg, bool file_only, bool *named)
+{
+    for (const s_entry_t *e = entries; e->s; e++) {
+        if (file_only && !s_file_setting(e->s))
+            continue;
         char env[128];
         s_env_name(e->s->name, env, sizeof env);
         const char *value = getenv(env);
         if (value && s_set(e, cfg, value, env) != 0)
             return -1;
+        if (value && named && strcmp(e->s->name, "config") == 0)
+            *named = true;
     }
     return 0;
 }
 
+/* The command line. With file_only, only the settings of the settings file are taken (others
+ * and unknown options are left to the full pass; positional may then be NULL), *named set
+ * when --config is given. */
 static int s_load_args(const s_entry_t *entries, void *cfg, int argc, char **argv,
-                       char **positional, int *positional_count)
+                       char **positional, int *positional_count, bool file_only, bool *named)
 {
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
             return 1;
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            positional[(*positional_count)++] = argv[i];
+            if (!file_only)
+                positional[(*positional_count)++] = argv[i];
             continue;
         }
         const char *name = arg + 2;
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const s_entry_t *e = s_find(entries, name, len);
+        if (!e && file_only)
+            continue;
         if (!e) {
             fprintf(stderr, "unknown option --%.*s (try --help)\n", (int)len, name);
             return -1;
@@ -156,10 +191,133 @@ static int s_load_args(const s_entry_t *entries, void *cfg, int argc, char **arg
             fprintf(stderr, "option --%s needs a value\n", e->s->name);
             return -1;
         }
+        if (file_only && !s_file_setting(e->s))
+            continue;
         if (s_set(e, cfg, value, "command line") != 0)
             return -1;
+        if (named && strcmp(e->s->name, "config") == 0)
+            *named = true;
     }
     return 0;
+}
+
+static char *s_trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+/* One line of the settings file (NUL-terminated, changed in place): blank, a comment, or
+ * `name = value`. seen marks the settings the file gave already. */
+static int s_file_line(const s_entry_t *entries, void *cfg, const char *path, int lineno,
+                       char *line, bool *seen)
+{
+    line = s_trim(line);
+    if (*line == '\0' || *line == '#')
+        return 0;
+    char *eq = strchr(line, '=');
+    if (!eq) {
+        fprintf(stderr, "config %s:%d: not a 'name = value' line\n", path, lineno);
+        return -1;
+    }
+    *eq = '\0';
+    char *name = s_trim(line);
+    char *value = s_trim(eq + 1);
+    const s_entry_t *e = s_find(entries, name, strlen(name));
+    if (!e) {
+        fprintf(stderr, "config %s:%d: unknown setting '%s'\n", path, lineno, name);
+        return -1;
+    }
+    if (s_file_setting(e->s)) {
+        fprintf(stderr, "config %s:%d: %s is taken from the command line or environment only\n",
+                path, lineno, name);
+        return -1;
+    }
+    if (seen[e - entries]) {
+        fprintf(stderr, "config %s:%d: %s is set twice\n", path, lineno, name);
+        return -1;
+    }
+    seen[e - entries] = true;
+    char source[512];
+    snprintf(source, sizeof source, "%s:%d", path, lineno);
+    return s_set(e, cfg, value, source);
+}
+
+/* Every line of text (size bytes, NUL-terminated, changed in place), each at most max_line
+ * bytes. */
+static int s_file_lines(const s_entry_t *entries, void *cfg, const char *path, char *text,
+                        size_t size, int64_t max_line)
+{
+    if (strlen(text) != size) {
+        fprintf(stderr, "config %s: holds a NUL byte\n", path);
+        return -1;
+    }
+    bool *seen = report_calloc(s_count_entries(entries) + 1, sizeof *seen);
+    int rc = 0;
+    int lineno = 0;
+    for (char *line = text; rc == 0 && *line;) {
+        lineno++;
+        char *nl = strchr(line, '\n');
+        char *next = nl ? nl + 1 : line + strlen(line);
+        if (nl)
+            *nl = '\0';
+        if ((int64_t)strlen(line) > max_line) {
+            fprintf(stderr, "config %s:%d: line longer than config-max-line-bytes (%lld)\n", path,
+                    lineno, (long long)max_line);
+            rc = -1;
+        } else
+            rc = s_file_line(entries, cfg, path, lineno, line, seen);
+        line = next;
+    }
+    free(seen);
+    return rc;
+}
+
+/* The settings file named by `config` (named: given on the command line or in the
+ * environment, so it must exist), bounded by config-max-bytes and config-max-line-bytes. */
+static int s_load_file(const s_entry_t *entries, void *cfg, bool named)
+{
+    const s_entry_t *path_e = s_find(entries, "config", 6);
+    const s_entry_t *bytes_e = s_find(entries, "config-max-bytes", 16);
+    const s_entry_t *line_e = s_find(entries, "config-max-line-bytes", 21);
+    assert(bytes_e && line_e); /* REPORT_CONFIG_FILE_SETTINGS gives all three */
+    const char *path = *(char **)(void *)((char *)cfg + path_e->offset);
+    int64_t max_bytes = *(int64_t *)(void *)((char *)cfg + bytes_e->offset);
+    int64_t max_line = *(int64_t *)(void *)((char *)cfg + line_e->offset);
+    if (*path == '\0')
+        return 0; /* --config "": no file */
+    size_t size = 0;
+    char *text = report_file_read(path, (size_t)max_bytes, &size);
+    if (!text) {
+        if (errno == ENOENT && !named)
+            return 0; /* no file where the default says: the defaults hold */
+        if (errno == EFBIG)
+            fprintf(stderr, "config %s: larger than config-max-bytes (%lld)\n", path,
+                    (long long)max_bytes);
+        else
+            fprintf(stderr, "config %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = s_file_lines(entries, cfg, path, text, size, max_line);
+    free(text);
+    return rc;
+}
+
+/* The file layer, when the table has one: where the file is (command line, environment,
+ * default), then the file. 1 when --help is asked for (no file is read). */
+static int s_load_file_layer(const s_entry_t *entries, void *cfg, int argc, char **argv)
+{
+    if (!s_find(entries, "config", 6))
+        return 0;
+    bool named = false;
+    if (s_load_env(entries, cfg, true, &named) != 0)
+        return -1;
+    int rc = s_load_args(entries, cfg, argc, argv, NULL, NULL, true, &named);
+    return rc != 0 ? rc : s_load_file(entries, cfg, named);
 }
 
 int report_settings_load(const report_setting_t *table, void *cfg, int argc, char **argv,
@@ -170,7 +328,11 @@ int report_settings_load(const report_setting_t *table, void *cfg, int argc, cha
     s_entry_t *entries = s_flatten(table);
     int rc = s_load_defaults(entries, cfg);
     if (rc == 0)
-        rc = s_load_args(entries, cfg, argc, argv, *positional, positional_count);
+        rc = s_load_file_layer(entries, cfg, argc, argv);
+    if (rc == 0)
+        rc = s_load_env(entries, cfg, false, NULL);
+    if (rc == 0)
+        rc = s_load_args(entries, cfg, argc, argv, *positional, positional_count, false, NULL);
     free(entries);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* Settings as a table: each has a name, type, default, range and help text. A value comes
- * from the default, then the environment (REPORT_<NAME>, '-' as '_', upper case), then the
- * command line (--name value or --name=value), the later winning. */
+ * from the default, then the settings file (when the table has REPORT_CONFIG_FILE_SETTINGS),
+ * then the environment (REPORT_<NAME>, '-' as '_', upper case), then the command line
+ * (--name value or --name=value), the later winning. */
 #ifndef REPORT_CONFIG_H
 #define REPORT_CONFIG_H
 
@@ -42,9 +43,43 @@ typedef struct {
         NULL, REPORT_SETTING_STRING, NULL, 0, 0, 0, NULL                                           \
     }
 
-/* Fills cfg from defaults, environment and argv (argv[0] is skipped). Arguments that are not
- * settings are returned in order in *positional (an array the caller frees, strings borrowed
- * from argv) with their count in *positional_count. "--help" prints usage and returns 1.
+/* Where a program's settings file is and its bounds: what REPORT_CONFIG_FILE_SETTINGS fills. */
+typedef struct {
+    char *path;
+    int64_t max_bytes;
+    int64_t max_line_bytes;
+} report_config_file_t;
+
+/* The settings of the settings file, held in TYPE's member FIELD (a report_config_file_t), its
+ * default path PATH. A table that has them reads the file named by `config` (flag, then
+ * REPORT_CONFIG, then PATH): lines `name = value` with the flags' names, `#` comment lines and
+ * blank lines; an unknown name, a setting given twice, a malformed line or a value out of
+ * range is an error naming the file and line. A missing file is fine only when it is the
+ * default; these three settings themselves come only from the command line or environment. */
+#define REPORT_CONFIG_FILE_SETTINGS(TYPE, FIELD, PATH)                                             \
+    {"config",                                                                                     \
+     REPORT_SETTING_STRING,                                                                        \
+     PATH,                                                                                         \
+     offsetof(TYPE, FIELD.path),                                                                   \
+     0,                                                                                            \
+     0,                                                                                            \
+     "settings file (name = value lines; flag > environment > file > default); a missing "         \
+     "default file is fine"},                                                                      \
+        {"config-max-bytes",                                                                       \
+         REPORT_SETTING_INT,                                                                       \
+         "65536",                                                                                  \
+         offsetof(TYPE, FIELD.max_bytes),                                                          \
+         1,                                                                                        \
+         16777216,                                                                                 \
+         "largest settings file, bytes"},                                                          \
+    {                                                                                              \
+        "config-max-line-bytes", REPORT_SETTING_INT, "4096", offsetof(TYPE, FIELD.max_line_bytes), \
+            16, 1048576, "longest line of the settings file, bytes"                                \
+    }
+
+/* Fills cfg from defaults, the settings file, environment and argv (argv[0] is skipped). Arguments
+ * that are not settings are returned in order in *positional (an array the caller frees, strings
+ * borrowed from argv) with their count in *positional_count. "--help" prints usage and returns 1.
  * Returns 0, or -1 after printing the problem to stderr. */
 int report_settings_load(const report_setting_t *table, void *cfg, int argc, char **argv,
                          char ***positional, int *positional_count);

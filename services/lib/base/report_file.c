@@ -25,10 +25,11 @@ char *report_file_read(const char *path, size_t max, size_t *size)
         if (!too_big)
             report_buf_add(&b, chunk, n);
     }
+    int read_errno = ferror(f) ? errno : 0; /* a directory, an I/O error: not an empty file */
     fclose(f);
-    if (too_big) {
+    if (too_big || read_errno) {
         report_buf_free(&b);
-        errno = EFBIG;
+        errno = too_big ? EFBIG : read_errno;
         return NULL;
     }
     if (size)

@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 /* The content of path, NUL-terminated (the caller frees), its length in *size (may be NULL).
- * NULL if it cannot be read, or holds more than max bytes (errno EFBIG). */
+ * NULL if it cannot be opened or read (errno says why; a directory is EISDIR), or holds more
+ * than max bytes (errno EFBIG). */
 char *report_file_read(const char *path, size_t max, size_t *size);
 
 /* Replaces path with size bytes of data, atomically: written to a temporary file beside it,

@@ -3,6 +3,7 @@
 #include "report_service.h"
 #include "report_build.h"
 #include "report_log.h"
+#include "report_notify.h"
 #include "report_util.h"
 
 #include <jansson.h>
@@ -84,6 +85,7 @@ int report_service_begin(const char *name, const report_setting_t *table, void *
     if (report_service_logging(name, common->log_level) != 0)
         return 2;
     report_service_setup();
+    report_notify_status("starting");
     log_info("starting", "version=%s commit=%s", report_build_version(), report_build_commit());
     s_raise_fd_limit();
     return -1;
@@ -102,9 +104,24 @@ void report_service_http_config(const report_service_common_t *common, report_ht
 
 int report_service_serve(report_http_t *http, bool (*alive)(void *), void *arg)
 {
-    while (http && !report_service_stop && (!alive || alive(arg)))
+    if (http) {
+        char status[64];
+        snprintf(status, sizeof status, "serving; HTTP on port %d", report_http_port(http));
+        report_notify_ready(status);
+    }
+    /* the watchdog's keep-alive at half its interval, only while the service is alive: a
+     * service whose check fails stops pinging (and ends below), so the manager restarts it */
+    int64_t watchdog_ms = (int64_t)(report_notify_watchdog_usec() / 1000);
+    int64_t next_ping = 0;
+    while (http && !report_service_stop && (!alive || alive(arg))) {
+        if (watchdog_ms > 0 && report_clock_ms() >= next_ping) {
+            report_notify_watchdog();
+            next_ping = report_clock_ms() + watchdog_ms / 2;
+        }
         usleep(100 * 1000);
+    }
     bool died = !http || (alive && !alive(arg));
+    report_notify_stopping(died ? "stopping: the service failed" : "stopping on a signal");
     report_http_stop(&http);
     if (!died)
         log_info("stopping", "signal=%s", "TERM");

@@ -22,6 +22,7 @@ void report_service_setup(void);
 int report_service_logging(const char *service, const char *level);
 /* Settings every service has; a service's settings struct holds one of these. */
 typedef struct {
+    report_config_file_t config;
     char *log_level;
     char *metrics_address;
     char *status_peers;
@@ -31,15 +32,17 @@ typedef struct {
     int64_t http_connection_memory_bytes;
 } report_service_common_t;
 
-/* The settings-table entries of report_service_common_t held in TYPE's member FIELD. */
-#define REPORT_SERVICE_SETTINGS(TYPE, FIELD, METRICS_PORT)                                         \
-    {"metrics-address",                                                                            \
-     REPORT_SETTING_STRING,                                                                        \
-     "0.0.0.0:" METRICS_PORT,                                                                      \
-     offsetof(TYPE, FIELD.metrics_address),                                                        \
-     0,                                                                                            \
-     0,                                                                                            \
-     "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},                        \
+/* The settings-table entries of report_service_common_t held in TYPE's member FIELD, for the
+ * service NAME (its settings file /etc/report/NAME.conf). */
+#define REPORT_SERVICE_SETTINGS(TYPE, FIELD, NAME, METRICS_PORT)                                   \
+    REPORT_CONFIG_FILE_SETTINGS(TYPE, FIELD.config, "/etc/report/" NAME ".conf"),                  \
+        {"metrics-address",                                                                        \
+         REPORT_SETTING_STRING,                                                                    \
+         "0.0.0.0:" METRICS_PORT,                                                                  \
+         offsetof(TYPE, FIELD.metrics_address),                                                    \
+         0,                                                                                        \
+         0,                                                                                        \
+         "HOST:PORT of /metrics, /healthz, /readyz, /status.json and /status"},                    \
         {"http-max-connections",                                                                   \
          REPORT_SETTING_INT,                                                                       \
          REPORT_STR(REPORT_HTTP_MAX_CONNECTIONS),                                                  \
