@@ -54,19 +54,6 @@ static void teardown(void)
 
 TestSuite(freelance, .fini = teardown, .timeout = 240);
 
-/* A TCP port on loopback that nothing listens on (the system's choice, then closed). */
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
-}
-
 static void make_work_dir(void)
 {
     snprintf(work, sizeof work, "/tmp/report-test-freelance-%d-%u", (int)getpid(),
@@ -79,20 +66,8 @@ static void make_work_dir(void)
 static pid_t spawn(const char *program, const char *log, char *const argv[], size_t *slot)
 {
     cr_assert_lt(child_count, S_MAX_CHILDREN);
-    const char *bin = getenv("REPORT_BIN_DIR");
-    char *path = report_sprintf("%s/%s", bin ? bin : "build/bin", program);
     char *log_path = report_sprintf("%s/%s", work, log);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(path, argv);
-        _exit(127);
-    }
-    free(path);
+    pid_t pid = test_program_start(program, argv + 1, NULL, log_path);
     free(log_path);
     if (slot)
         *slot = child_count;
@@ -188,9 +163,9 @@ static void two_collectors_start(int *a, int *b, size_t *slot_a)
     make_work_dir();
     test_db_create(&db);
     test_db_migrate(&db);
-    *a = free_port();
-    *b = free_port();
-    int sa = free_port(), sb = free_port();
+    *a = test_free_port();
+    *b = test_free_port();
+    int sa = test_free_port(), sb = test_free_port();
     collector_start(*a, sa, "collector-a.log", slot_a);
     collector_start(*b, sb, "collector-b.log", NULL);
     char *list = report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", sa, sb);
@@ -335,7 +310,7 @@ Test(freelance, the_first_collector_down_from_the_start_the_client_goes_to_the_s
     two_collectors_start(&a, &b, NULL);
     enum { N = 50 };
     report_update_t **list = updates_new("down", N);
-    char *endpoints = report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", free_port(), b);
+    char *endpoints = report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", test_free_port(), b);
     push_job_t job;
     push_job_init(&job, endpoints, list, N, 60000);
     push_run(&job);
@@ -386,7 +361,7 @@ Test(freelance, all_collectors_down_the_push_fails_clearly_at_its_deadline)
     enum { N = 5 };
     report_update_t **list = updates_new("none", N);
     char *endpoints =
-        report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", free_port(), free_port());
+        report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", test_free_port(), test_free_port());
     push_job_t job;
     push_job_init(&job, endpoints, list, N, 3000);
     job.cfg.timeout_ms = 200;
@@ -451,7 +426,7 @@ Test(freelance, reportctl_push_takes_a_list_and_refuses_a_bad_one_before_sending
     char *base = report_sprintf("'%s/reportctl' push --key '%s' --server-key '%s/server.pub' "
                                 "--timeout-ms 500",
                                 bin ? bin : "build/bin", key, test_keys_dir());
-    int down = free_port();
+    int down = test_free_port();
     char *cmd = report_sprintf("%s --endpoint 'tcp://127.0.0.1:%d, tcp://127.0.0.1:%d' '%s'", base,
                                down, a, file);
     char *out;
@@ -547,9 +522,9 @@ typedef struct {
 
 static void aggregator_start(aggregator_ports_t *p, const char *log, const char *name)
 {
-    p->control = free_port();
-    p->publish = free_port();
-    p->catchup = free_port();
+    p->control = test_free_port();
+    p->publish = test_free_port();
+    p->catchup = test_free_port();
     char *c = endpoint_of(p->control), *pub = endpoint_of(p->publish),
          *up = endpoint_of(p->catchup);
     char *argv[] = {"report-aggregator",

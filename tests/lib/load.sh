@@ -61,7 +61,7 @@ gen_file() {
 # client_loop SCEN C UNIT ENDPOINT DIR: push fresh files until DIR/stop exists; each file is
 # pushed again while the push ends with UNKNOWN (75) or is cut by its time bound
 client_loop() {
-    local scen="$1" c="$2" unit="$3" ep="$4" dir="$5" n=0 rc tries f
+    local scen="$1" c="$2" unit="$3" ep="$4" dir="$5" n=0 rc tries f t0
     while [[ ! -e "$dir/stop" ]] && ((n < 1000)); do
         n=$((n + 1))
         f="$dir/c$c-f$n.json"
@@ -70,11 +70,13 @@ client_loop() {
         while :; do
             tries=$((tries + 1))
             rc=0
+            t0=$EPOCHREALTIME
             timeout -k 2 $((PUSH_DEADLINE_MS / 1000 + 10)) "${LOAD_EXEC[@]}" "$BIN/reportctl" push \
                 --endpoint "$ep" "${LOAD_PUSH_ARGS[@]}" \
                 --server-key "$KEYS/server.pub" --key "$KEYS/clients/$unit.key" \
                 --timeout-ms 1000 --backoff-max-ms 2000 --deadline-ms "$PUSH_DEADLINE_MS" "$f" \
                 >"$dir/c$c-f$n-t$tries.out" 2>>"$dir/c$c.err" || rc=$?
+            printf '%s %s %d\n' "$t0" "$EPOCHREALTIME" "$rc" >>"$dir/c$c.times"
             # "id outcome [reason=...]" per update
             awk -v c="$c" '{ r = ($6 ~ /^reason=/) ? " " $6 : ""; print $4, $1 r }' \
                 "$dir/c$c-f$n-t$tries.out" >>"$dir/c$c.outcomes"
@@ -134,6 +136,15 @@ stop_clients() {
     done
 }
 
+
+# acks_resumed_after T0: seconds from T0 (epoch, with a fraction) until the first push begun
+# at or after T0 had every update answered (exit 0), over the scenario's clients; fails when
+# there is none (yet). Each push attempt is logged as "start end rc" in SCEN_DIR/cC.times.
+acks_resumed_after() {
+    cat "$SCEN_DIR"/c*.times 2>/dev/null |
+        awk -v t="$1" '$1 >= t && $3 == 0 && (m == "" || $2 < m) { m = $2 }
+                       END { if (m == "") exit 1; printf "%.1f\n", m - t }'
+}
 
 # check_db: from the database, the updates sent in this scenario
 check_db() {

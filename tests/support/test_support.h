@@ -127,8 +127,9 @@ void test_pg_stop(void);
 void test_pg_start(void);
 
 /* Starts PROGRAM of the build under test (REPORT_BIN_DIR) with args (NULL-ended), the
- * environment plus env ("NAME=value", NULL-ended; may be NULL), stdout and stderr to the file
- * log; returns its pid (cr_asserts the fork). */
+ * environment plus env ("NAME=value", NULL-ended; may be NULL), stdout and stderr appended to
+ * the file log; it gets SIGKILL when the test process dies. Returns its pid (cr_asserts the
+ * fork). */
 pid_t test_program_start(const char *program, char *const args[], char *const env[],
                          const char *log);
 /* SIGTERM to pid, then waits up to timeout_ms (SIGKILL after): its exit status, or -1 if it
