@@ -37,21 +37,31 @@
 # sslmode=verify-full against tls/ca.crt. Authentication is scram-sha-256 for
 # autoctl_node (nodes to monitor), pgautofailover_replicator (replication, pg_rewind),
 # pgautofailover_monitor (the monitor's health check, with pg_autoctl's fixed, public
-# password: it only proves the server answers) and report (the application). pg_hba.conf
-# is ours (--skip-pg-hba): `peer` for postgres on the Unix socket, scram over TLS from
-# CLUSTER_NET for the roles above, nothing else; no `trust` line at all.
+# password: it only proves the server answers) and the application's roles (report, and
+# any role given a password by app_role_password) to database report. pg_hba.conf is ours
+# (--skip-pg-hba): `peer` for postgres on the Unix socket, scram over TLS from
+# CLUSTER_NET for the roles above, nothing else; no `trust` line at all (pg_autoctl's own
+# rules would have been `trust` for replication and for the health check).
 #
-# Timings (defaults ~20 s to notice a dead primary plus a 30 s drain), set so that writes
-# resume well within 30 s of the primary host's death:
+# Timings. With the defaults a dead primary is noticed after ~20 s and the monitor then
+# waits a 30 s drain before it lets the secondary take writes. Chosen here:
 #   monitor: health_check_period 1000 ms, health_check_timeout 1000 ms,
 #            health_check_max_retries 1, health_check_retry_delay 500 ms,
-#            node_considered_unhealthy_timeout 4000 ms, primary_demote_timeout 6000 ms
-#   keepers: timeout.network_partition_timeout 3 s (an isolated primary demotes itself
-#            well before the monitor may promote the other node: 3 s < 4 s + 6 s)
-# All are CLUSTER_* variables below. Measured: see tests/cluster/README.md.
+#            node_considered_unhealthy_timeout 4000 ms, primary_demote_timeout 10000 ms
+#   keepers: timeout.network_partition_timeout 3 s; monitor URI with connect_timeout=2,
+#            keepalives 1/1/3 and tcp_user_timeout=3000 (see _monitor_uri)
+#   nodes:   wal_sender_timeout 5 s (a cut-off primary keeps a dead walsender, and so
+#            "still has a standby", until then), checkpoint_completion_target 0
+# An isolated primary must stop taking writes before the monitor may promote the other
+# node: it demotes itself after ~5 s (walsender gone) + 3 s, the monitor promotes after
+# 4 s + 10 s. Measured (tests/cluster/pg-only.sh, 2-core VM shared with other builds):
+# writes acknowledged again 14.5-16.8 s after the primary's host was killed or cut off;
+# the isolated primary stopped taking writes after 6-8 s. All are CLUSTER_* variables.
 #
 # Functions (HOST is a short name: mon, pg1, ..., cli):
-#   cluster_net_up                 make CLUSTER_DIR, the switch and every host; trap cleanup
+#   cluster_net_up                 make CLUSTER_DIR, the switch and every host; sets traps
+#                                  (EXIT: cluster_down; INT, TERM: exit) unless CLUSTER_NO_TRAP
+#                                  is set; CLUSTER_KEEP=1 keeps CLUSTER_DIR at cluster_down
 #   cluster_ns HOST                the namespace name of HOST
 #   cluster_addr HOST              the IPv4 address of HOST
 #   host_exec HOST CMD...          run CMD in HOST (foreground)
@@ -70,15 +80,18 @@
 #   cluster_down                   kill everything of the run, delete namespaces and files
 #   cluster_cleanup_stale          the same for runs whose owning shell is gone
 #   cluster_tls_make               CA and server certificates for mon, pg1, pg2
+#   cluster_tls_cert HOST          a server certificate for any other HOST (same layout)
 #   cluster_pg_up                  monitor, pg1 (primary), pg2 (secondary), db/role report
 #   pg_node_start HOST             (re)start pg_autoctl run on HOST (after host_revive)
 #   pg_exec HOST CMD...            run CMD in HOST as postgres with that node's environment
 #   pg_local_sql HOST DB SQL       run SQL on HOST's own server through its Unix socket
 #   monitor_sql SQL                run SQL on the monitor's pg_auto_failover database
 #   pg_node_states                 "name reported_state assigned_state" per node
-#   pg_wait_states SECS STATE...   wait until the nodes' reported states are exactly these
+#   pg_wait_states SECS NAME:STATE... wait until the nodes reported and assigned are exactly these
 #   pg_primary                     the host name of the node reported primary/wait_primary
-#   app_conninfo                   multi-host libpq conninfo of the application (any host)
+#   app_conninfo [USER]            multi-host libpq conninfo of the application (any host)
+#   app_role_password ROLE         a scram password for ROLE (exists on the primary), in
+#                                  the passfile app_conninfo names
 #   app_psql HOST ARGS...          psql with app_conninfo from HOST
 
 # shellcheck source-path=SCRIPTDIR source=../../deploy/lib/common.sh
@@ -402,7 +415,9 @@ _pg_hba() {
     printf 'hostssl postgres pgautofailover_monitor %s/32 scram-sha-256\n' "$(cluster_addr mon)"
     printf 'hostssl replication pgautofailover_replicator %s scram-sha-256\n' "$net"
     printf 'hostssl postgres pgautofailover_replicator %s scram-sha-256\n' "$net"
-    printf 'hostssl report report %s scram-sha-256\n' "$net"
+    # any role with a password, to the application's database only (the services' own
+    # roles: app_role_password)
+    printf 'hostssl report all %s scram-sha-256\n' "$net"
 }
 
 _pg_write_hba() {
@@ -560,18 +575,28 @@ pg_primary() {
         ORDER BY nodeid LIMIT 1"
 }
 
-# Multi-host conninfo of the application: libpq tries pg1 then pg2 and keeps the one
-# that takes writes. The password is in a passfile (root, 0600).
+# Multi-host conninfo of the application as USER (default report): libpq tries pg1 then
+# pg2 and keeps the one that takes writes. Passwords are in a passfile (root, 0600).
 app_conninfo() {
-    printf 'host=pg1.%s,pg2.%s port=%s,%s dbname=report user=report passfile=%s sslmode=verify-full sslrootcert=%s target_session_attrs=read-write connect_timeout=%s\n' \
-        "$CLUSTER_DOMAIN" "$CLUSTER_DOMAIN" "$CLUSTER_PGPORT" "$CLUSTER_PGPORT" \
+    printf 'host=pg1.%s,pg2.%s port=%s,%s dbname=report user=%s passfile=%s sslmode=verify-full sslrootcert=%s target_session_attrs=read-write connect_timeout=%s\n' \
+        "$CLUSTER_DOMAIN" "$CLUSTER_DOMAIN" "$CLUSTER_PGPORT" "$CLUSTER_PGPORT" "${1:-report}" \
         "$CLUSTER_DIR/app.pgpass" "$CLUSTER_DIR/tls/ca.crt" "${CLUSTER_CONNECT_TIMEOUT:-2}"
+}
+
+# Give existing role ROLE (e.g. report_ingest, made by the migrations) a random scram
+# password on the primary and add it to the application's passfile.
+app_role_password() {
+    local role="${1:?app_role_password: ROLE}" pw
+    pw="$(openssl rand -hex 16)"
+    pg_local_sql "$(pg_primary)" postgres "SET password_encryption = 'scram-sha-256';
+        ALTER ROLE \"$role\" LOGIN PASSWORD '$pw'" || return 1
+    printf '*:*:report:%s:%s\n' "$role" "$pw" >>"$CLUSTER_DIR/app.pgpass"
 }
 
 app_psql() {
     local host="${1:?app_psql: HOST}"
     shift
-    host_exec "$host" "$CLUSTER_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(app_conninfo)" "$@"
+    host_exec "$host" "$CLUSTER_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(app_conninfo report)" "$@"
 }
 
 # The whole PostgreSQL side: CA and certificates, random passwords, the monitor in mon,

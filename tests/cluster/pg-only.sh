@@ -18,6 +18,8 @@
 #
 #   tests/cluster/pg-only.sh [--keep]     (root; --keep leaves the run's files in /tmp)
 #
+# CLUSTER_INJECT_LOSS=1 adds an acknowledgement of a row never written before the last
+# check (the run must then fail: lost=1).
 # Last line: "pg-cluster: kills=N partitions=N acked=N lost=0 duplicated=0 failover_max_s=X";
 # exit status 1 on any loss or duplicate, a failover over CLUSTER_FAILOVER_MAX_S (default
 # 30) seconds, a node that does not rejoin, or an isolated primary that does not demote.
@@ -102,6 +104,42 @@ check_rows() {
 show_sync() {
     local host="$1"
     log "$host: SHOW synchronous_standby_names = '$(pg_local_sql "$host" postgres 'SHOW synchronous_standby_names')'"
+}
+
+# What pg_auto_failover 2.0 makes of one secondary: number_sync_standbys stays 0 (it
+# refuses 1, which needs two standbys), the secondary is in the replication quorum.
+show_quorum() {
+    local out
+    log "formation default: number_sync_standbys=$(monitor_sql "SELECT number_sync_standbys FROM pgautofailover.formation WHERE formationid = 'default'"), replication_quorum: $(monitor_sql "SELECT string_agg(nodename || '=' || replicationquorum, ' ' ORDER BY nodeid) FROM pgautofailover.node")"
+    if out="$(monitor_sql "SELECT pgautofailover.set_formation_number_sync_standbys('default', 1)" 2>&1)"; then
+        log "number_sync_standbys=1 was accepted with one secondary: $out"
+    else
+        log "number_sync_standbys=1 refused with one secondary: ${out//$'\n'/ }"
+    fi
+}
+
+# Only TLS with the right certificate and a password gets in; no `trust` in any pg_hba.conf.
+check_security() {
+    local ca="$CLUSTER_DIR/tls/ca.crt" h base
+    base="dbname=report user=report passfile=$CLUSTER_DIR/app.pgpass connect_timeout=2"
+    if host_exec cli psql -X -Atc 'SELECT 1' "host=pg1.$CLUSTER_DOMAIN sslmode=disable $base" >/dev/null 2>&1; then
+        fail "a connection without TLS was accepted"
+    fi
+    if host_exec cli psql -X -Atc 'SELECT 1' "host=pg2.$CLUSTER_DOMAIN hostaddr=$(cluster_addr pg1) sslmode=verify-full sslrootcert=$ca $base" >/dev/null 2>&1; then
+        fail "verify-full accepted pg1's certificate for pg2"
+    fi
+    if host_exec cli env PGPASSWORD=wrong psql -X -Atc 'SELECT 1' "host=pg1.$CLUSTER_DOMAIN sslmode=verify-full sslrootcert=$ca dbname=report user=report passfile=/dev/null" >/dev/null 2>&1; then
+        fail "a wrong password was accepted"
+    fi
+    for h in mon pg1 pg2; do
+        if grep -v '^#' "$CLUSTER_DIR/$h/pgdata/pg_hba.conf" | grep -qw trust; then
+            fail "$h: trust in pg_hba.conf"
+        fi
+    done
+    pg_local_sql pg1 postgres 'CREATE ROLE report_probe LOGIN' && app_role_password report_probe
+    [[ "$(host_exec cli psql -X -Atc 'SELECT current_user' "$(app_conninfo report_probe)")" == report_probe ]] ||
+        fail "app_role_password: report_probe cannot log in"
+    log "security: no plain TCP, verify-full checks the name, wrong password refused, no trust"
 }
 
 other_of() { [[ "$1" == pg1 ]] && echo pg2 || echo pg1; }
@@ -207,10 +245,12 @@ main() {
     cluster_pg_up
     pg_node_states >&2
     show_sync pg1
-    log "app_conninfo: $(app_conninfo)"
+    show_quorum
+    check_security
+    log "app_conninfo: $(app_conninfo report)"
     app_psql cli -c 'CREATE TABLE writes (id bigserial PRIMARY KEY, n bigint NOT NULL,
         at timestamptz NOT NULL DEFAULT clock_timestamp())'
-    start_writer cli "$(app_conninfo)" 1 main
+    start_writer cli "$(app_conninfo report)" 1 main
     sleep 3
     kill_secondary
     kill_primary
@@ -218,6 +258,10 @@ main() {
     partition_primary
     sleep 2
     stop_writer main
+    if [[ -n "${CLUSTER_INJECT_LOSS:-}" ]]; then
+        # proves the check can fail: an acknowledgement for a row never written
+        printf '%s %s %s\n' 999999999 "$EPOCHREALTIME" "$EPOCHREALTIME" >>"$CLUSTER_DIR/main.ack"
+    fi
     check_rows main
     acked=$(($(wc -l <"$CLUSTER_DIR/main.acked") + $(wc -l <"$CLUSTER_DIR/isolated.acked")))
     [[ $acked -gt 0 ]] || fail "nothing was acknowledged"
@@ -225,7 +269,11 @@ main() {
         lost=$((lost + LOST[$name]))
         duplicated=$((duplicated + DUPLICATED[$name]))
     done
-    [[ $failures -eq 0 ]] || log "$failures failure(s); logs in $CLUSTER_DIR/logs (kept with --keep)"
+    if [[ $failures -gt 0 ]]; then
+        mkdir -p "$ROOT/var/cluster"
+        cp -r -- "$CLUSTER_DIR/logs" "$ROOT/var/cluster/$CLUSTER_ID"
+        log "$failures failure(s); logs copied to var/cluster/$CLUSTER_ID"
+    fi
     printf 'pg-cluster: kills=%d partitions=%d acked=%d lost=%d duplicated=%d failover_max_s=%s\n' \
         "$kills" "$partitions" "$acked" "$lost" "$duplicated" "$failover_max"
     [[ $failures -eq 0 ]]
