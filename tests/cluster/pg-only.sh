@@ -217,7 +217,7 @@ partition_primary() {
     partition "$p"
     t0="$EPOCHREALTIME"
     partitions=$((partitions + 1))
-    if host_exec "$p" ping -c 1 -W 1 "mon.$CLUSTER_DOMAIN" >/dev/null 2>&1; then
+    if host_exec "$p" timeout 2 bash -c "exec 3<>/dev/tcp/mon.$CLUSTER_DOMAIN/$CLUSTER_PGPORT" 2>/dev/null; then
         fail "partition: $p still reaches the monitor"
     fi
     demote="$(seconds_to_demote "$p" "$t0" 60)" || fail "isolated $p did not demote itself"
