@@ -89,9 +89,28 @@ cleanup_run() {
         kill -KILL "$p" 2>/dev/null || true
     done
 }
+export CLUSTER_NO_TRAP=1
 trap 'cleanup_run; cluster_down' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # ------------------------------------------------------------------ services
+
+# http HOST PORT PATH: a GET from the client host (the services' ops endpoints)
+http() {
+    host_exec cli curl -s --max-time 2 "http://$1.$D:$2$3"
+}
+
+# svc_wait HOST PORT: the service's HTTP endpoint answers (within 20 s), or the run ends
+svc_wait() {
+    local i
+    for ((i = 0; i < 80; i++)); do
+        http "$1" "$2" /healthz >/dev/null 2>&1 && return 0
+        sleep 0.25
+    done
+    tail -n 5 "$CLUSTER_DIR/logs/$1.log" >&2
+    die "$1 did not start (log: $CLUSTER_DIR/logs/$1.log)"
+}
 
 # svc HOST: start the service of HOST (collector, store or aggregator by its name)
 svc() {
@@ -107,25 +126,32 @@ svc() {
         host_spawn "$host" "$log" "$BIN/report-store" --db "$(app_conninfo report_ingest)" \
             --collectors "$STORE_LINKS" --store-id "$host" --key "$KEYS/clients/store.key" \
             --collector-key "$KEYS/server.pub" --heartbeat-ms 500 --reconnect-max-ms 1000 \
-            --migrate false --metrics-address "0.0.0.0:9571" "${common[@]}"
+            --migrate=false --metrics-address "0.0.0.0:9571" "${common[@]}"
         ;;
     agg*)
         host_spawn "$host" "$log" "$BIN/report-aggregator" --db "$(app_conninfo report_reporter)" \
             --control-endpoint "tcp://0.0.0.0:5574" --publish-endpoint "tcp://0.0.0.0:5572" \
             --catchup-endpoint "tcp://0.0.0.0:5573" --keys-dir "$KEYS" --instance-name "$host" \
-            --leader-check-ms 500 --migrate false --metrics-address "0.0.0.0:9572" "${common[@]}"
+            --leader-check-ms 500 --migrate=false --metrics-address "0.0.0.0:9572" "${common[@]}"
         ;;
+    esac
+    case "$host" in
+    col*) svc_wait "$host" 9570 ;;
+    sto*) svc_wait "$host" 9571 ;;
+    agg*) svc_wait "$host" 9572 ;;
     esac
 }
 
-# http HOST PORT PATH: a GET from the client host (the services' ops endpoints)
-http() {
-    host_exec cli curl -s --max-time 2 "http://$1.$D:$2$3"
+
+# db SQL: one query as report_ops (read-only) from the client host, rows as text
+db() {
+    host_exec cli "$CLUSTER_PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 \
+        -d "$(app_conninfo report_ops)" -c "$1"
 }
 
 # leader: the aggregator host that holds the leadership, as the database says
 leader() {
-    app_psql cli -c "SELECT holder FROM aggregator_leader" 2>/dev/null || true
+    db "SELECT holder FROM aggregator_leader" 2>/dev/null || true
 }
 
 # keys: the agency's CURVE server key (shared by collectors and aggregators), units, a
@@ -203,8 +229,8 @@ publish() {
 # every subscriber holds every published version of 2018-07 once, with its SHA-256
 check_subscribers() {
     local rows want who got v sha f n bad=0 i
-    rows="$(app_psql cli -c "SELECT version, sha256 FROM published_reports
-                              WHERE year = 2018 AND month = 7 ORDER BY version")"
+    rows="$(db "SELECT version, sha256 FROM published_reports
+                WHERE year = 2018 AND month = 7 ORDER BY version" | tr '|' ' ')"
     want="$(grep -c . <<<"$rows" || true)"
     for who in leader deputy; do
         for ((i = 0; i < 60; i++)); do

@@ -139,7 +139,6 @@ rand_sleep() {
     t=$(rand $((MIN_GAP * 10)) $((MAX_GAP * 10)))
     sleep "$((t / 10)).$((t % 10))"
 }
-now() { date +%s; }
 # wait_bounded PID SECONDS: reap PID, killing it when it outlives SECONDS
 wait_bounded() {
     local i
