@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole test suite: packages, build, private PostgreSQL, ctest, format check, the fuzz,
 # bench and fault-suite smoke runs, the backup restore drill, the Debian package's install
-# test, and (CI=true or --sanitize) an ASan+UBSan build with its own ctest run.
+# test, the several-hosts test's short form, and (CI=true or --sanitize) an ASan+UBSan build
+# with its own ctest run.
 #
 #   tests/run.sh [--sanitize] [--no-asan] [--fast | --fuzz-only] [-- CTEST_ARGS...]
 #
@@ -9,7 +10,7 @@
 #                (implied by CI=true)
 #   --no-asan    skip the sanitizer pass even when CI=true
 #   --fast       only the normal build and its tests (no format check, fuzz, bench,
-#                faults, backup drill, package or ASan)
+#                faults, backup drill, package, cluster or ASan)
 #   --fuzz-only  only the fuzz smoke run (no ctest, format check or ASan)
 #   -- ARGS      extra arguments for every ctest run (e.g. -- -R store)
 #
@@ -80,6 +81,25 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 section() { printf '\n===== %s\n' "$*"; }
+
+# script_test NAME LOG REGEX CMD...: one test that runs a script (its output to LOG) and passes
+# when it exits 0 and its last line starting like REGEX matches REGEX (BASH_REMATCH is left
+# for the caller's further checks, which may turn the result into a failure: returns 1 then).
+# Prints that line; on failure, the exit status and the log's last lines. Counts the result.
+script_test() {
+    local name="$1" logfile="$2" re="$3" rc=0 line
+    shift 3
+    "$@" >"$logfile" 2>&1 || rc=$?
+    line="$(grep -E "${re%%[[:space:]=]*}" "$logfile" | tail -n 1 || true)"
+    if [[ $rc -eq 0 && "$line" =~ $re ]]; then
+        echo "$line"
+        return 0
+    fi
+    log "error: $name failed (exit status $rc); last lines of $logfile:"
+    tail -n 40 "$logfile" >&2 || true
+    return 1
+}
+count() { if [[ $1 -eq 0 ]]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
 
 # A fresh, empty server for each ctest run.
 fresh_pg() {
@@ -234,23 +254,15 @@ fi
 # acked_per_s > 0; no speed is asserted. Skipped with --fast and --fuzz-only.
 if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
     section "bench smoke run (tests/bench/run.sh --smoke)"
-    bench_log="$ROOT/build/bench-smoke.log"
-    bench_re='^bench: acked_per_s=([0-9]+) copy_per_s=[0-9]+ ratio=[0-9.]+ p50_ms=[0-9.]+ p99_ms=[0-9.]+ at_half_p99_ms=[0-9.]+ collector_rss_mb=[0-9]+ store_rss_mb=[0-9]+ fsync_per_s=[0-9]+$'
-    bench_rc=0
-    REPORT_BENCH_PGPORT="${REPORT_BENCH_SMOKE_PGPORT:-25451}" \
+    rc=0
+    script_test "the bench smoke run" "$ROOT/build/bench-smoke.log" \
+        '^bench: acked_per_s=([0-9]+) copy_per_s=[0-9]+ ratio=[0-9.]+ p50_ms=[0-9.]+ p99_ms=[0-9.]+ at_half_p99_ms=[0-9.]+ collector_rss_mb=[0-9]+ store_rss_mb=[0-9]+ fsync_per_s=[0-9]+$' \
+        env REPORT_BENCH_PGPORT="${REPORT_BENCH_SMOKE_PGPORT:-25451}" \
         REPORT_BENCH_PORT_BASE="${REPORT_BENCH_SMOKE_PORT_BASE:-26110}" \
         REPORT_BENCH_VAR="$ROOT/var/bench-smoke" \
-        timeout 600 "$ROOT/tests/bench/run.sh" --smoke --build-dir "$ROOT/build" --no-build \
-        >"$bench_log" 2>&1 || bench_rc=$?
-    bench_line="$(grep '^bench: ' "$bench_log" | tail -n 1 || true)"
-    if [[ $bench_rc -eq 0 && "$bench_line" =~ $bench_re && ${BASH_REMATCH[1]} -gt 0 ]]; then
-        echo "$bench_line"
-        passed=$((passed + 1))
-    else
-        log "error: the bench smoke run failed (exit status $bench_rc); last lines of $bench_log:"
-        tail -n 30 "$bench_log" >&2 || true
-        failed=$((failed + 1))
-    fi
+        timeout 600 "$ROOT/tests/bench/run.sh" --smoke --build-dir "$ROOT/build" --no-build || rc=1
+    [[ $rc -ne 0 || ${BASH_REMATCH[1]} -gt 0 ]] || { log "error: no update acknowledged"; rc=1; }
+    count $rc
 fi
 
 # The Debian package (tests/package/run.sh): built from build/ with CPack, installed by dpkg
@@ -293,20 +305,36 @@ fi
 # (REPORT_DRILL_PORT_BASE, 26630). Skipped with --fast and --fuzz-only.
 if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
     section "backup restore drill (tests/backup/drill.sh)"
-    drill_log="$ROOT/build/backup-drill.log"
-    drill_re='^backup-drill: backup_s=[0-9.]+ restore_s=[0-9.]+ versions=([0-9]+) identical=([0-9]+) rows_before=([0-9]+) rows_after=([0-9]+) recovery_target=.+$'
-    drill_rc=0
-    REPORT_BIN_DIR="$ROOT/build/bin" timeout 600 "$ROOT/tests/backup/drill.sh" >"$drill_log" 2>&1 ||
-        drill_rc=$?
-    drill_line="$(grep '^backup-drill: backup_s=' "$drill_log" | tail -n 1 || true)"
-    if [[ $drill_rc -eq 0 && "$drill_line" =~ $drill_re && ${BASH_REMATCH[1]} -gt 0 &&
-        ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" && ${BASH_REMATCH[3]} == "${BASH_REMATCH[4]}" ]]; then
-        echo "$drill_line"
-        passed=$((passed + 1))
+    rc=0
+    script_test "the restore drill" "$ROOT/build/backup-drill.log" \
+        '^backup-drill: backup_s=[0-9.]+ restore_s=[0-9.]+ versions=([0-9]+) identical=([0-9]+) rows_before=([0-9]+) rows_after=([0-9]+) recovery_target=.+$' \
+        env REPORT_BIN_DIR="$ROOT/build/bin" timeout 600 "$ROOT/tests/backup/drill.sh" || rc=1
+    if [[ $rc -eq 0 ]] && ! [[ ${BASH_REMATCH[1]} -gt 0 && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" &&
+        ${BASH_REMATCH[3]} == "${BASH_REMATCH[4]}" ]]; then
+        log "error: the restore drill's figures do not add up"
+        rc=1
+    fi
+    count $rc
+fi
+
+# Several hosts, short form (tests/cluster/run.sh --short): ten hosts as network namespaces,
+# PostgreSQL as a pg_auto_failover pair with TLS verify-full, two collectors, two stores, two
+# aggregators; under steady load one kill of a collector, a store, the aggregator leader while
+# it publishes and PostgreSQL's primary, and one partition. About four minutes; counts as
+# one test. Needs root (skipped, and said, without it). The full run: tests/cluster/run.sh.
+if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
+    section "several hosts, short form (tests/cluster/run.sh --short)"
+    if [[ ${EUID} -ne 0 ]]; then
+        echo "skipped: network namespaces need root"
     else
-        log "error: the restore drill failed (exit status $drill_rc); last lines of $drill_log:"
-        tail -n 30 "$drill_log" >&2 || true
-        failed=$((failed + 1))
+        rc=0
+        script_test "the cluster test" "$ROOT/build/cluster-short.log" \
+            '^cluster: hosts=[0-9]+ kills=[0-9]+ partitions=[0-9]+ acked=([0-9]+) lost=0 duplicated=0 failover_max_s=[0-9.]+$' \
+            env REPORT_BIN_DIR="$ROOT/build/bin" timeout 900 "$ROOT/tests/cluster/run.sh" --short ||
+            rc=1
+        [[ $rc -ne 0 || ${BASH_REMATCH[1]} -gt 0 ]] || { log "error: no update acknowledged"; rc=1; }
+        grep -E 'resumed after|leader now|subscribers:' "$ROOT/build/cluster-short.log" || true
+        count $rc
     fi
 fi
 

@@ -39,17 +39,6 @@ static void client_config(report_client_config_t *cc, const char *endpoint, int6
     cc->deadline_ms = deadline_ms;
 }
 
-static report_update_t **updates_new(const char *prefix, size_t count)
-{
-    report_update_t **list = report_calloc(count, sizeof *list);
-    for (size_t i = 0; i < count; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s-%zu", prefix, i);
-        list[i] = test_update_new(key);
-    }
-    return list;
-}
-
 /* A push running in its own thread while the test changes the services under it. */
 typedef struct {
     report_client_config_t cfg;
@@ -123,7 +112,7 @@ Test(client, a_push_rides_out_a_store_that_comes_late)
      * timeout is 500 ms) and must not give up before the store comes, 3 s later. */
     test_stack_start(&stack, NULL, 0);
     enum { N = 20 };
-    report_update_t **list = updates_new("late", N);
+    report_update_t **list = test_updates_new("late", N);
     push_job_t job;
     push_start(&job, list, N, 30000, 500);
     sleep(3);
@@ -143,7 +132,7 @@ Test(client, no_store_ends_unknown_and_a_rerun_stores_each_update_once)
 {
     test_stack_start(&stack, NULL, 0);
     enum { N = 10 };
-    report_update_t **list = updates_new("unknown", N);
+    report_update_t **list = test_updates_new("unknown", N);
     report_client_config_t cc;
     client_config(&cc, report_collector_endpoint(stack.collector), 2000);
     report_client_t *client = report_client_new_config(&cc);
@@ -242,7 +231,7 @@ Test(client, reportctl_says_unknown_exits_75_and_rerunning_the_file_settles_it)
 {
     test_stack_start(&stack, NULL, 0);
     enum { N = 5 };
-    report_update_t **list = updates_new("cli", N);
+    report_update_t **list = test_updates_new("cli", N);
     char *file = push_file_write(list, N);
     char *out, *err;
     int status = reportctl_push(file, "--deadline-ms 1500", &out, &err);
@@ -275,7 +264,7 @@ Test(client, a_collector_restarted_mid_push_loses_nothing_and_stores_nothing_twi
      * every update once. */
     test_stack_start(&stack, NULL, 1);
     enum { N = 300 };
-    report_update_t **list = updates_new("restart", N);
+    report_update_t **list = test_updates_new("restart", N);
     char endpoint[256], store_endpoint[256];
     snprintf(endpoint, sizeof endpoint, "%s", report_collector_endpoint(stack.collector));
     snprintf(store_endpoint, sizeof store_endpoint, "%s",
@@ -491,7 +480,7 @@ Test(client, duplicate_ids_in_one_push_one_is_stored_the_others_rejected_at_once
 Test(client, reportctl_refuses_a_second_update_with_the_same_id_and_prints_no_wrong_stored)
 {
     test_stack_start(&stack, NULL, 1);
-    report_update_t **list = updates_new("cli-dup", 3);
+    report_update_t **list = test_updates_new("cli-dup", 3);
     snprintf(list[1]->update_id, 37, "%s", list[0]->update_id);
     free(list[1]->text);
     list[1]->text = report_strdup("other text");
@@ -605,7 +594,7 @@ Test(client, an_answer_to_an_earlier_push_never_settles_an_update_of_the_next)
 Test(client, an_id_that_is_no_uuid_and_a_too_large_update_are_rejected_at_once_exit_1)
 {
     test_stack_start(&stack, NULL, 1);
-    report_update_t **list = updates_new("local", 4);
+    report_update_t **list = test_updates_new("local", 4);
     free(list[0]->update_id);
     list[0]->update_id = report_strdup("09c7a6d3-d061-539f-a4b8-9c17f7b61d8e-12345678"); /* 45 */
     free(list[1]->update_id);
@@ -659,7 +648,7 @@ Test(client, a_key_revoked_mid_push_ends_it_rejected_unauthorized_not_unknown)
 {
     test_stack_start(&stack, NULL, 1);
     enum { N = 2000 };
-    report_update_t **list = updates_new("revoke", N);
+    report_update_t **list = test_updates_new("revoke", N);
     push_job_t job;
     push_start(&job, list, N, 20000, 2);
     report_collector_stats_t st;

@@ -180,17 +180,6 @@ static void two_collectors_start(int *a, int *b, size_t *slot_a)
 
 /* --- pushes -------------------------------------------------------------------------------- */
 
-static report_update_t **updates_new(const char *prefix, size_t count)
-{
-    report_update_t **list = report_calloc(count, sizeof *list);
-    for (size_t i = 0; i < count; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s-%zu", prefix, i);
-        list[i] = test_update_new(key);
-    }
-    return list;
-}
-
 /* A push running in its own thread, with its client's failover count. */
 typedef struct {
     report_client_config_t cfg;
@@ -274,7 +263,7 @@ Test(freelance, the_first_collector_killed_mid_push_loses_nothing_and_stores_not
     size_t slot_a;
     two_collectors_start(&a, &b, &slot_a);
     enum { N = 2000 };
-    report_update_t **list = updates_new("fl", N);
+    report_update_t **list = test_updates_new("fl", N);
     char *endpoints = report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", a, b);
     push_job_t job;
     push_job_init(&job, endpoints, list, N, 120000);
@@ -309,7 +298,7 @@ Test(freelance, the_first_collector_down_from_the_start_the_client_goes_to_the_s
     int a, b;
     two_collectors_start(&a, &b, NULL);
     enum { N = 50 };
-    report_update_t **list = updates_new("down", N);
+    report_update_t **list = test_updates_new("down", N);
     char *endpoints = report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", test_free_port(), b);
     push_job_t job;
     push_job_init(&job, endpoints, list, N, 60000);
@@ -336,7 +325,7 @@ Test(freelance, a_frozen_collector_is_left_after_the_answer_timeout)
     two_collectors_start(&a, &b, &slot_a);
     cr_assert_eq(kill(children[slot_a], SIGSTOP), 0);
     enum { N = 50 };
-    report_update_t **list = updates_new("frozen", N);
+    report_update_t **list = test_updates_new("frozen", N);
     char *endpoints = report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", a, b);
     push_job_t job;
     push_job_init(&job, endpoints, list, N, 60000);
@@ -359,7 +348,7 @@ Test(freelance, a_frozen_collector_is_left_after_the_answer_timeout)
 Test(freelance, all_collectors_down_the_push_fails_clearly_at_its_deadline)
 {
     enum { N = 5 };
-    report_update_t **list = updates_new("none", N);
+    report_update_t **list = test_updates_new("none", N);
     char *endpoints =
         report_sprintf("tcp://127.0.0.1:%d,tcp://127.0.0.1:%d", test_free_port(), test_free_port());
     push_job_t job;
@@ -419,7 +408,7 @@ Test(freelance, reportctl_push_takes_a_list_and_refuses_a_bad_one_before_sending
     int a, b;
     two_collectors_start(&a, &b, NULL);
     enum { N = 5 };
-    report_update_t **list = updates_new("cli", N);
+    report_update_t **list = test_updates_new("cli", N);
     char *file = push_file_write(list, N);
     const char *bin = getenv("REPORT_BIN_DIR");
     char *key = test_key_path("THANH_TRA");

@@ -242,16 +242,10 @@ Test(ops, status_json_reportctl_status_and_the_status_page)
 
     const char *bin = getenv("REPORT_BIN_DIR");
     char *reportctl = report_sprintf("%s/reportctl", bin ? bin : "build/bin");
-    char *out = report_sprintf("/tmp/report-status-%d.txt", (int)getpid());
-    char *cmd = report_sprintf("'%s' status --services %s,%s,%s > %s", reportctl, base[0], base[1],
-                               base[2], out);
-    cr_assert_eq(run(cmd), 0, "reportctl status failed with every service up");
-    free(cmd);
-    FILE *f = fopen(out, "r");
-    char text[8192];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    char *text = NULL;
+    cr_assert_eq(
+        test_run(&text, "'%s' status --services %s,%s,%s", reportctl, base[0], base[1], base[2]), 0,
+        "reportctl status failed with every service up: %s", text);
     cr_assert(strstr(text, "collector") && strstr(text, "store") && strstr(text, "aggregator"),
               "%s", text);
     cr_assert(strstr(text, "last published: SKHCN 2018-07 version 1 number 588"), "%s", text);
@@ -261,11 +255,13 @@ Test(ops, status_json_reportctl_status_and_the_status_page)
     cr_assert(strstr(text, "in flight 0/10000"), "%s", text);
     cr_assert(strstr(text, "aggregator: leader (leader "), "%s", text);
     cr_assert(strstr(text, "database server: "), "%s", text);
+    free(text);
 
     /* The page, in headless Chromium: loads, shows every service and queue, no console error. */
     char *check = test_repo_path("tests/browser/check_status_page.sh");
     char *shot = test_repo_path("var/status-page.png");
-    cmd = report_sprintf("EXPECT_TEXT='Văn phòng Sở' '%s' %s/status '%s'", check, base[0], shot);
+    char *cmd =
+        report_sprintf("EXPECT_TEXT='Văn phòng Sở' '%s' %s/status '%s'", check, base[0], shot);
     cr_assert_eq(run(cmd), 0, "status page check failed: %s", cmd);
     free(cmd);
     free(check);
@@ -273,17 +269,11 @@ Test(ops, status_json_reportctl_status_and_the_status_page)
 
     /* A service down: reportctl status says so and exits non-zero. */
     report_http_stop(&http[1]);
-    cmd = report_sprintf("'%s' status --services %s,%s,%s --timeout-ms 500 > %s", reportctl,
-                         base[0], base[1], base[2], out);
-    cr_assert_eq(run(cmd), 3, "reportctl status did not fail with the store down");
-    free(cmd);
-    f = fopen(out, "r");
-    n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
+    cr_assert_eq(test_run(&text, "'%s' status --services %s,%s,%s --timeout-ms 500", reportctl,
+                          base[0], base[1], base[2]),
+                 3, "reportctl status did not fail with the store down");
     cr_assert(strstr(text, "DOWN"), "%s", text);
-    unlink(out);
-    free(out);
+    free(text);
     free(reportctl);
 }
 

@@ -585,6 +585,25 @@ static char *variant(const char *name, const char *data, size_t size, const char
     return path;
 }
 
+/* The exports for the document system in the inbox are valid against their schemas. */
+static void assert_exports_valid(void)
+{
+    char *meta_xsd = test_repo_path("docs/schema/nd30-metadata.xsd");
+    char *edxml_xsd = test_repo_path("docs/schema/edxml.xsd");
+    char *lint = NULL;
+    cr_assert_eq(test_run(&lint,
+                          "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.metadata.xml' 2>&1",
+                          meta_xsd, inbox),
+                 0, "%s", lint);
+    free(lint);
+    cr_assert_eq(test_run(&lint, "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.edxml' 2>&1",
+                          edxml_xsd, inbox),
+                 0, "%s", lint);
+    free(lint);
+    free(meta_xsd);
+    free(edxml_xsd);
+}
+
 Test(report_pdf, the_signed_pdf_is_verified_stored_and_delivered)
 {
     make_pki();
@@ -644,21 +663,7 @@ Test(report_pdf, the_signed_pdf_is_verified_stored_and_delivered)
     char *index_path = report_sprintf("%s/index.html", inbox);
     char *page = test_read_file(index_path);
     cr_assert(strstr(page, "đã ký") && strstr(page, "SKHCN-2018-07-v1.signed.pdf"), "%s", page);
-    /* the exports for the document system, valid against their schemas */
-    char *meta_xsd = test_repo_path("docs/schema/nd30-metadata.xsd");
-    char *edxml_xsd = test_repo_path("docs/schema/edxml.xsd");
-    char *lint = NULL;
-    cr_assert_eq(test_run(&lint,
-                          "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.metadata.xml' 2>&1",
-                          meta_xsd, inbox),
-                 0, "%s", lint);
-    free(lint);
-    cr_assert_eq(test_run(&lint, "xmllint --noout --schema '%s' '%s/SKHCN-2018-07-v1.edxml' 2>&1",
-                          edxml_xsd, inbox),
-                 0, "%s", lint);
-    free(lint);
-    free(meta_xsd);
-    free(edxml_xsd);
+    assert_exports_valid();
     free(page);
     free(index_path);
     free(got);

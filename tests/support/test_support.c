@@ -744,3 +744,14 @@ int test_free_port(void)
     close(fd);
     return ntohs(addr.sin_port);
 }
+
+report_update_t **test_updates_new(const char *prefix, size_t count)
+{
+    report_update_t **list = report_calloc(count, sizeof *list);
+    for (size_t i = 0; i < count; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s-%zu", prefix, i);
+        list[i] = test_update_new(key);
+    }
+    return list;
+}

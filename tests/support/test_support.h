@@ -105,6 +105,8 @@ struct report_aggregator_t *test_aggregator_start_config(const report_aggregator
 
 /* A valid update for THANH_TRA, 2018-07, with a fresh random id and the given item key. */
 report_update_t *test_update_new(const char *item_key);
+/* count such updates, item keys PREFIX-0, PREFIX-1, ... (free with report_updates_free). */
+report_update_t **test_updates_new(const char *prefix, size_t count);
 
 /* A raw DEALER socket to a collector. */
 typedef struct {
