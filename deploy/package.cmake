@@ -21,6 +21,19 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/etc/collector.conf
               ${PROJECT_SOURCE_DIR}/deploy/etc/aggregator.conf
         DESTINATION /etc/report COMPONENT host EXCLUDE_FROM_ALL)
 install(DIRECTORY DESTINATION /etc/report/keys COMPONENT host EXCLUDE_FROM_ALL)
+# Backups (README "Backups and restore"): the pgBackRest timers, and backup.sh with the helpers
+# it sources, kept in their relative places (backup.sh --host setup writes the host's config).
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/report-backup-full.service
+              ${PROJECT_SOURCE_DIR}/deploy/systemd/report-backup-full.timer
+              ${PROJECT_SOURCE_DIR}/deploy/systemd/report-backup-incr.service
+              ${PROJECT_SOURCE_DIR}/deploy/systemd/report-backup-incr.timer
+        DESTINATION /lib/systemd/system COMPONENT host EXCLUDE_FROM_ALL)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/deploy/backup/backup.sh
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/report-pipeline/deploy/backup COMPONENT host
+        EXCLUDE_FROM_ALL)
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/lib/common.sh
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/report-pipeline/deploy/lib COMPONENT host
+        EXCLUDE_FROM_ALL)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME report-pipeline)
@@ -48,7 +61,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, ghostscript, poppler-utils, fonts-liberation2")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "")
+# what a host of several needs by its role (README "Several hosts", "Backups and restore")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS
+    "pgbackrest, postgresql-15-auto-failover, pg-auto-failover-cli, postgresql-15")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles ${PROJECT_SOURCE_DIR}/deploy/debian/postinst
     ${PROJECT_SOURCE_DIR}/deploy/debian/prerm ${PROJECT_SOURCE_DIR}/deploy/debian/postrm

@@ -320,7 +320,7 @@ fi
 # Several hosts, short form (tests/cluster/run.sh --short): ten hosts as network namespaces,
 # PostgreSQL as a pg_auto_failover pair with TLS verify-full, two collectors, two stores, two
 # aggregators; under steady load one kill of a collector, a store, the aggregator leader while
-# it publishes and PostgreSQL's primary, and one partition. About four minutes; counts as
+# it publishes and PostgreSQL's primary, and one partition. About 2.5 minutes; counts as
 # one test. Needs root (skipped, and said, without it). The full run: tests/cluster/run.sh.
 if [[ $fast -eq 0 && $fuzz_only -eq 0 && $build_ok -eq 1 ]]; then
     section "several hosts, short form (tests/cluster/run.sh --short)"

@@ -320,21 +320,32 @@ kill_host() {
     scenario_end
 }
 
-# kill_pg_primary: PostgreSQL's primary host dies; pg_auto_failover promotes the secondary;
-# the stores reconnect to it (target_session_attrs=read-write) and commit what they hold
-kill_pg_primary() {
-    local p o t0
+# pg_primary_fault kill|partition: PostgreSQL's primary host dies, or is cut off (then it
+# demotes itself); pg_auto_failover promotes the secondary; the stores reconnect to it
+# (target_session_attrs=read-write) and commit what they hold; the old primary comes back
+# (revived or healed) and rejoins as secondary
+pg_primary_fault() {
+    local how="$1" p o t0
     p="$(pg_primary)"
     o=$([[ "$p" == pg1 ]] && echo pg2 || echo pg1)
-    scenario_begin "kill_${p}_primary"
+    scenario_begin "${how}_${p}_primary"
     t0=$EPOCHREALTIME
-    host_kill "$p"
-    KILLS=$((KILLS + 1))
-    printf '  PostgreSQL primary %s killed\n' "$p"
-    resumed "$t0" "primary $p killed"
+    if [[ "$how" == kill ]]; then
+        host_kill "$p"
+        KILLS=$((KILLS + 1))
+    else
+        partition "$p"
+        PARTITIONS=$((PARTITIONS + 1))
+    fi
+    printf '  PostgreSQL primary %s: %s\n' "$p" "$how"
+    resumed "$t0" "primary $p: $how"
     printf '  store sto1 on: %s\n' "$(http sto1 9571 /status.json | jq -r '.store.database_server + " (failovers " + (.store.database_failovers|tostring) + ")"' 2>/dev/null || echo '?')"
-    host_revive "$p"
-    pg_node_start "$p"
+    if [[ "$how" == kill ]]; then
+        host_revive "$p"
+        pg_node_start "$p"
+    else
+        heal "$p"
+    fi
     pg_wait_states 180 "$p:secondary" "$o:primary" || {
         log "error: $p did not rejoin as secondary"
         SCEN_FAIL=1
@@ -353,25 +364,6 @@ partition_host() {
     resumed "$t0" "$host partitioned"
     sleep "$hold"
     heal "$host"
-    scenario_end
-}
-
-# partition_pg_primary: the primary is cut off: it demotes itself, the secondary is promoted
-partition_pg_primary() {
-    local p o t0
-    p="$(pg_primary)"
-    o=$([[ "$p" == pg1 ]] && echo pg2 || echo pg1)
-    scenario_begin "partition_${p}_primary"
-    t0=$EPOCHREALTIME
-    partition "$p"
-    PARTITIONS=$((PARTITIONS + 1))
-    printf '  PostgreSQL primary %s partitioned\n' "$p"
-    resumed "$t0" "primary $p partitioned"
-    heal "$p"
-    pg_wait_states 180 "$p:secondary" "$o:primary" || {
-        log "error: $p did not rejoin as secondary after the partition healed"
-        SCEN_FAIL=1
-    }
     scenario_end
 }
 
@@ -453,7 +445,7 @@ printf 'cluster up: %s hosts, PostgreSQL primary %s, aggregator leader %s (seed 
 kill_host col1
 kill_host sto1
 kill_leader_publishing
-kill_pg_primary
+pg_primary_fault kill
 partition_host col2
 if [[ $short -eq 0 ]]; then
     kill_host col2
@@ -461,8 +453,8 @@ if [[ $short -eq 0 ]]; then
     kill_leader_publishing
     partition_host sto1
     partition_leader
-    kill_pg_primary
-    partition_pg_primary
+    pg_primary_fault kill
+    pg_primary_fault partition
 fi
 SCEN_FAIL=0
 check_subscribers

@@ -105,6 +105,10 @@ expected_files="/etc/report/aggregator.conf
 /etc/report/collector.conf
 /etc/report/store.conf
 /lib/systemd/system/report-aggregator.service
+/lib/systemd/system/report-backup-full.service
+/lib/systemd/system/report-backup-full.timer
+/lib/systemd/system/report-backup-incr.service
+/lib/systemd/system/report-backup-incr.timer
 /lib/systemd/system/report-collector.service
 /lib/systemd/system/report-store.service
 /usr/bin/report-aggregator
@@ -114,9 +118,11 @@ expected_files="/etc/report/aggregator.conf
 /usr/include/report-client/report_client.h
 /usr/lib/libreport-client.so
 /usr/lib/libreport-client.so.1
-/usr/lib/libreport-client.so.1.0.0
+/usr/lib/libreport-client.so.1.1.0
 /usr/lib/pkgconfig/report-client.pc
-/usr/share/doc/report-pipeline/README.md"
+/usr/share/doc/report-pipeline/README.md
+/usr/share/report-pipeline/deploy/backup/backup.sh
+/usr/share/report-pipeline/deploy/lib/common.sh"
 files="$(query -L report-pipeline | while read -r f; do
     [[ -d "$ROOTDIR$f" && ! -L "$ROOTDIR$f" ]] || printf '%s\n' "$f"
 done | sort)"
