@@ -216,10 +216,11 @@ Test(leader, reportctl_publish_given_both_aggregators_goes_to_the_leader)
     cr_assert(strstr(out, "standby, trying the next"), "%s", out);
     free(out);
     assert_published("1");
-    /* nothing listening first: it goes on to the next */
+    /* nothing listening first: it goes on to the next (the timeout is per aggregator and
+     * must outlast a publication, which takes seconds under the sanitizers) */
     rc = test_run_all(&out,
                       "'%s/reportctl' publish 2018-06 --number 500 --date 2018-06-20 --force"
-                      " --control-endpoint 'tcp://127.0.0.1:1,%s' --timeout-ms 1000 --key '%s'"
+                      " --control-endpoint 'tcp://127.0.0.1:1,%s' --timeout-ms 10000 --key '%s'"
                       " --server-key '%s/server.pub'",
                       bin ? bin : "build/bin", report_aggregator_control_endpoint(agg_a), key,
                       test_keys_dir());
