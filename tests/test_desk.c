@@ -1,6 +1,7 @@
 /* The units' desk: the aggregator's desk endpoint answers a unit with its own items only
  * (real PostgreSQL, real CURVE keys, the real collector, store and aggregator), and
  * `reportctl desk` in headless Chromium (tests/browser/check_desk.sh). */
+#define _DEFAULT_SOURCE
 #include "report_aggregator.h"
 #include "report_desk_call.h"
 #include "report_util.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TIMEOUT_MS 5000
 
@@ -148,6 +150,114 @@ Test(desk, preview_and_bad_requests, .timeout = 120)
         0);
     cr_assert_str_eq(reply.error_code, "forbidden_char");
     report_desk_reply_clear(&reply);
+    report_aggregator_stop(&agg);
+    test_stack_stop(&stack);
+}
+
+/* --- the page, in headless Chromium --- */
+
+/* Waits for `reportctl desk` to print its URL into log; the URL (caller frees). */
+static char *desk_url(const char *log)
+{
+    for (int i = 0; i < 100; i++) {
+        char *text = test_read_file(log);
+        char *at = text ? strstr(text, "http://127.0.0.1:") : NULL;
+        if (at) {
+            char *url = report_strndup(at, strcspn(at, " \n"));
+            free(text);
+            return url;
+        }
+        free(text);
+        usleep(100 * 1000);
+    }
+    cr_assert_fail("reportctl desk printed no URL");
+    return NULL;
+}
+
+/* A field of the script's JSON summary, or "". */
+static const char *field(json_t *doc, const char *name)
+{
+    const char *v = json_string_value(json_object_get(doc, name));
+    return v ? v : "";
+}
+
+Test(desk, the_page_in_chromium, .timeout = 240)
+{
+    test_stack_t stack;
+    test_stack_start(&stack, NULL, 1);
+    test_push_samples(&stack, 7);
+    report_aggregator_t *agg = start_aggregator(&stack);
+    char *key = test_key_path("THANH_TRA");
+    char *server = report_sprintf("%s/server.pub", test_keys_dir());
+    char port[16];
+    snprintf(port, sizeof port, "%d", test_free_port());
+    char *log = report_sprintf("/tmp/report-test-desk-%d.log", (int)getpid());
+    unlink(log);
+    char *const args[] = {"desk",
+                          "--key",
+                          key,
+                          "--server-key",
+                          server,
+                          "--desk-endpoint",
+                          (char *)report_aggregator_desk_endpoint(agg),
+                          "--collector",
+                          (char *)report_collector_endpoint(stack.collector),
+                          "--port",
+                          port,
+                          "--push-deadline-ms",
+                          "20000",
+                          NULL};
+    pid_t desk = test_program_start("reportctl", args, NULL, log);
+    char *url = desk_url(log);
+
+    char *check = test_repo_path("tests/browser/check_desk.sh");
+    char *shot = test_repo_path("var/desk-page.png");
+    char *out = NULL;
+    int rc = test_run(&out, "DESK_SHOT='%s' '%s' '%s'", shot, check, url);
+    cr_assert_eq(rc, 0, "the desk in Chromium failed (checks on stderr above): %s", out);
+    json_t *seen = json_loads(out, 0, NULL);
+    cr_assert_not_null(seen, "%s", out);
+
+    /* Pressed twice, sent again: one row. */
+    char *sql = report_sprintf("SELECT count(*) FROM updates WHERE unit_code = 'THANH_TRA'"
+                               " AND item_key = '%s'",
+                               field(seen, "item_key"));
+    test_db_assert_value(&stack.db, sql, "1");
+    free(sql);
+    sql = report_sprintf("SELECT update_id::text FROM updates WHERE item_key = '%s'",
+                         field(seen, "item_key"));
+    test_db_assert_value(&stack.db, sql, field(seen, "update_id"));
+    free(sql);
+    /* The refused item was not stored. */
+    sql = report_sprintf("SELECT count(*) FROM updates WHERE item_key = '%s'",
+                         field(seen, "refused_key"));
+    test_db_assert_value(&stack.db, sql, "0");
+    free(sql);
+
+    /* In the compiled draft, as the preview showed it. */
+    const char *bin = getenv("REPORT_BIN_DIR");
+    char *office = test_key_path("office");
+    char *draft = NULL;
+    cr_assert_eq(test_run(&draft,
+                          "'%s/reportctl' compile 2018-07 --key '%s' --server-key '%s' "
+                          "--control-endpoint '%s' 2>/dev/null",
+                          bin ? bin : "build/bin", office, server,
+                          report_aggregator_control_endpoint(agg)),
+                 0, "%s", draft);
+    cr_assert(strstr(draft, "Bàn làm việc: tiến hành 03 cuộc thanh tra, đạt "), "%s", draft);
+    cr_assert(strstr(field(seen, "preview"), "Bàn làm việc: tiến hành 03 cuộc thanh tra, đạt "));
+
+    test_program_stop(desk, 5000);
+    json_decref(seen);
+    free(draft);
+    free(office);
+    free(out);
+    free(check);
+    free(shot);
+    free(url);
+    free(log);
+    free(key);
+    free(server);
     report_aggregator_stop(&agg);
     test_stack_stop(&stack);
 }

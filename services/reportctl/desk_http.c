@@ -87,7 +87,7 @@ static enum MHD_Result s_desk(desk_http_t *self, struct MHD_Connection *c,
                        "the aggregator did not answer (is the key enrolled as a unit?)");
     enum MHD_Result rc;
     if (!reply.ok) {
-        rc = s_error(c, MHD_HTTP_UNPROCESSABLE_ENTITY, reply.error_code, reply.message);
+        rc = s_error(c, MHD_HTTP_UNPROCESSABLE_CONTENT, reply.error_code, reply.message);
     } else {
         json_t *doc = json_loads(reply.json, 0, NULL);
         const char *unit = json_string_value(json_object_get(json_object_get(doc, "unit"), "code"));
