@@ -218,13 +218,14 @@ Test(desk, the_page_in_chromium, .timeout = 240)
     json_t *seen = json_loads(out, 0, NULL);
     cr_assert_not_null(seen, "%s", out);
 
-    /* Pressed twice, sent again: one row. */
+    /* Pressed twice, sent again: one row of revision 0 (and the amendment's, revision 1). */
     char *sql = report_sprintf("SELECT count(*) FROM updates WHERE unit_code = 'THANH_TRA'"
-                               " AND item_key = '%s'",
+                               " AND item_key = '%s' AND revision = 0",
                                field(seen, "item_key"));
     test_db_assert_value(&stack.db, sql, "1");
     free(sql);
-    sql = report_sprintf("SELECT update_id::text FROM updates WHERE item_key = '%s'",
+    sql = report_sprintf("SELECT update_id::text FROM updates WHERE item_key = '%s'"
+                         " AND revision = 0",
                          field(seen, "item_key"));
     test_db_assert_value(&stack.db, sql, field(seen, "update_id"));
     free(sql);
@@ -244,8 +245,12 @@ Test(desk, the_page_in_chromium, .timeout = 240)
                           bin ? bin : "build/bin", office, server,
                           report_aggregator_control_endpoint(agg)),
                  0, "%s", draft);
-    cr_assert(strstr(draft, "Bàn làm việc: tiến hành 03 cuộc thanh tra, đạt "), "%s", draft);
-    cr_assert(strstr(field(seen, "preview"), "Bàn làm việc: tiến hành 03 cuộc thanh tra, đạt "));
+    /* the amendment (revision 1, 3 of its own + 1 of the sample) replaced the first version */
+    cr_assert(strstr(draft, "Bàn làm việc: tiến hành 04 cuộc thanh tra, đạt "), "%s", draft);
+    cr_assert(strstr(field(seen, "amended_preview"), "Bàn làm việc: tiến hành 04 cuộc thanh tra"));
+    cr_assert_null(strstr(draft, "Bàn làm việc: tiến hành 03"), "%s", draft);
+    /* the withdrawn sample item is gone from the draft */
+    cr_assert_null(strstr(draft, "Tổ chức 01 cuộc thanh tra chuyên đề năm 2018"), "%s", draft);
 
     test_program_stop(desk, 5000);
     json_decref(seen);

@@ -70,6 +70,27 @@ async function refused(page, out) {
   out.refused_key = await page.inputValue("#item-key");
 }
 
+// Amends the desk's item (the next revision, a new figure) and withdraws a sample item.
+async function amendAndWithdraw(page, out) {
+  await page.click(`#items tr[data-item-key="${out.item_key}"] button:text("Sửa")`);
+  check((await page.textContent("#form-mode")).includes("lần sửa 1"), "Sửa opens the next revision");
+  await page.fill('#values input[data-code="THANHTRA_CUOC"]', "3");
+  out.amended_preview = await previewText(page, "tiến hành 04 cuộc");
+  check(out.amended_preview.includes("tiến hành 04 cuộc"), "the amendment's preview counts its figure once: " + out.amended_preview);
+  await page.click("#send");
+  await waitData(page, "sends", 4);
+  out.amended = await page.getAttribute("#outcomes .outcome", "data-outcome");
+  check(out.amended === "STORED", "the amendment is STORED");
+  const row = await page.textContent(`#items tr[data-item-key="${out.item_key}"]`);
+  check(/1 \(2 bản\)/.test(row), "the list shows revision 1 of 2 versions: " + row);
+  await page.click(`#items tr[data-item-key="${out.withdraw_key}"] button:text("Rút")`);
+  await page.click("#send");
+  await waitData(page, "sends", 5);
+  out.withdrawn = await page.getAttribute("#outcomes .outcome", "data-outcome");
+  const gone = await page.textContent(`#items tr[data-item-key="${out.withdraw_key}"]`);
+  check(out.withdrawn === "STORED" && gone.includes("Đã rút"), "the withdrawn item shows Đã rút: " + gone);
+}
+
 (async () => {
   const out = {};
   const base = new URL(url);
@@ -90,6 +111,8 @@ async function refused(page, out) {
     await writeItem(page, out);
     await sendTwice(page, out);
     await refused(page, out);
+    out.withdraw_key = process.env.DESK_WITHDRAW_KEY || "tt-2018-07-nv-thanhtra-1";
+    await amendAndWithdraw(page, out);
     if (process.env.DESK_SHOT) await page.screenshot({ path: process.env.DESK_SHOT, fullPage: true });
   } catch (e) {
     bad("the page: " + e);
