@@ -181,6 +181,56 @@ static const char *field(json_t *doc, const char *name)
     return v ? v : "";
 }
 
+/* The draft of July 2018 as `reportctl compile` prints it (caller frees). */
+static char *compile_draft(report_aggregator_t *agg, const char *server)
+{
+    const char *bin = getenv("REPORT_BIN_DIR");
+    char *office = test_key_path("office");
+    char *draft = NULL;
+    cr_assert_eq(test_run(&draft,
+                          "'%s/reportctl' compile 2018-07 --key '%s' --server-key '%s' "
+                          "--control-endpoint '%s' 2>/dev/null",
+                          bin ? bin : "build/bin", office, server,
+                          report_aggregator_control_endpoint(agg)),
+                 0, "%s", draft);
+    free(office);
+    return draft;
+}
+
+/* What the page did, in the database and in the compiled draft: one row however often Gửi was
+ * pressed, nothing of the refused item, the amendment printed, the withdrawn item gone. */
+static void check_sent(test_stack_t *stack, report_aggregator_t *agg, json_t *seen,
+                       const char *server)
+{
+    /* Pressed twice, sent again: one row of revision 0 (and the amendment's, revision 1). */
+    char *sql = report_sprintf("SELECT count(*) FROM updates WHERE unit_code = 'THANH_TRA'"
+                               " AND item_key = '%s' AND revision = 0",
+                               field(seen, "item_key"));
+    test_db_assert_value(&stack->db, sql, "1");
+    free(sql);
+    sql = report_sprintf("SELECT update_id::text FROM updates WHERE item_key = '%s'"
+                         " AND revision = 0",
+                         field(seen, "item_key"));
+    test_db_assert_value(&stack->db, sql, field(seen, "update_id"));
+    free(sql);
+    /* The refused item was not stored. */
+    sql = report_sprintf("SELECT count(*) FROM updates WHERE item_key = '%s'",
+                         field(seen, "refused_key"));
+    test_db_assert_value(&stack->db, sql, "0");
+    free(sql);
+
+    /* In the compiled draft, as the preview showed it. */
+    char *draft = compile_draft(agg, server);
+    /* the amendment (revision 1, 3 of its own + 1 of the sample) replaced the first version */
+    cr_assert(strstr(draft, "Bàn làm việc: tiến hành 04 cuộc thanh tra, đạt "), "%s", draft);
+    cr_assert(strstr(field(seen, "amended_preview"), "Bàn làm việc: tiến hành 04 cuộc thanh tra"));
+    cr_assert_null(strstr(draft, "Bàn làm việc: tiến hành 03"), "%s", draft);
+    /* the withdrawn sample item is gone from the draft */
+    cr_assert_null(strstr(draft, "Tổ chức 01 cuộc thanh tra chuyên đề năm 2018"), "%s", draft);
+
+    free(draft);
+}
+
 Test(desk, the_page_in_chromium, .timeout = 240)
 {
     test_stack_t stack;
@@ -207,6 +257,9 @@ Test(desk, the_page_in_chromium, .timeout = 240)
                           "--push-deadline-ms",
                           "20000",
                           NULL};
+    char *before = compile_draft(agg, server);
+    cr_assert(strstr(before, "Tổ chức 01 cuộc thanh tra chuyên đề năm 2018"), "%s", before);
+    free(before);
     pid_t desk = test_program_start("reportctl", args, NULL, log);
     char *url = desk_url(log);
 
@@ -218,44 +271,9 @@ Test(desk, the_page_in_chromium, .timeout = 240)
     json_t *seen = json_loads(out, 0, NULL);
     cr_assert_not_null(seen, "%s", out);
 
-    /* Pressed twice, sent again: one row of revision 0 (and the amendment's, revision 1). */
-    char *sql = report_sprintf("SELECT count(*) FROM updates WHERE unit_code = 'THANH_TRA'"
-                               " AND item_key = '%s' AND revision = 0",
-                               field(seen, "item_key"));
-    test_db_assert_value(&stack.db, sql, "1");
-    free(sql);
-    sql = report_sprintf("SELECT update_id::text FROM updates WHERE item_key = '%s'"
-                         " AND revision = 0",
-                         field(seen, "item_key"));
-    test_db_assert_value(&stack.db, sql, field(seen, "update_id"));
-    free(sql);
-    /* The refused item was not stored. */
-    sql = report_sprintf("SELECT count(*) FROM updates WHERE item_key = '%s'",
-                         field(seen, "refused_key"));
-    test_db_assert_value(&stack.db, sql, "0");
-    free(sql);
-
-    /* In the compiled draft, as the preview showed it. */
-    const char *bin = getenv("REPORT_BIN_DIR");
-    char *office = test_key_path("office");
-    char *draft = NULL;
-    cr_assert_eq(test_run(&draft,
-                          "'%s/reportctl' compile 2018-07 --key '%s' --server-key '%s' "
-                          "--control-endpoint '%s' 2>/dev/null",
-                          bin ? bin : "build/bin", office, server,
-                          report_aggregator_control_endpoint(agg)),
-                 0, "%s", draft);
-    /* the amendment (revision 1, 3 of its own + 1 of the sample) replaced the first version */
-    cr_assert(strstr(draft, "Bàn làm việc: tiến hành 04 cuộc thanh tra, đạt "), "%s", draft);
-    cr_assert(strstr(field(seen, "amended_preview"), "Bàn làm việc: tiến hành 04 cuộc thanh tra"));
-    cr_assert_null(strstr(draft, "Bàn làm việc: tiến hành 03"), "%s", draft);
-    /* the withdrawn sample item is gone from the draft */
-    cr_assert_null(strstr(draft, "Tổ chức 01 cuộc thanh tra chuyên đề năm 2018"), "%s", draft);
-
+    check_sent(&stack, agg, seen, server);
     test_program_stop(desk, 5000);
     json_decref(seen);
-    free(draft);
-    free(office);
     free(out);
     free(check);
     free(shot);
