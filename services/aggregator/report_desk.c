@@ -245,15 +245,15 @@ static char *s_preview(s_desk_t *d, const report_desk_request_t *req)
 /* 0 if the request may be answered; else -1 with the reply's code and message. */
 static int s_check(const report_desk_request_t *req, s_desk_t *d, report_desk_reply_t *reply)
 {
-    const char *why = NULL;
+    const char *code = NULL, *why = NULL;
     if (strcmp(req->kind, "state") != 0 && strcmp(req->kind, "preview") != 0)
-        why = "kind: expected state or preview";
+        code = "bad_request", why = "kind: expected state or preview";
     else if (report_period_parse(req->period, &d->year, &d->month) != 0)
-        why = "period: expected YYYY-MM";
+        code = "bad_period", why = "period: expected YYYY-MM";
     else if (req->value_count > REPORT_DESK_MAX_VALUES)
-        why = "values: too many";
-    if (why) {
-        reply->error_code = report_strdup(why[0] == 'p' ? "bad_period" : "bad_request");
+        code = "bad_request", why = "values: too many";
+    if (code) {
+        reply->error_code = report_strdup(code);
         reply->message = report_strdup(why);
         return -1;
     }

@@ -19,6 +19,10 @@
 
 extern const char report_desk_page[];
 
+/* A connection of the page silent this long is closed (a browser keeps idle connections
+ * open; the page asks again when it needs to). */
+#define S_IDLE_TIMEOUT_S 30u
+
 struct desk_http_t {
     desk_http_config_t cfg;
     struct MHD_Daemon *daemon;
@@ -40,7 +44,8 @@ static enum MHD_Result s_send(struct MHD_Connection *c, unsigned status, const c
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer"); /* the token stays here */
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
     enum MHD_Result rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -277,7 +282,7 @@ desk_http_t *desk_http_start(const desk_http_config_t *cfg)
     self->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, s_answer, self,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        (unsigned int)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, S_IDLE_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         self->daemon ? MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT) : NULL;

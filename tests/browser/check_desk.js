@@ -70,6 +70,20 @@ async function refused(page, out) {
   out.refused_key = await page.inputValue("#item-key");
 }
 
+// The page's round trips, measured in the page (median of 20): the state and a preview.
+async function measure(page, out) {
+  out.timings_ms = await page.evaluate(async () => {
+    const t = new URLSearchParams(location.search).get("token");
+    const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+    const time = async (f) => { const a = []; for (let i = 0; i < 20; i++) { const t0 = performance.now(); await f(); a.push(performance.now() - t0); } return Math.round(med(a) * 10) / 10; };
+    const state = await time(() => fetch("/api/state?period=2018-07&token=" + t).then((r) => r.json()));
+    const body = JSON.stringify({ period: "2018-07", text: "{THANHTRA_CUOC} cuộc, đạt {THANHTRA_CUOC.pct}", values: { THANHTRA_CUOC: 2 } });
+    const preview = await time(() => fetch("/api/preview?token=" + t, { method: "POST", body }).then((r) => r.json()));
+    return { state, preview };
+  });
+  ok("median round trips: state " + out.timings_ms.state + " ms, preview " + out.timings_ms.preview + " ms");
+}
+
 // Amends the desk's item (the next revision, a new figure) and withdraws a sample item.
 async function amendAndWithdraw(page, out) {
   await page.click(`#items tr[data-item-key="${out.item_key}"] button:text("Sửa")`);
@@ -113,6 +127,7 @@ async function amendAndWithdraw(page, out) {
     await refused(page, out);
     out.withdraw_key = process.env.DESK_WITHDRAW_KEY || "tt-2018-07-nv-thanhtra-1";
     await amendAndWithdraw(page, out);
+    await measure(page, out);
     if (process.env.DESK_SHOT) await page.screenshot({ path: process.env.DESK_SHOT, fullPage: true });
   } catch (e) {
     bad("the page: " + e);
