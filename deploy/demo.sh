@@ -52,6 +52,8 @@ PUBLISH_PORT="${REPORT_DEMO_PUBLISH_PORT:-5572}"
 CATCHUP_PORT="${REPORT_DEMO_CATCHUP_PORT:-5573}"
 CONTROL_PORT="${REPORT_DEMO_CONTROL_PORT:-5574}"
 CONTROL_ENDPOINT="tcp://127.0.0.1:$CONTROL_PORT"
+DESK_PORT="${REPORT_DEMO_DESK_PORT:-5575}"
+DESK_ENDPOINT="tcp://127.0.0.1:$DESK_PORT"
 METRICS_PORTS=("${REPORT_DEMO_COLLECTOR_METRICS_PORT:-9570}" "${REPORT_DEMO_STORE_METRICS_PORT:-9571}"
     "${REPORT_DEMO_AGGREGATOR_METRICS_PORT:-9572}")
 PEERS="http://127.0.0.1:${METRICS_PORTS[0]},http://127.0.0.1:${METRICS_PORTS[1]},http://127.0.0.1:${METRICS_PORTS[2]}"
@@ -197,7 +199,7 @@ collector_pid=$REPORT_LAST_PID
 start_service report-aggregator "$LOG_DIR/report-aggregator.log" \
     "${VALGRIND[@]}" "$BIN_DIR/report-aggregator" --db "$REPORTER_DB" --control-endpoint "$CONTROL_ENDPOINT" \
     --publish-endpoint "tcp://*:$PUBLISH_PORT" --catchup-endpoint "tcp://*:$CATCHUP_PORT" \
-    --keys-dir "$KEYS_DIR" --status-period 2018-07 \
+    --desk-endpoint "$DESK_ENDPOINT" --keys-dir "$KEYS_DIR" --status-period 2018-07 \
     --metrics-address "0.0.0.0:${METRICS_PORTS[2]}" --status-peers "$PEERS"
 aggregator_pid=$REPORT_LAST_PID
 # A leadership subscriber, online before the publication.
@@ -315,6 +317,7 @@ The demo stack is running (pids in ${PIDS_FILE#"$ROOT"/}):
   aggregator  control $CONTROL_ENDPOINT, PUB tcp://127.0.0.1:$PUBLISH_PORT, catch-up tcp://127.0.0.1:$CATCHUP_PORT
               build/bin/reportctl compile 2018-07 ${OFFICE[*]}
               build/bin/reportctl publish 2018-07 --number N --date YYYY-MM-DD --basis TEXT ${OFFICE[*]}
+  desk        a unit's web page (prints its URL): build/bin/reportctl desk --key $KEYS_DIR/clients/THANH_TRA.key --server-key $SERVER_PUB --desk-endpoint $DESK_ENDPOINT --collector $COLLECTOR_ENDPOINT
   subscriber  files in ${INBOX#"$ROOT"/}/
   ops         metrics: curl http://127.0.0.1:${METRICS_PORTS[0]}/metrics (collector), :${METRICS_PORTS[1]} (store), :${METRICS_PORTS[2]} (aggregator)
               status page: http://127.0.0.1:${METRICS_PORTS[0]}/status   health: /healthz, /readyz

@@ -180,6 +180,9 @@ check_format() {
 section "packages"
 # promtool (tests/prometheus, promtool check metrics) and headless Chromium (the status page)
 ensure_packages prometheus chromium
+# npm for the desk's browser test (playwright-core): Debian's nodejs comes without it, NodeSource's
+# nodejs bundles it (and conflicts with Debian's npm package)
+command -v npm >/dev/null 2>&1 || ensure_packages npm
 
 if [[ $fuzz_only -eq 1 ]]; then
     build_ok=1

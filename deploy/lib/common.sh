@@ -40,6 +40,7 @@ REPORT_BASE_PACKAGES=(
     libjansson-dev libutf8proc-dev uuid-dev libssl-dev libmicrohttpd-dev
     libpango1.0-dev libcairo2-dev fonts-liberation2 ghostscript poppler-utils
     libpodofo-utils libnss3-tools openssl libxml2-dev libxml2-utils
+    nodejs
     clang libclang-rt-14-dev clang-format
     pgbackrest
 )

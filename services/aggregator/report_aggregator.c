@@ -20,6 +20,7 @@
 #include "report_sha256.h"
 #include "report_signed.h"
 #include "report_util.h"
+#include "report_desk.h"
 #include "report_zap.h"
 
 #include <errno.h>
@@ -49,6 +50,8 @@ const report_setting_t report_aggregator_settings[] = {
      "PUB socket for published reports"},
     {"catchup-endpoint", REPORT_SETTING_STRING, "tcp://*:5573", F(catchup_endpoint), 0, 0,
      "catch-up endpoint for subscribers that missed reports"},
+    {"desk-endpoint", REPORT_SETTING_STRING, "", F(desk_endpoint), 0, 0,
+     "ROUTER for the units' desks (reportctl desk), e.g. tcp://*:5575; \"\" = none"},
     {"catchup-max", REPORT_SETTING_INT, "100", F(catchup_max), 1, 100000,
      "reports per catch-up answer"},
     {"max-request-bytes", REPORT_SETTING_INT, "65536", F(max_request_bytes), 256, 16777216,
@@ -96,10 +99,10 @@ void report_aggregator_config_default(report_aggregator_config_t *cfg)
 struct report_aggregator_t {
     report_aggregator_config_t cfg;
     report_actor_t actor; /* the thread, its start-up handshake, the stats lock */
-    char control_endpoint[256], publish_endpoint[256], catchup_endpoint[256];
+    char control_endpoint[256], publish_endpoint[256], catchup_endpoint[256], desk_endpoint[256];
     report_aggregator_stats_t stats, shared_stats;
     void *zctx;
-    void *control, *pub, *catchup;
+    void *control, *pub, *catchup, *desk;
     report_db_t *db;
     int64_t next_connect;
     report_backoff_t backoff;          /* database reconnects */
@@ -1113,6 +1116,28 @@ static void s_handle_catchup(report_aggregator_t *self)
     zmq_msg_close(&body);
 }
 
+/* A unit's desk asks, as the unit of its key (report_desk.c). */
+static void s_handle_desk(report_aggregator_t *self)
+{
+    zmq_msg_t id, body;
+    const char *unit = NULL;
+    if (s_recv_request(self->desk, &id, &body) == 0 &&
+        (unit = s_peer(report_server_keyring(self->server, "units"), &body)) != NULL && *unit &&
+        s_db_ensure(self) == 0) {
+        size_t size = 0;
+        int refused = 0;
+        uint8_t *buf = report_desk_answer(self->db, unit, zmq_msg_data(&body), zmq_msg_size(&body),
+                                          &size, &refused);
+        self->stats.refused_requests += (uint64_t)refused;
+        s_send_reply(self->desk, &id, buf, size);
+        free(buf);
+    } else if (unit == NULL || !*unit) {
+        self->stats.refused_requests++;
+    }
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+}
+
 /* A request is bounded by max_bytes; what the PUB sends is ours (0: no bound). */
 static void *s_bind(report_aggregator_t *self, int type, const char *endpoint, const char *domain,
                     int64_t max_bytes, char *bound, size_t size)
@@ -1133,6 +1158,8 @@ static int s_security(report_aggregator_t *self)
 {
     self->server = report_server_new(self->zctx, &self->cfg.server, "recipients", "operators",
                                      "INSECURE: CURVE is off, anyone can subscribe and publish");
+    if (self->server && self->cfg.desk_endpoint[0])
+        report_server_add_domain(self->server, "units");
     return self->server ? 0 : -1;
 }
 
@@ -1145,13 +1172,9 @@ static void s_connection_stats(report_aggregator_t *self)
     self->stats.keyring_reload_failures = report_server_keyrings_retry(self->server);
 }
 
-static void *s_thread(void *arg)
+/* The server sockets, in order (the control socket first); 0, or -1 if one cannot be bound. */
+static int s_bind_all(report_aggregator_t *self)
 {
-    report_aggregator_t *self = arg;
-    if (s_security(self) != 0) {
-        report_actor_ready(&self->actor, -1);
-        return NULL;
-    }
     self->control =
         s_bind(self, ZMQ_ROUTER, self->cfg.control_endpoint, "operators", s_control_max(self),
                self->control_endpoint, sizeof self->control_endpoint);
@@ -1162,12 +1185,26 @@ static void *s_thread(void *arg)
                                        self->cfg.max_request_bytes, self->catchup_endpoint,
                                        sizeof self->catchup_endpoint)
                               : NULL;
-    if (!self->catchup) {
+    bool desk_ok = true;
+    if (self->catchup && self->cfg.desk_endpoint[0]) {
+        self->desk =
+            s_bind(self, ZMQ_ROUTER, self->cfg.desk_endpoint, "units", self->cfg.max_request_bytes,
+                   self->desk_endpoint, sizeof self->desk_endpoint);
+        desk_ok = self->desk != NULL;
+    }
+    return self->catchup && desk_ok ? 0 : -1;
+}
+
+static void *s_thread(void *arg)
+{
+    report_aggregator_t *self = arg;
+    if (s_security(self) != 0 || s_bind_all(self) != 0) {
         report_actor_ready(&self->actor, -1);
         return NULL;
     }
-    log_info("aggregator listening", "control=%s publish=%s catchup=%s curve=%s",
+    log_info("aggregator listening", "control=%s publish=%s catchup=%s desk=%s curve=%s",
              self->control_endpoint, self->publish_endpoint, self->catchup_endpoint,
+             self->desk_endpoint[0] ? self->desk_endpoint : "-",
              report_server_zap_socket(self->server) ? "on" : "OFF");
     /* the leadership is taken (or not) before the start returns: of aggregators started one
      * after the other on a free database, the first is the leader */
@@ -1181,7 +1218,7 @@ static void *s_thread(void *arg)
     self->catchup_monitor =
         report_monitor_new(self->zctx, self->catchup, "catchup", self->cfg.server.max_connections,
                            self->cfg.server.max_connections_per_peer);
-    zmq_pollitem_t items[6] = {{self->control, 0, ZMQ_POLLIN, 0},
+    zmq_pollitem_t items[7] = {{self->control, 0, ZMQ_POLLIN, 0},
                                {self->catchup, 0, ZMQ_POLLIN, 0},
                                {NULL, report_actor_stop_fd(&self->actor), ZMQ_POLLIN, 0}};
     int nitems = 3;
@@ -1191,6 +1228,7 @@ static void *s_thread(void *arg)
         monitor_at[i] = report_poll_add(items, &nitems, report_monitor_socket(monitors[i]));
     void *zap = report_server_zap_socket(self->server);
     int zap_at = report_poll_add(items, &nitems, zap);
+    int desk_at = report_poll_add(items, &nitems, self->desk);
     while (!report_actor_stopping(&self->actor)) {
         /* asleep until a request, the stop event or the next check of late units (stats
          * once a second) */
@@ -1215,6 +1253,8 @@ static void *s_thread(void *arg)
             s_handle_control(self);
         if (items[1].revents & ZMQ_POLLIN)
             s_handle_catchup(self);
+        if (desk_at >= 0 && (items[desk_at].revents & ZMQ_POLLIN))
+            s_handle_desk(self);
         if (report_clock_ms() >= self->next_leader_check)
             s_check_leader(self);
         if (report_clock_ms() >= self->next_late_check)
@@ -1236,6 +1276,8 @@ static void s_free(void *arg)
         zmq_close(self->pub);
     if (self->catchup)
         zmq_close(self->catchup);
+    if (self->desk)
+        zmq_close(self->desk);
     report_server_destroy(&self->server);
     if (self->zctx)
         zmq_ctx_term(self->zctx);
@@ -1284,6 +1326,11 @@ const char *report_aggregator_publish_endpoint(report_aggregator_t *self)
 const char *report_aggregator_catchup_endpoint(report_aggregator_t *self)
 {
     return self->catchup_endpoint;
+}
+
+const char *report_aggregator_desk_endpoint(report_aggregator_t *self)
+{
+    return self->desk_endpoint;
 }
 
 void report_aggregator_stats(report_aggregator_t *self, report_aggregator_stats_t *out)

@@ -18,6 +18,7 @@ typedef struct {
     char *control_endpoint; /* reportctl compile/publish, e.g. "tcp://127.0.0.1:5574" */
     char *publish_endpoint; /* PUB, e.g. "tcp://0.0.0.0:5572" */
     char *catchup_endpoint; /* ROUTER, e.g. "tcp://0.0.0.0:5573" */
+    char *desk_endpoint;    /* ROUTER for the units' desks (report_desk.h); "" = none */
     int64_t catchup_max;    /* reports per catch-up answer; the subscriber asks again */
     int64_t max_request_bytes;
     int64_t hwm;
@@ -106,6 +107,8 @@ bool report_aggregator_running(report_aggregator_t *self);
 const char *report_aggregator_control_endpoint(report_aggregator_t *self);
 const char *report_aggregator_publish_endpoint(report_aggregator_t *self);
 const char *report_aggregator_catchup_endpoint(report_aggregator_t *self);
+/* The desk endpoint bound, "" when desk-endpoint is empty. */
+const char *report_aggregator_desk_endpoint(report_aggregator_t *self);
 void report_aggregator_stats(report_aggregator_t *self, report_aggregator_stats_t *out);
 
 #endif

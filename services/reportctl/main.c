@@ -54,6 +54,10 @@ static const s_command_t s_commands[] = {
      "  status [--watch]    one screen for the whole pipeline, from the services'\n"
      "                      metrics endpoints; exit 3 if a service is down\n",
      NULL, NULL},
+    {"desk", reportctl_desk,
+     "  desk --key UNIT.key serve the unit's desk on 127.0.0.1 (a web page to report\n"
+     "                      the month: items, figures, preview, send); prints its URL\n",
+     reportctl_desk_settings, "desk options:"},
     {"keygen", reportctl_keys,
      "  keygen --out PATH   make a CURVE key pair: PATH.key (secret), PATH.pub\n",
      reportctl_keys_settings, "keygen, enrol and revoke options:"},

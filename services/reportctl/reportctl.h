@@ -18,6 +18,7 @@ int reportctl_attach_signed(int argc, char **argv);
 int reportctl_subscribe(int argc, char **argv);
 int reportctl_migrate(int argc, char **argv);
 int reportctl_status(int argc, char **argv);
+int reportctl_desk(int argc, char **argv);
 /* keygen, enrol and revoke (argv[0] says which) */
 int reportctl_keys(int argc, char **argv);
 
@@ -41,6 +42,7 @@ extern const report_setting_t reportctl_push_settings[];
 extern const report_setting_t reportctl_report_settings[];
 extern const report_setting_t reportctl_subscribe_settings[];
 extern const report_setting_t reportctl_keys_settings[];
+extern const report_setting_t reportctl_desk_settings[];
 
 /* The commands and the options of push, compile/publish, subscribe and the key commands. */
 void reportctl_usage(FILE *out);

@@ -30,7 +30,9 @@ const report_setting_t report_server_settings[] = {
     REPORT_SETTINGS_END};
 #undef F
 
-#define S_DOMAINS 2
+/* The two domains every server has, and one more a service may add (the aggregator's desk:
+ * units). */
+#define S_DOMAINS 3
 
 struct report_server_t {
     void *zctx;
@@ -39,7 +41,17 @@ struct report_server_t {
     report_zap_t *zap; /* NULL without CURVE */
     const char *domains[S_DOMAINS];
     report_keyring_t *keyrings[S_DOMAINS];
+    int domain_count;
 };
+
+/* The keyring of domain i, and the handler's accepting its peers. */
+static void s_keyring(report_server_t *self, int i)
+{
+    char *dir = report_sprintf("%s/%s", self->cfg->keys_dir, self->domains[i]);
+    self->keyrings[i] = report_keyring_new(dir);
+    free(dir);
+    report_zap_add_domain(self->zap, self->domains[i], self->keyrings[i]);
+}
 
 /* The key pair, the keyrings and the handler; 0 or -1 (logged). */
 static int s_secure(report_server_t *self)
@@ -55,12 +67,8 @@ static int s_secure(report_server_t *self)
     self->zap = report_zap_new(self->zctx);
     if (!self->zap)
         return -1;
-    for (int i = 0; i < S_DOMAINS; i++) {
-        char *dir = report_sprintf("%s/%s", self->cfg->keys_dir, self->domains[i]);
-        self->keyrings[i] = report_keyring_new(dir);
-        free(dir);
-        report_zap_add_domain(self->zap, self->domains[i], self->keyrings[i]);
-    }
+    for (int i = 0; i < self->domain_count; i++)
+        s_keyring(self, i);
     return 0;
 }
 
@@ -73,6 +81,7 @@ report_server_t *report_server_new(void *zctx, const report_server_config_t *cfg
     self->cfg = cfg;
     self->domains[0] = domain_a;
     self->domains[1] = domain_b;
+    self->domain_count = 2;
     if (cfg->insecure_plain) {
         log_error(insecure_warning, "insecure_plain=true hint=%s", report_logq("development only"));
         return self;
@@ -98,10 +107,21 @@ void report_server_destroy(report_server_t **self_p)
 
 report_keyring_t *report_server_keyring(report_server_t *self, const char *domain)
 {
-    for (int i = 0; i < S_DOMAINS; i++)
+    for (int i = 0; i < self->domain_count; i++)
         if (strcmp(self->domains[i], domain) == 0)
             return self->keyrings[i];
     return NULL;
+}
+
+int report_server_add_domain(report_server_t *self, const char *domain)
+{
+    if (self->domain_count == S_DOMAINS)
+        return -1;
+    int i = self->domain_count++;
+    self->domains[i] = domain;
+    if (self->zap)
+        s_keyring(self, i);
+    return 0;
 }
 
 void *report_server_socket(report_server_t *self, int type, const char *endpoint,

@@ -40,6 +40,9 @@ report_server_t *report_server_new(void *zctx, const report_server_config_t *cfg
                                    const char *domain_a, const char *domain_b,
                                    const char *insecure_warning);
 void report_server_destroy(report_server_t **self_p);
+/* Accepts the peers of one more ZAP domain (its keyring KEYS/<domain>/; the aggregator's desk
+ * endpoint: units). domain must outlive the server. 0, or -1 when three domains are set. */
+int report_server_add_domain(report_server_t *self, const char *domain);
 
 /* The keyring of domain (to map a peer's key to who it is), or NULL without CURVE. */
 report_keyring_t *report_server_keyring(report_server_t *self, const char *domain);
