@@ -54,6 +54,17 @@ static const s_command_t s_commands[] = {
      "  status [--watch]    one screen for the whole pipeline, from the services'\n"
      "                      metrics endpoints; exit 3 if a service is down\n",
      NULL, NULL},
+    {"catalogue", reportctl_catalogue,
+     "  catalogue list [KIND] | add|rename|retire KIND CODE | target INDICATOR --year Y\n"
+     "            --target T | audit [KIND [CODE]] | check\n"
+     "                      the catalogue (KIND: unit, area, indicator), audited, with an\n"
+     "                      operator's key; check: unit keys against active units\n",
+     reportctl_catalogue_settings, "catalogue options:"},
+    {"dead-letters", reportctl_dead_letters,
+     "  dead-letters list | show ID | replay [ID] [--reason R] [--unit U]\n"
+     "                      refused input; replay one kept whole (or all that match) as\n"
+     "                      the unit it came from, recorded as the operator's act\n",
+     reportctl_admin_settings, "dead-letters options:"},
     {"keygen", reportctl_keys,
      "  keygen --out PATH   make a CURVE key pair: PATH.key (secret), PATH.pub\n",
      reportctl_keys_settings, "keygen, enrol and revoke options:"},
