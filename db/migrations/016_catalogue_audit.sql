@@ -182,6 +182,14 @@ BEGIN
                 WHERE NOT EXISTS (SELECT 1 FROM indicators WHERE code = c AND active)) THEN
         RETURN 'unknown_indicator';
     END IF;
+    -- {CODE}, {CODE.ytd|plan|pct} in the text and sub-items, as the store checks them
+    IF EXISTS (SELECT 1
+                 FROM (SELECT p_text AS t UNION ALL
+                       SELECT jsonb_array_elements_text(p_sub_items)) texts,
+                      regexp_matches(texts.t, '\{([A-Z0-9_]{1,32})(\.[a-z]*)?\}', 'g') m
+                WHERE NOT EXISTS (SELECT 1 FROM indicators WHERE code = m[1] AND active)) THEN
+        RETURN 'unknown_indicator';
+    END IF;
     INSERT INTO updates (update_id, unit_code, year, month, section, area_code, item_key,
                          item_order, revision, withdrawn, text, sub_items, payload,
                          content_sha256, stored_by)
