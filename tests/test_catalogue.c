@@ -243,3 +243,47 @@ Test(catalogue, rename_retire_and_the_key_check)
     cr_assert(strstr(out, "error: bad_fields:"), "%s", out);
     free(out);
 }
+
+Test(catalogue, the_templates_texts_and_recipients)
+{
+    char *out = NULL;
+    char *old = test_db_value(&stack.db, "SELECT signer_name FROM report_templates");
+    cr_assert_eq(ctl(&out, "office", "catalogue template signer_name --value 'Nông Văn Bình'"), 0,
+                 "%s", out);
+    free(out);
+    assert_value("Nông Văn Bình", "SELECT signer_name FROM report_templates");
+    char *audit = report_sprintf("office|set|template|%s|Nông Văn Bình", old);
+    assert_value(audit, "SELECT operator || '|' || action || '|' || kind || '|' ||"
+                        " (old_value->>'signer_name') || '|' || (new_value->>'signer_name')"
+                        " FROM catalogue_audit");
+    free(audit);
+    free(old);
+    /* only the texts of the template: not its agency, not a column that is not there */
+    cr_assert_eq(ctl(&out, "office", "catalogue template agency_code --value X"), 1, "%s", out);
+    cr_assert(strstr(out, "error: bad_fields:"), "%s", out);
+    free(out);
+    cr_assert_eq(ctl(&out, "office", "catalogue template 'x; DROP TABLE units' --value X"), 1, "%s",
+                 out);
+    free(out);
+
+    cr_assert_eq(ctl(&out, "office",
+                     "catalogue recipients 'UBND tỉnh (b/c)' 'Bộ KH&CN (b/c)' 'Lưu: VT, VP.'"),
+                 0, "%s", out);
+    free(out);
+    cr_assert_eq(ctl(&out, "office", "catalogue list recipients"), 0, "%s", out);
+    cr_assert(strstr(out, "recipients\tSKHCN\t1\tUBND tỉnh (b/c)\t\n"
+                          "recipients\tSKHCN\t2\tBộ KH&CN (b/c)\t\n"
+                          "recipients\tSKHCN\t3\tLưu: VT, VP.\t\n"),
+              "%s", out);
+    free(out);
+    assert_value("3|2", "SELECT jsonb_array_length(new_value) || '|' ||"
+                        " (SELECT count(*) FROM catalogue_audit) FROM catalogue_audit"
+                        " WHERE kind = 'recipients'");
+    /* the draft prints them */
+    report_update_t *u = test_update_new("draft");
+    cr_assert_eq(test_push_one(&stack, 10000, u).outcome, REPORT_OUTCOME_STORED);
+    report_update_destroy(&u);
+    cr_assert_eq(ctl(&out, "office", "compile 2018-07"), 0, "%s", out);
+    cr_assert(strstr(out, "Nông Văn Bình") && strstr(out, "Bộ KH&CN (b/c)"), "%s", out);
+    free(out);
+}

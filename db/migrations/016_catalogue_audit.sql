@@ -16,8 +16,8 @@ CREATE TABLE catalogue_audit (
     id        bigserial PRIMARY KEY,
     at        timestamptz NOT NULL DEFAULT now(),
     operator  text NOT NULL,          -- the operator's key name (keys/operators/NAME.pub)
-    action    text NOT NULL,          -- add, rename, retire, target
-    kind      text NOT NULL,          -- unit, area, indicator, target
+    action    text NOT NULL,          -- add, rename, retire, target, set
+    kind      text NOT NULL,          -- unit, area, indicator, target, template, recipients
     code      text NOT NULL,
     old_value jsonb,
     new_value jsonb
@@ -51,6 +51,7 @@ ALTER TABLE catalogue_retired OWNER TO report_owner;
 ALTER TABLE update_replays OWNER TO report_owner;
 GRANT SELECT ON catalogue_audit, catalogue_retired, update_replays TO report_reporter, report_ops;
 
+-- Helpers of catalogue_change: called only by it (no grant), so they run as the owner.
 CREATE FUNCTION s_catalogue_row(p_kind text, p_code text) RETURNS jsonb
     LANGUAGE sql STABLE SET search_path = public AS $$
     SELECT CASE p_kind
@@ -59,9 +60,65 @@ CREATE FUNCTION s_catalogue_row(p_kind text, p_code text) RETURNS jsonb
         WHEN 'indicator' THEN (SELECT to_jsonb(i) FROM indicators i WHERE code = p_code)
     END $$;
 ALTER FUNCTION s_catalogue_row(text, text) OWNER TO report_owner;
+REVOKE ALL ON FUNCTION s_catalogue_row(text, text) FROM PUBLIC;
+
+-- The template's texts and its recipients ("Nơi nhận"), audited like the catalogue.
+-- template: p_fields {"field": COLUMN, "value": TEXT}, any text column of report_templates
+-- but the agency; recipients: p_fields {"recipients": [TEXT, ...]}, the whole list in order.
+-- p_agency '' is the only agency. Returns '' or not_found, bad_fields.
+CREATE FUNCTION s_catalogue_template(p_operator text, p_kind text, p_agency text,
+                                     p_fields jsonb) RETURNS text
+    LANGUAGE plpgsql SET search_path = public AS $$
+DECLARE
+    agency text := p_agency;
+    field text := p_fields->>'field';
+    old_v jsonb;
+    new_v jsonb;
+BEGIN
+    IF agency = '' THEN
+        SELECT code INTO agency FROM agencies ORDER BY code LIMIT 1;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM report_templates WHERE agency_code = agency) THEN
+        RETURN 'not_found';
+    END IF;
+    IF p_kind = 'recipients' THEN
+        IF jsonb_typeof(p_fields->'recipients') IS DISTINCT FROM 'array'
+           OR jsonb_array_length(p_fields->'recipients') = 0
+           OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_fields->'recipients') e
+                       WHERE jsonb_typeof(e) <> 'string' OR e #>> '{}' = '') THEN
+            RETURN 'bad_fields';
+        END IF;
+        SELECT jsonb_agg(text ORDER BY position) INTO old_v
+          FROM report_recipients WHERE agency_code = agency;
+        DELETE FROM report_recipients WHERE agency_code = agency;
+        INSERT INTO report_recipients (agency_code, position, text)
+             SELECT agency, n, e FROM jsonb_array_elements_text(p_fields->'recipients')
+                                      WITH ORDINALITY AS x(e, n);
+        new_v := p_fields->'recipients';
+    ELSE
+        IF field IS NULL OR field = 'agency_code' OR (p_fields->>'value') IS NULL
+           OR NOT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = 'public' AND table_name = 'report_templates'
+                             AND column_name = field AND data_type = 'text') THEN
+            RETURN 'bad_fields';
+        END IF;
+        EXECUTE format('SELECT jsonb_build_object(%L, %I) FROM report_templates'
+                       ' WHERE agency_code = $1', field, field) INTO old_v USING agency;
+        EXECUTE format('UPDATE report_templates SET %I = $1 WHERE agency_code = $2', field)
+            USING p_fields->>'value', agency;
+        new_v := jsonb_build_object(field, p_fields->>'value');
+    END IF;
+    INSERT INTO catalogue_audit (operator, action, kind, code, old_value, new_value)
+         VALUES (p_operator, 'set', p_kind, agency, old_v, new_v);
+    RETURN '';
+END $$;
+ALTER FUNCTION s_catalogue_template(text, text, text, jsonb) OWNER TO report_owner;
+REVOKE ALL ON FUNCTION s_catalogue_template(text, text, text, jsonb) FROM PUBLIC;
 
 -- One change of the catalogue, audited. Returns '' when done, else a refusal code:
--- code_retired, exists, not_found, bad_kind, bad_action, bad_fields.
+-- code_retired, exists, not_found, bad_kind, bad_action, bad_fields. Kinds: unit, area,
+-- indicator (add, rename, retire), target (add: set a year's plan), template and recipients
+-- (set).
 CREATE FUNCTION catalogue_change(p_operator text, p_action text, p_kind text, p_code text,
                                  p_fields jsonb) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
@@ -69,6 +126,12 @@ DECLARE
     old_v jsonb;
     agency text;
 BEGIN
+    IF p_kind IN ('template', 'recipients') THEN
+        IF p_action <> 'set' THEN
+            RETURN 'bad_action';
+        END IF;
+        RETURN s_catalogue_template(p_operator, p_kind, p_code, p_fields);
+    END IF;
     IF p_kind NOT IN ('unit', 'area', 'indicator', 'target') THEN
         RETURN 'bad_kind';
     END IF;

@@ -50,17 +50,24 @@ static int s_row_line(void *arg, const PGresult *res, int row)
     return 0;
 }
 
+/* Every entry, one line each: kind, code, state (active or retired; a target's year, a
+ * template's field, a recipient's position), name (label, target, text), extra. */
 static const char *S_LIST_SQL =
     "SELECT kind, code, state, name, extra FROM ("
     "  SELECT 1 AS o, 'unit' AS kind, code, CASE WHEN active THEN 'active' ELSE 'retired' END"
-    "         AS state, name, '' AS extra FROM units"
+    "         AS state, name, '' AS extra, position AS n FROM units"
     "  UNION ALL SELECT 2, 'area', code, CASE WHEN active THEN 'active' ELSE 'retired' END,"
-    "         name, lead_in FROM work_areas"
+    "         name, lead_in, position FROM work_areas"
     "  UNION ALL SELECT 3, 'indicator', code,"
     "         CASE WHEN active THEN 'active' ELSE 'retired' END, label,"
-    "         area_code || ' ' || measure FROM indicators"
-    "  UNION ALL SELECT 4, 'target', indicator_code, year::text, target::text, '' FROM plan_targets"
-    ") c WHERE $1 = '' OR kind = $1 ORDER BY o, code, state LIMIT $2";
+    "         area_code || ' ' || measure, 0 FROM indicators"
+    "  UNION ALL SELECT 4, 'target', indicator_code, year::text, target::text, '', year"
+    "         FROM plan_targets"
+    "  UNION ALL SELECT 5, 'template', t.agency_code, f.key, f.value, '', 0"
+    "         FROM report_templates t, jsonb_each_text(to_jsonb(t) - 'agency_code') f"
+    "  UNION ALL SELECT 6, 'recipients', agency_code, position::text, text, '', position"
+    "         FROM report_recipients"
+    ") c WHERE $1 = '' OR kind = $1 ORDER BY o, code, n, state LIMIT $2";
 
 static const char *S_AUDIT_SQL =
     "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), operator,"
@@ -184,8 +191,8 @@ static const char *s_refusal_message(const char *code)
         {"code_retired", "this code was retired; a retired code is never used again"},
         {"exists", "this code is already in the catalogue"},
         {"not_found", "no active entry has this code"},
-        {"bad_kind", "the kind is unit, area, indicator or target"},
-        {"bad_action", "the action is add, rename or retire"},
+        {"bad_kind", "the kind is unit, area, indicator, target, template or recipients"},
+        {"bad_action", "add, rename, retire (unit, area, indicator); set (template, recipients)"},
         {"bad_fields", "missing or invalid values (see reportctl catalogue --help)"},
     };
     for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++)
@@ -194,7 +201,8 @@ static const char *s_refusal_message(const char *code)
     return code;
 }
 
-/* add, rename, retire (and a plan target: add target CODE with year and target). */
+/* add, rename, retire (and a plan target: add target CODE with year and target); set of the
+ * template's texts and its recipients. */
 static int s_change(report_db_t *db, const char *keys_dir, const char *operator_name,
                     const report_control_request_t *req, report_control_reply_t *reply)
 {
@@ -251,8 +259,8 @@ int report_catalogue_handle(report_db_t *db, const char *keys_dir, const char *o
         return rc;
     }
     if (strcmp(action, "add") == 0 || strcmp(action, "rename") == 0 ||
-        strcmp(action, "retire") == 0)
+        strcmp(action, "retire") == 0 || strcmp(action, "set") == 0)
         return s_change(db, keys_dir, operator_name, req, reply);
-    s_refuse(reply, "bad_action", "the action is list, add, rename, retire, check or audit");
+    s_refuse(reply, "bad_action", "the action is list, add, rename, retire, set, check or audit");
     return 0;
 }
