@@ -4,6 +4,8 @@
  * aggregator connected as its own role (report_reporter). */
 #define _DEFAULT_SOURCE
 #include "report_aggregator.h"
+#include "report_codec.h"
+#include "report_zap.h"
 #include "report_util.h"
 #include "test_support.h"
 
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zmq.h>
 
 static test_stack_t stack;
 static report_aggregator_t *agg;
@@ -286,4 +289,60 @@ Test(catalogue, the_templates_texts_and_recipients)
     cr_assert_eq(ctl(&out, "office", "compile 2018-07"), 0, "%s", out);
     cr_assert(strstr(out, "Nông Văn Bình") && strstr(out, "Bộ KH&CN (b/c)"), "%s", out);
     free(out);
+}
+
+/* Sends req on sock (a DEALER connected to the control socket) and decodes the answer. */
+static void exchange(void *sock, const report_control_request_t *req, report_control_reply_t *reply)
+{
+    size_t size;
+    uint8_t *buf = report_control_request_encode(req, &size);
+    cr_assert_eq(zmq_send(sock, buf, size, 0), (int)size);
+    free(buf);
+    zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
+    cr_assert_eq(zmq_poll(&pi, 1, 5000), 1, "no answer");
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    cr_assert_geq(zmq_msg_recv(&msg, sock, 0), 0);
+    cr_assert_eq(report_control_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), reply), 0);
+    zmq_msg_close(&msg);
+}
+
+Test(catalogue, an_operator_revoked_on_an_open_connection_is_unauthorized)
+{
+    test_enrol("operator", "op2");
+    usleep(300 * 1000); /* seen by the keyring at its next look */
+    report_client_keys_t keys = test_client_keys("op2");
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    cr_assert_eq(report_curve_client(sock, keys.server_public, &keys.client), 0);
+    cr_assert_eq(zmq_connect(sock, report_aggregator_control_endpoint(agg)), 0);
+    report_control_request_t list = {
+        .kind = REPORT_CONTROL_CATALOGUE, .action = "list", .subject = "unit"};
+    report_control_reply_t reply;
+    exchange(sock, &list, &reply);
+    cr_assert(reply.ok && strstr(reply.body, "unit\tTHANH_TRA\tactive\t"), "%s", reply.message);
+    report_control_reply_clear(&reply);
+
+    report_error_t err;
+    cr_assert_eq(report_keys_revoke(test_keys_dir(), "operator", "op2", &err), 0, "%s",
+                 err.message);
+    usleep(300 * 1000); /* the keyring looks at the directory at most every 200 ms */
+    report_control_request_t add = {.kind = REPORT_CONTROL_CATALOGUE,
+                                    .action = "add",
+                                    .subject = "unit",
+                                    .code = "PHONG_MOI",
+                                    .fields_json = "{\"name\": \"Phòng Mới\"}"};
+    exchange(sock, &add, &reply);
+    cr_assert_not(reply.ok);
+    cr_assert_str_eq(reply.error_code, "unauthorized");
+    report_control_reply_clear(&reply);
+    report_control_request_t replay = {
+        .kind = REPORT_CONTROL_DEAD_LETTER, .action = "replay", .dead_letter_id = 1};
+    exchange(sock, &replay, &reply);
+    cr_assert_str_eq(reply.error_code, "unauthorized");
+    report_control_reply_clear(&reply);
+    assert_value("0", "SELECT count(*) FROM units WHERE code = 'PHONG_MOI'");
+    assert_value("0", "SELECT count(*) FROM catalogue_audit");
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
 }
