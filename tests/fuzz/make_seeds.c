@@ -70,7 +70,8 @@ static void s_frames(void)
     s_write("fuzz_frame", "result-rejected", report_frame_encode(&f, &n), n);
     memset(&f, 0, sizeof f);
     f.type = REPORT_FRAME_DEAD_LETTER;
-    report_reply_set(&f.reply, "", REPORT_OUTCOME_REJECTED, "invalid_utf8", "text: invalid UTF-8");
+    report_reply_set(&f.reply, "", REPORT_OUTCOME_REJECTED, REPORT_REASON_invalid_utf8,
+                     "text: invalid UTF-8");
     snprintf(f.unit_code, sizeof f.unit_code, "THANH_TRA");
     snprintf(f.update_id, sizeof f.update_id, "%s", u->update_id);
     f.payload = (uint8_t *)"\x0a\x03\xff\xfe\xfd";
