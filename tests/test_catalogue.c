@@ -208,8 +208,14 @@ Test(catalogue, rename_retire_and_the_key_check)
     cr_assert_null(strstr(out, "THANH_TRA"), "%s", out);
     free(out);
 
-    cr_assert_eq(ctl(&out, "office", "catalogue rename unit PHONG_MOI --name 'Phòng Kế hoạch'"), 0,
-                 "%s", out);
+    /* sent decomposed (o + U+0300), stored in NFC; a bidirectional control refused */
+    cr_assert_eq(
+        ctl(&out, "office", "catalogue rename unit PHONG_MOI --name 'Pho\xcc\x80ng Kế hoạch'"), 0,
+        "%s", out);
+    free(out);
+    cr_assert_eq(ctl(&out, "office", "catalogue rename unit PHONG_MOI --name 'Phòng \xe2\x80\xae'"),
+                 1, "%s", out);
+    cr_assert(strstr(out, "error: forbidden_char:"), "%s", out);
     free(out);
     cr_assert_eq(ctl(&out, "office", "catalogue audit unit PHONG_MOI"), 0, "%s", out);
     cr_assert(strstr(out, "\trename\tunit\tPHONG_MOI\t") && strstr(out, "Phòng Mới") &&

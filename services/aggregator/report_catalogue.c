@@ -6,6 +6,7 @@
 #include "report_keys.h"
 #include "report_log.h"
 #include "report_util.h"
+#include "report_validate.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -201,25 +202,69 @@ static const char *s_refusal_message(const char *code)
     return code;
 }
 
+/* One string of the values in NFC, checked as a unit's text is (valid UTF-8, no control or
+ * bidirectional characters; names on one line, template texts may hold newlines). */
+static int s_normalize_string(json_t *value, const char *key, report_refusal_t *why)
+{
+    report_field_kind_t kind = strcmp(key, "value") == 0 || strcmp(key, "recipients") == 0
+                                   ? REPORT_FIELD_TEXT
+                                   : REPORT_FIELD_KEY;
+    char *nfc = NULL;
+    if (report_text_normalize(json_string_value(value), json_string_length(value), kind, key, &nfc,
+                              why) != 0)
+        return -1;
+    json_string_set(value, nfc);
+    free(nfc);
+    return 0;
+}
+
+/* The values (a JSON object) with every string, and every string of an array, in NFC; a new
+ * string in *out, or -1 with *why filled (bad_fields when it is not an object). */
+static int s_normalize_fields(const char *text, char **out, report_refusal_t *why)
+{
+    json_error_t jerr;
+    json_t *fields = json_loads(text && *text ? text : "{}", 0, &jerr);
+    int rc = json_is_object(fields) ? 0 : -1;
+    if (rc != 0)
+        snprintf(why->message, sizeof why->message, "the values are not a JSON object");
+    const char *key;
+    json_t *value;
+    json_object_foreach(fields, key, value)
+    {
+        size_t i;
+        json_t *item;
+        if (rc == 0 && json_is_string(value))
+            rc = s_normalize_string(value, key, why);
+        json_array_foreach(value, i, item)
+        {
+            if (rc == 0 && json_is_string(item))
+                rc = s_normalize_string(item, key, why);
+        }
+    }
+    *out = rc == 0 ? json_dumps(fields, JSON_COMPACT) : NULL;
+    json_decref(fields);
+    return rc;
+}
+
 /* add, rename, retire (and a plan target: add target CODE with year and target); set of the
  * template's texts and its recipients. */
 static int s_change(report_db_t *db, const char *keys_dir, const char *operator_name,
                     const report_control_request_t *req, report_control_reply_t *reply)
 {
-    json_error_t jerr;
-    json_t *fields =
-        json_loads(req->fields_json && *req->fields_json ? req->fields_json : "{}", 0, &jerr);
-    bool object = json_is_object(fields);
-    json_decref(fields);
-    if (!object || !req->subject || !req->code) {
-        s_refuse(reply, "bad_fields", "the values are a JSON object; kind and code are needed");
+    report_refusal_t why = {.reason = REPORT_REASON_none};
+    char *fields = NULL;
+    if (!req->subject || !req->code || s_normalize_fields(req->fields_json, &fields, &why) != 0) {
+        s_refuse(reply,
+                 why.reason == REPORT_REASON_none ? "bad_fields" : report_reason_name(why.reason),
+                 why.message[0] ? why.message : "kind and code are needed");
         return 0;
     }
-    const char *params[] = {operator_name, req->action, req->subject, req->code,
-                            req->fields_json && *req->fields_json ? req->fields_json : "{}"};
+    const char *params[] = {operator_name, req->action, req->subject, req->code, fields};
     char *outcome = NULL;
-    if (report_db_query(db, "SELECT catalogue_change($1, $2, $3, $4, $5::jsonb)", 5, params,
-                        s_result_row, &outcome) != 0) {
+    int rc = report_db_query(db, "SELECT catalogue_change($1, $2, $3, $4, $5::jsonb)", 5, params,
+                             s_result_row, &outcome);
+    free(fields);
+    if (rc != 0) {
         const char *state = report_db_sqlstate(db);
         if (state && strncmp(state, "22", 2) == 0) { /* a value of the wrong type */
             s_refuse(reply, "bad_fields", report_db_error(db));

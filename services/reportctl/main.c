@@ -64,7 +64,7 @@ static const s_command_t s_commands[] = {
      "  dead-letters list | show ID | replay [ID] [--reason R] [--unit U]\n"
      "                      refused input; replay one kept whole (or all that match) as\n"
      "                      the unit it came from, recorded as the operator's act\n",
-     reportctl_admin_settings, "dead-letters options:"},
+     reportctl_dead_letters_settings, "dead-letters options:"},
     {"keygen", reportctl_keys,
      "  keygen --out PATH   make a CURVE key pair: PATH.key (secret), PATH.pub\n",
      reportctl_keys_settings, "keygen, enrol and revoke options:"},

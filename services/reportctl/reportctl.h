@@ -48,17 +48,16 @@ extern const report_setting_t reportctl_keys_settings[];
 int reportctl_catalogue(int argc, char **argv);
 int reportctl_dead_letters(int argc, char **argv);
 
-/* The options of the administration commands: the aggregator, the operator's keys and the
- * dead-letter filters. */
+/* The options of the administration commands: the aggregator and the operator's keys. */
 typedef struct {
     char *control_endpoint;
     int64_t timeout_ms;
-    char *reason, *unit;
     reportctl_curve_t curve;
 } reportctl_admin_t;
 
 extern const report_setting_t reportctl_admin_settings[];
 extern const report_setting_t reportctl_catalogue_settings[];
+extern const report_setting_t reportctl_dead_letters_settings[];
 
 /* Sends one catalogue or dead-letter request and prints the answer; the exit status (0 done,
  * 1 refused or findings, 2 no keys, 3 no answer). */

@@ -21,11 +21,21 @@ const report_setting_t reportctl_admin_settings[] = {
      "aggregator control endpoint"},
     {"timeout-ms", REPORT_SETTING_INT, "30000", F(timeout_ms), 100, 3600000,
      "wait for the aggregator's answer"},
-    {"reason", REPORT_SETTING_STRING, "", F(reason), 0, 0,
-     "dead-letters list and replay: only this reason (e.g. unknown_indicator)"},
-    {"unit", REPORT_SETTING_STRING, "", F(unit), 0, 0,
-     "dead-letters list and replay: only this unit"},
     REPORT_SETTINGS_INCLUDE(reportctl_curve_settings, F(curve)),
+    REPORT_SETTINGS_END};
+#undef F
+
+typedef struct {
+    reportctl_admin_t admin;
+    char *reason, *unit;
+} s_dead_letters_config_t;
+
+#define F(field) offsetof(s_dead_letters_config_t, field)
+const report_setting_t reportctl_dead_letters_settings[] = {
+    {"reason", REPORT_SETTING_STRING, "", F(reason), 0, 0,
+     "list and replay: only this reason (e.g. unknown_indicator)"},
+    {"unit", REPORT_SETTING_STRING, "", F(unit), 0, 0, "list and replay: only this unit"},
+    REPORT_SETTINGS_INCLUDE(reportctl_admin_settings, F(admin)),
     REPORT_SETTINGS_END};
 #undef F
 
@@ -99,10 +109,10 @@ static int s_replay_all(const reportctl_admin_t *admin, report_control_request_t
 
 int reportctl_dead_letters(int argc, char **argv)
 {
-    reportctl_admin_t cfg = {0};
+    s_dead_letters_config_t cfg = {0};
     char **args = NULL;
     int nargs = 0;
-    int rc = report_settings_load(reportctl_admin_settings, &cfg, argc, argv, &args, &nargs);
+    int rc = report_settings_load(reportctl_dead_letters_settings, &cfg, argc, argv, &args, &nargs);
     const char *action = rc == 0 && nargs > 0 ? args[0] : "";
     bool list = strcmp(action, "list") == 0 && nargs == 1;
     bool one = (strcmp(action, "show") == 0 || strcmp(action, "replay") == 0) && nargs == 2;
@@ -115,7 +125,8 @@ int reportctl_dead_letters(int argc, char **argv)
                                         .reason = cfg.reason,
                                         .unit = cfg.unit,
                                         .dead_letter_id = id};
-        exit_code = all ? s_replay_all(&cfg, &req) : reportctl_admin_call(&cfg, argv[0], &req);
+        exit_code =
+            all ? s_replay_all(&cfg.admin, &req) : reportctl_admin_call(&cfg.admin, argv[0], &req);
     } else if (rc == 0) {
         fprintf(stderr, "reportctl dead-letters: give list | show ID | replay [ID] "
                         "[--reason R] [--unit U]\n");
@@ -123,6 +134,6 @@ int reportctl_dead_letters(int argc, char **argv)
         reportctl_usage(rc == 1 ? stdout : stderr);
     }
     free(args);
-    report_settings_free(reportctl_admin_settings, &cfg);
+    report_settings_free(reportctl_dead_letters_settings, &cfg);
     return exit_code;
 }
