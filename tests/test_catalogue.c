@@ -239,6 +239,11 @@ Test(catalogue, rename_retire_and_the_key_check)
     cr_assert_eq(ctl(&out, "office", "catalogue rename unit PHONG_MOI --name X"), 1, "%s", out);
     cr_assert(strstr(out, "error: not_found:"), "%s", out);
     free(out);
+    /* each refusal counted (report_aggregator_refused_requests_total): forbidden_char,
+     * code_retired, not_found */
+    report_aggregator_stats_t st;
+    report_aggregator_stats(agg, &st);
+    cr_assert_eq(st.refused_requests, 3);
     assert_value("0|3", "SELECT (SELECT active::int FROM units WHERE code = 'PHONG_MOI') || '|' ||"
                         " (SELECT count(*) FROM catalogue_audit WHERE code = 'PHONG_MOI')");
     /* a plan target, audited; a bad value is refused */

@@ -1084,6 +1084,11 @@ static void s_admin(report_aggregator_t *self, zmq_msg_t *id, const report_contr
                  : report_dead_letters_handle(self->db, who, req, &reply);
     if (rc != 0)
         s_db_failed(self);
+    if (!reply.ok) { /* counted and logged as every refused request */
+        log_info("request refused", "error=%s detail=%s operator=%s", reply.error_code,
+                 report_logq(reply.message), report_logq(who));
+        self->stats.refused_requests++;
+    }
     s_control_reply(self, id, &reply);
     report_control_reply_clear(&reply);
 }

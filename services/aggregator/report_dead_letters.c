@@ -85,19 +85,23 @@ typedef struct {
     int64_t payload_size; /* of the input refused */
 } s_letter_t;
 
+/* The columns of S_LINE_COLUMNS, before the ones s_letter_load adds. */
+#define S_LINE_COLUMN_COUNT 9
+
 static int s_letter_row(void *arg, const PGresult *res, int row)
 {
     s_letter_t *l = arg;
     report_buf_t line;
     report_buf_init(&line);
-    for (int c = 0; c < 9; c++)
+    for (int c = 0; c < S_LINE_COLUMN_COUNT; c++)
         report_buf_printf(&line, "%s%s", c ? "\t" : "", PQgetvalue(res, row, c));
     l->line = report_buf_take(&line);
-    l->unit = report_strdup(PQgetvalue(res, row, 9));
-    l->update_id = report_strdup(PQgetvalue(res, row, 10));
-    l->payload = report_hex_decode(PQgetvalue(res, row, 11), &l->payload_len);
-    l->payload_size = strtoll(PQgetvalue(res, row, 12), NULL, 10);
-    l->found = l->payload != NULL || PQgetvalue(res, row, 11)[0] == '\0';
+    const int c = S_LINE_COLUMN_COUNT;
+    l->unit = report_strdup(PQgetvalue(res, row, c));
+    l->update_id = report_strdup(PQgetvalue(res, row, c + 1));
+    l->payload = report_hex_decode(PQgetvalue(res, row, c + 2), &l->payload_len);
+    l->payload_size = strtoll(PQgetvalue(res, row, c + 3), NULL, 10);
+    l->found = l->payload != NULL || PQgetvalue(res, row, c + 2)[0] == '\0';
     return 0;
 }
 
