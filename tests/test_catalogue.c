@@ -120,8 +120,11 @@ Test(catalogue, a_missing_indicator_added_and_the_refused_update_replayed)
                  " (at > now() - interval '1 minute')::int || '|' || (new_value->>'label')"
                  " FROM catalogue_audit WHERE kind = 'indicator' AND code = 'PTD_KIEMDINH'");
 
+    int64_t replay_start = report_clock_ms();
     cr_assert_eq(ctl(&out, "office", "dead-letters replay %s", dl), 0, "%s", out);
     cr_assert(strncmp(out, "STORED", 6) == 0, "%s", out);
+    fprintf(stderr, "catalogue: the replay answered STORED after %lld ms (reportctl's run)\n",
+            (long long)(report_clock_ms() - replay_start));
     free(out);
     assert_value("THANH_TRA|replay:office|17",
                  "SELECT u.unit_code || '|' || u.stored_by || '|' || v.value FROM updates u"
