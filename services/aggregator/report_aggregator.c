@@ -8,10 +8,12 @@
 #include "report_aggregator.h"
 #include "report_actor.h"
 #include "report_backoff.h"
+#include "report_catalogue.h"
 #include "report_check.h"
 #include "report_codec.h"
 #include "report_compile.h"
 #include "report_db.h"
+#include "report_dead_letters.h"
 #include "report_leader.h"
 #include "report_log.h"
 #include "report_monitor.h"
@@ -1073,12 +1075,34 @@ static void s_attach(report_aggregator_t *self, zmq_msg_t *id, const report_cont
     report_published_destroy(&r);
 }
 
+/* The operators' catalogue and dead-letter requests (report_catalogue.c,
+ * report_dead_letters.c); operator_name is the key's name, recorded with every change. */
+static void s_admin(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req,
+                    const char *operator_name)
+{
+    report_control_reply_t reply = {0};
+    const char *who = *operator_name ? operator_name : "insecure-plain";
+    int rc = req->kind == REPORT_CONTROL_CATALOGUE
+                 ? report_catalogue_handle(self->db, self->cfg.server.keys_dir, who, req, &reply)
+                 : report_dead_letters_handle(self->db, who, req, &reply);
+    if (rc != 0)
+        s_db_failed(self);
+    if (!reply.ok) { /* counted and logged as every refused request */
+        log_info("request refused", "error=%s detail=%s operator=%s", reply.error_code,
+                 report_logq(reply.message), report_logq(who));
+        self->stats.refused_requests++;
+    }
+    s_control_reply(self, id, &reply);
+    report_control_reply_clear(&reply);
+}
+
 static void s_handle_control(report_aggregator_t *self)
 {
     zmq_msg_t id, body;
     if (s_recv_request(self->control, &id, &body) == 0) {
         report_control_request_t req;
-        if (!s_peer(report_server_keyring(self->server, "operators"), &body)) {
+        const char *operator_name = s_peer(report_server_keyring(self->server, "operators"), &body);
+        if (!operator_name) {
             s_error(self, &id, "unauthorized", "this key is no longer enrolled as an operator");
         } else if (report_control_request_decode(zmq_msg_data(&body), zmq_msg_size(&body), &req) !=
                    0) {
@@ -1091,7 +1115,9 @@ static void s_handle_control(report_aggregator_t *self)
             s_error(self, &id, "db_unavailable", "the database cannot be reached; retry later");
             report_control_request_clear(&req);
         } else {
-            if (req.kind == REPORT_CONTROL_COMPILE)
+            if (req.kind == REPORT_CONTROL_CATALOGUE || req.kind == REPORT_CONTROL_DEAD_LETTER)
+                s_admin(self, &id, &req, operator_name);
+            else if (req.kind == REPORT_CONTROL_COMPILE)
                 s_compile(self, &id, &req);
             else if (req.kind == REPORT_CONTROL_ATTACH)
                 s_attach(self, &id, &req);

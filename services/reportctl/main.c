@@ -58,6 +58,17 @@ static const s_command_t s_commands[] = {
      "  desk --key UNIT.key serve the unit's desk on 127.0.0.1 (a web page to report\n"
      "                      the month: items, figures, preview, send); prints its URL\n",
      reportctl_desk_settings, "desk options:"},
+    {"catalogue", reportctl_catalogue,
+     "  catalogue list [KIND] | add|rename|retire KIND CODE | target INDICATOR --year Y\n"
+     "            --target T | audit [KIND [CODE]] | check\n"
+     "                      the catalogue (KIND: unit, area, indicator), audited, with an\n"
+     "                      operator's key; check: unit keys against active units\n",
+     reportctl_catalogue_settings, "catalogue options:"},
+    {"dead-letters", reportctl_dead_letters,
+     "  dead-letters list | show ID | replay [ID] [--reason R] [--unit U]\n"
+     "                      refused input; replay one kept whole (or all that match) as\n"
+     "                      the unit it came from, recorded as the operator's act\n",
+     reportctl_dead_letters_settings, "dead-letters options:"},
     {"keygen", reportctl_keys,
      "  keygen --out PATH   make a CURVE key pair: PATH.key (secret), PATH.pub\n",
      reportctl_keys_settings, "keygen, enrol and revoke options:"},

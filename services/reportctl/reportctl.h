@@ -5,9 +5,11 @@
 
 #include "report_config.h"
 #include "report_keys.h"
+#include "report_published.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 int reportctl_push(int argc, char **argv);
@@ -43,6 +45,26 @@ extern const report_setting_t reportctl_report_settings[];
 extern const report_setting_t reportctl_subscribe_settings[];
 extern const report_setting_t reportctl_keys_settings[];
 extern const report_setting_t reportctl_desk_settings[];
+
+/* catalogue and dead-letters (reportctl_catalogue.c, reportctl_dead_letters.c) */
+int reportctl_catalogue(int argc, char **argv);
+int reportctl_dead_letters(int argc, char **argv);
+
+/* The options of the administration commands: the aggregator and the operator's keys. */
+typedef struct {
+    char *control_endpoint;
+    int64_t timeout_ms;
+    reportctl_curve_t curve;
+} reportctl_admin_t;
+
+extern const report_setting_t reportctl_admin_settings[];
+extern const report_setting_t reportctl_catalogue_settings[];
+extern const report_setting_t reportctl_dead_letters_settings[];
+
+/* Sends one catalogue or dead-letter request and prints the answer; the exit status (0 done,
+ * 1 refused or findings, 2 no keys, 3 no answer). */
+int reportctl_admin_call(const reportctl_admin_t *admin, const char *command,
+                         const report_control_request_t *req);
 
 /* The commands and the options of push, compile/publish, subscribe and the key commands. */
 void reportctl_usage(FILE *out);

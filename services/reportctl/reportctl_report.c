@@ -168,19 +168,19 @@ static int s_report(int argc, char **argv, s_mode_t mode)
         return rc == 1 ? 0 : 2;
     }
     report_service_logging("reportctl", cfg.curve.log_level);
-    report_control_request_t req = {mode == S_PUBLISH ? REPORT_CONTROL_PUBLISH
-                                                      : REPORT_CONTROL_COMPILE,
-                                    cfg.agency,
-                                    year,
-                                    month,
-                                    mode == S_CHECK ? "check" : cfg.format,
-                                    (int)cfg.number,
-                                    cfg.date,
-                                    cfg.basis,
-                                    cfg.force,
-                                    (int)cfg.version,
-                                    signed_pdf,
-                                    signed_size};
+    report_control_request_t req = {.kind = mode == S_PUBLISH ? REPORT_CONTROL_PUBLISH
+                                                              : REPORT_CONTROL_COMPILE,
+                                    .agency_code = cfg.agency,
+                                    .year = year,
+                                    .month = month,
+                                    .format = mode == S_CHECK ? "check" : cfg.format,
+                                    .number = (int)cfg.number,
+                                    .date = cfg.date,
+                                    .basis = cfg.basis,
+                                    .force = cfg.force,
+                                    .version = (int)cfg.version,
+                                    .signed_pdf = signed_pdf,
+                                    .signed_size = signed_size};
     if (mode == S_ATTACH)
         req.kind = REPORT_CONTROL_ATTACH;
     report_control_reply_t reply;

@@ -210,8 +210,8 @@ static int s_catalog_load(s_run_t *run)
     s_codes_clear(&run->indicators);
     int rc = report_db_query(run->db,
                              "SELECT 'u', code FROM units WHERE active"
-                             " UNION ALL SELECT 'a', code FROM work_areas"
-                             " UNION ALL SELECT 'i', code FROM indicators",
+                             " UNION ALL SELECT 'a', code FROM work_areas WHERE active"
+                             " UNION ALL SELECT 'i', code FROM indicators WHERE active",
                              0, NULL, s_catalog_row, run);
     qsort(run->units.codes, run->units.count, sizeof(char *), s_cmp_str);
     qsort(run->areas.codes, run->areas.count, sizeof(char *), s_cmp_str);

@@ -70,7 +70,8 @@ static void s_frames(void)
     s_write("fuzz_frame", "result-rejected", report_frame_encode(&f, &n), n);
     memset(&f, 0, sizeof f);
     f.type = REPORT_FRAME_DEAD_LETTER;
-    report_reply_set(&f.reply, "", REPORT_OUTCOME_REJECTED, "invalid_utf8", "text: invalid UTF-8");
+    report_reply_set(&f.reply, "", REPORT_OUTCOME_REJECTED, REPORT_REASON_invalid_utf8,
+                     "text: invalid UTF-8");
     snprintf(f.unit_code, sizeof f.unit_code, "THANH_TRA");
     snprintf(f.update_id, sizeof f.update_id, "%s", u->update_id);
     f.payload = (uint8_t *)"\x0a\x03\xff\xfe\xfd";
@@ -95,6 +96,19 @@ static void s_requests(void)
     c.kind = REPORT_CONTROL_PUBLISH;
     c.format = "";
     s_write("fuzz_control", "publish", report_control_request_encode(&c, &n), n);
+    report_control_request_t cat = {.kind = REPORT_CONTROL_CATALOGUE,
+                                    .action = "add",
+                                    .subject = "indicator",
+                                    .code = "PTD_KIEMDINH",
+                                    .fields_json = "{\"area\":\"TDC\",\"label\":\"Phương tiện đo "
+                                                   "được kiểm định\",\"measure\":\"phương tiện\"}"};
+    s_write("fuzz_control", "catalogue-add", report_control_request_encode(&cat, &n), n);
+    report_control_request_t dl = {.kind = REPORT_CONTROL_DEAD_LETTER,
+                                   .action = "list",
+                                   .reason = "unknown_indicator",
+                                   .unit = "THANH_TRA",
+                                   .dead_letter_id = 42};
+    s_write("fuzz_control", "dead-letter-list", report_control_request_encode(&dl, &n), n);
     report_catchup_request_t q = {.agency_code = "SKHCN", .after_seq = 3};
     s_write("fuzz_control", "catchup-after", report_catchup_request_encode(&q, &n), n);
     q.by_period = true;

@@ -379,6 +379,31 @@ static void s_request_from(report_control_request_t *req, const char *agency_cod
     req->basis = s_opt(basis);
 }
 
+/* The operators' catalogue and dead-letter requests; -1 for any other body. */
+static int s_admin_from(const Sokhcn__Report__V1__ControlRequest *m, report_control_request_t *req)
+{
+    if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_CATALOGUE) {
+        const Sokhcn__Report__V1__CatalogueRequest *c = m->catalogue;
+        req->kind = REPORT_CONTROL_CATALOGUE;
+        req->action = s_opt(c->action);
+        req->subject = s_opt(c->kind);
+        req->code = s_opt(c->code);
+        req->fields_json = s_opt(c->fields_json);
+    } else if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_DEAD_LETTER) {
+        const Sokhcn__Report__V1__DeadLetterRequest *d = m->dead_letter;
+        req->kind = REPORT_CONTROL_DEAD_LETTER;
+        req->action = s_opt(d->action);
+        req->reason = s_opt(d->reason);
+        req->unit = s_opt(d->unit);
+        req->dead_letter_id = d->id;
+    } else {
+        return -1;
+    }
+    s_request_from(req, "", 0, 0, 0, "", "");
+    req->format = s_opt("");
+    return 0;
+}
+
 int report_control_request_decode(const uint8_t *data, size_t size, report_control_request_t *req)
 {
     Sokhcn__Report__V1__ControlRequest *m = s_unpack_clear(
@@ -406,7 +431,7 @@ int report_control_request_decode(const uint8_t *data, size_t size, report_contr
         req->version = s_int(a->version);
         req->signed_pdf = a->signed_pdf.len ? s_bytes_dup(a->signed_pdf) : NULL;
         req->signed_size = req->signed_pdf ? a->signed_pdf.len : 0;
-    } else {
+    } else if (s_admin_from(m, req) != 0) {
         rc = -1;
     }
     s_free(m);
@@ -419,7 +444,23 @@ uint8_t *report_control_request_encode(const report_control_request_t *req, size
     Sokhcn__Report__V1__CompileRequest c = SOKHCN__REPORT__V1__COMPILE_REQUEST__INIT;
     Sokhcn__Report__V1__PublishRequest p = SOKHCN__REPORT__V1__PUBLISH_REQUEST__INIT;
     Sokhcn__Report__V1__AttachSignedRequest a = SOKHCN__REPORT__V1__ATTACH_SIGNED_REQUEST__INIT;
-    if (req->kind == REPORT_CONTROL_ATTACH) {
+    Sokhcn__Report__V1__CatalogueRequest cat = SOKHCN__REPORT__V1__CATALOGUE_REQUEST__INIT;
+    Sokhcn__Report__V1__DeadLetterRequest dl = SOKHCN__REPORT__V1__DEAD_LETTER_REQUEST__INIT;
+    if (req->kind == REPORT_CONTROL_CATALOGUE) {
+        m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_CATALOGUE;
+        cat.action = (char *)s_str(req->action);
+        cat.kind = (char *)s_str(req->subject);
+        cat.code = (char *)s_str(req->code);
+        cat.fields_json = (char *)s_str(req->fields_json);
+        m.catalogue = &cat;
+    } else if (req->kind == REPORT_CONTROL_DEAD_LETTER) {
+        m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_DEAD_LETTER;
+        dl.action = (char *)s_str(req->action);
+        dl.reason = (char *)s_str(req->reason);
+        dl.unit = (char *)s_str(req->unit);
+        dl.id = req->dead_letter_id;
+        m.dead_letter = &dl;
+    } else if (req->kind == REPORT_CONTROL_ATTACH) {
         m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_ATTACH;
         a.agency_code = (char *)s_str(req->agency_code);
         a.year = (uint32_t)req->year;

@@ -37,6 +37,12 @@ void report_control_request_clear(report_control_request_t *req)
     free(req->date);
     free(req->basis);
     free(req->signed_pdf);
+    free(req->action);
+    free(req->subject);
+    free(req->code);
+    free(req->fields_json);
+    free(req->reason);
+    free(req->unit);
     memset(req, 0, sizeof *req);
 }
 

@@ -34,7 +34,9 @@ typedef enum {
     REPORT_CONTROL_NONE,
     REPORT_CONTROL_COMPILE,
     REPORT_CONTROL_PUBLISH,
-    REPORT_CONTROL_ATTACH
+    REPORT_CONTROL_ATTACH,
+    REPORT_CONTROL_CATALOGUE,  /* action, subject, code, fields_json */
+    REPORT_CONTROL_DEAD_LETTER /* action, reason, unit, dead_letter_id */
 } report_control_kind_t;
 
 typedef struct {
@@ -49,6 +51,13 @@ typedef struct {
     int version;         /* attach: the version signed */
     uint8_t *signed_pdf; /* attach: the signed file */
     size_t signed_size;
+    /* catalogue and dead letters (report_catalogue.c, report_dead_letters.c) */
+    char *action;
+    char *subject; /* catalogue: unit, area, indicator, target */
+    char *code;
+    char *fields_json;
+    char *reason, *unit; /* dead letters: filters */
+    int64_t dead_letter_id;
 } report_control_request_t;
 
 void report_control_request_clear(report_control_request_t *req);
