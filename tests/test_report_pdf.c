@@ -368,9 +368,9 @@ static report_control_reply_t control_period(report_control_kind_t kind, int mon
                                              const char *format, int number, const char *date,
                                              bool force)
 {
-    report_control_request_t req = {kind,           "",     2018,         month,
-                                    (char *)format, number, (char *)date, (char *)BASIS,
-                                    force,          0,      NULL,         0};
+    report_control_request_t req = {
+        kind,  "", 2018, month, (char *)format, number, (char *)date, (char *)BASIS,
+        force, 0,  NULL, 0,     false};
     report_control_reply_t reply;
     report_client_keys_t keys = test_client_keys("office");
     cr_assert_eq(

@@ -58,7 +58,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "database: %s\n", report_db_error(db));
         return 1;
     }
-    report_compile_request_t req = {cfg.agency, (int)cfg.year, (int)cfg.month, 0, NULL, NULL};
+    report_compile_request_t req = {cfg.agency, (int)cfg.year, (int)cfg.month, 0,
+                                    NULL,       NULL,          false};
     int64_t best = -1, best_compile = 0, best_render = 0;
     size_t items = 0, bytes = 0;
     int rc = 0;

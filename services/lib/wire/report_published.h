@@ -49,6 +49,7 @@ typedef struct {
     int version;         /* attach: the version signed */
     uint8_t *signed_pdf; /* attach: the signed file */
     size_t signed_size;
+    bool sources; /* compile, html: the draft marked with its sources (json always is) */
 } report_control_request_t;
 
 void report_control_request_clear(report_control_request_t *req);
