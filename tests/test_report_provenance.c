@@ -23,7 +23,12 @@
 /* --- the rule, on indicators built by hand --- */
 
 static const report_compile_indicator_t S_INDICATORS[] = {
+    {.code = "GTCL_HUONGDAN",
+     .label = "Đơn vị được hướng dẫn hồ sơ tham gia Giải thưởng chất lượng quốc gia",
+     .measure = "đơn vị"},
     {.code = "ISO_KIEMTRA",
+     .has_plan = true,
+     .plan = 25,
      .label = "Cơ quan hành chính được kiểm tra, giám sát việc áp dụng Hệ thống ISO",
      .measure = "đơn vị"},
     {.code = "DETAI_MOI",
@@ -67,8 +72,9 @@ Test(typed, flagged_next_to_a_measure_or_a_label)
     expect_typed("kiểm tra 3 cơ sở; ký hợp đồng 2 dự án",
                  "3:measure:CS_KIEMTRA|2:measure:DETAI_MOI");
     expect_typed("có 2,5 Đơn vị (17/25) đơn vị",
-                 "2,5:measure:ISO_KIEMTRA|17/25:measure:ISO_KIEMTRA");
+                 "2,5:measure:GTCL_HUONGDAN|17/25:measure:ISO_KIEMTRA");
     expect_typed("{ISO_KIEMTRA.ytd}/25 đơn vị", "{ISO_KIEMTRA.ytd}/25:measure:ISO_KIEMTRA");
+    expect_typed("17/24 đơn vị", "17/24:measure:GTCL_HUONGDAN"); /* no plan of 24: the first */
     /* a ratio with a measure a few words before it */
     expect_typed("số đơn vị kiểm tra: 17/25.", "17/25:measure:ISO_KIEMTRA");
 }
@@ -236,16 +242,32 @@ Test(provenance, a_year_to_date_figure_lists_the_months_it_summed)
     json_t *m;
     json_array_foreach(months, i, m)
     {
+        cr_assert_leq(json_integer_value(json_object_get(m, "month")), 7);
+        sum += json_number_value(json_object_get(m, "value"));
+    }
+    cr_assert_float_eq(sum, json_number_value(json_object_get(ytd, "value")), 1e-9);
+    /* each month's value is the sum of its items' values, each item named */
+    json_t *ind = json_object_get(json_object_get(root, "indicators"), "ISO_KIEMTRA");
+    json_t *ind_months = json_object_get(ind, "months");
+    cr_assert_eq(json_array_size(ind_months), json_array_size(months));
+    json_array_foreach(ind_months, i, m)
+    {
         double month_sum = 0;
         size_t j;
         json_t *it;
-        json_array_foreach(json_object_get(m, "items"), j, it) month_sum +=
-            json_number_value(json_object_get(it, "value"));
+        json_array_foreach(json_object_get(m, "items"), j, it)
+        {
+            cr_assert_str_neq(str(it, "update_id"), "");
+            month_sum += json_number_value(json_object_get(it, "value"));
+        }
+        cr_assert_eq(json_integer_value(json_object_get(m, "item_count")),
+                     (json_int_t)json_array_size(json_object_get(m, "items")));
         cr_assert_float_eq(month_sum, json_number_value(json_object_get(m, "value")), 1e-9);
-        cr_assert_leq(json_integer_value(json_object_get(m, "month")), 7);
-        sum += month_sum;
+        cr_assert_float_eq(month_sum,
+                           json_number_value(json_object_get(json_array_get(months, i), "value")),
+                           1e-9);
     }
-    cr_assert_float_eq(sum, json_number_value(json_object_get(ytd, "value")), 1e-9);
+    cr_assert_float_eq(sum, json_number_value(json_object_get(ind, "ytd")), 1e-9);
     char *db = test_db_value(&stack.db,
                              "SELECT sum(iv.value)::text FROM item_heads h JOIN indicator_values iv"
                              " ON iv.update_seq = h.seq WHERE iv.indicator_code = 'ISO_KIEMTRA'"
@@ -310,6 +332,7 @@ Test(provenance, a_typed_ratio_next_to_a_measure_is_flagged_and_a_date_is_not)
     json_t *t = json_array_get(typed_list, 0);
     cr_assert_str_eq(str(t, "text"), "17/25");
     cr_assert_str_eq(str(t, "rule"), "measure");
+    cr_assert_str_eq(str(t, "indicator"), "ISO_KIEMTRA", "the one with a plan of 25");
     cr_assert_str_eq(str(t, "unit"), "CHI_CUC_TDC");
     cr_assert_str_eq(str(t, "item_key"), "tdc-2018-07-kq-tdc-typed");
     cr_assert(strstr(str(t, "context"), "17/25 đơn vị"));

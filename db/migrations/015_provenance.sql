@@ -14,10 +14,21 @@ CREATE TABLE compile_snapshots (
     revision    integer NOT NULL,
     update_id   uuid NOT NULL,          -- of the current version when it was compiled
     withdrawn   boolean NOT NULL,
-    compiled_at timestamptz NOT NULL DEFAULT now(),
+    compiled_at timestamptz NOT NULL DEFAULT now(), -- the first compile that showed this version
     PRIMARY KEY (year, month, unit_code, item_key)
 );
 
+-- When the last compile with sources of an agency's period ran. A row of compile_snapshots is
+-- rewritten only when its item changed, so a compile of an unchanged month writes one row.
+CREATE TABLE compile_times (
+    agency_code text NOT NULL REFERENCES agencies (code),
+    year        integer NOT NULL,
+    month       integer NOT NULL,
+    compiled_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agency_code, year, month)
+);
+
 ALTER TABLE compile_snapshots OWNER TO report_owner;
-GRANT SELECT, INSERT, UPDATE ON compile_snapshots TO report_reporter;
-GRANT SELECT ON compile_snapshots TO report_ops;
+ALTER TABLE compile_times OWNER TO report_owner;
+GRANT SELECT, INSERT, UPDATE ON compile_snapshots, compile_times TO report_reporter;
+GRANT SELECT ON compile_snapshots, compile_times TO report_ops;

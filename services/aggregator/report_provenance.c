@@ -16,7 +16,9 @@ struct report_provenance_s {
     int month;
     json_t *last_compiled_at; /* string, or null before the first compile with sources */
     json_t *changed;          /* [{unit, item_key, revision, update_id, change, ...}] */
-    json_t *months;           /* {CODE: [{month, value, items: [...]}]} */
+    size_t changed_count;     /* found, listed or not */
+    json_t *months;           /* {CODE: [{month, value, item_count, items: [...]}]} */
+    json_t *indicators;       /* {CODE: {label, measure, month_value, ytd, plan, months}} */
     json_t *items;            /* the sources of the compile input's items, in its order */
     json_t *typed;            /* [{unit, item_key, text, context, rule, indicator}] */
     size_t typed_count;       /* found, listed or not */
@@ -29,6 +31,7 @@ report_provenance_t *report_provenance_new(void)
     self->last_compiled_at = json_null();
     self->changed = json_array();
     self->months = json_object();
+    self->indicators = json_object();
     self->items = json_array();
     self->typed = json_array();
     self->missing = json_array();
@@ -45,6 +48,7 @@ void report_provenance_destroy(report_provenance_t **self_p)
     json_decref(self->last_compiled_at);
     json_decref(self->changed);
     json_decref(self->months);
+    json_decref(self->indicators);
     json_decref(self->items);
     json_decref(self->typed);
     json_decref(self->missing);
@@ -54,7 +58,7 @@ void report_provenance_destroy(report_provenance_t **self_p)
 
 size_t report_provenance_changed_count(const report_provenance_t *self)
 {
-    return self ? json_array_size(self->changed) : 0;
+    return self ? self->changed_count : 0;
 }
 
 size_t report_provenance_typed_count(const report_provenance_t *self)
@@ -81,23 +85,18 @@ static json_t *s_json_number(double v)
 /* The time of the last compile with sources of the period (UTC), before this one records its
  * own. */
 static const char *S_LAST_COMPILE_SQL =
-    "SELECT to_char(max(s.compiled_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    "  FROM compile_snapshots s JOIN units u ON u.code = s.unit_code"
-    " WHERE u.agency_code = $1 AND s.year = $2::int AND s.month = $3::int"
-    " HAVING count(*) > 0";
+    "SELECT to_char(compiled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    "  FROM compile_times WHERE agency_code = $1 AND year = $2::int AND month = $3::int";
 
 /* In one statement (so one snapshot of the data): the item heads of the period against those
  * the last compile recorded, answering the items that are new or whose current version is
- * another update since, and recording the heads for the next compile. */
+ * another update since, and recording the heads (only the rows that changed) and the time
+ * for the next compile. */
 static const char *S_SNAPSHOT_SQL =
     "WITH cur AS ("
     "  SELECT h.unit_code, h.item_key, h.revision, h.withdrawn, x.update_id, u.position"
     "    FROM item_heads h JOIN units u ON u.code = h.unit_code JOIN updates x ON x.seq = h.seq"
     "   WHERE u.agency_code = $1 AND h.year = $2::int AND h.month = $3::int"
-    "), prev AS ("
-    "  SELECT s.unit_code, s.item_key, s.revision, s.update_id FROM compile_snapshots s"
-    "    JOIN units u ON u.code = s.unit_code"
-    "   WHERE u.agency_code = $1 AND s.year = $2::int AND s.month = $3::int"
     "), rec AS ("
     "  INSERT INTO compile_snapshots AS s"
     "         (year, month, unit_code, item_key, revision, update_id, withdrawn)"
@@ -105,25 +104,38 @@ static const char *S_SNAPSHOT_SQL =
     "  ON CONFLICT (year, month, unit_code, item_key) DO UPDATE"
     "     SET revision = excluded.revision, update_id = excluded.update_id,"
     "         withdrawn = excluded.withdrawn, compiled_at = now()"
+    "   WHERE s.update_id <> excluded.update_id OR s.withdrawn <> excluded.withdrawn"
+    "), at AS ("
+    "  INSERT INTO compile_times AS t (agency_code, year, month) VALUES ($1, $2::int, $3::int)"
+    "  ON CONFLICT (agency_code, year, month) DO UPDATE SET compiled_at = now()"
     ")"
     "SELECT c.unit_code, c.item_key, c.revision::text, c.update_id::text,"
     "       CASE WHEN c.withdrawn THEN 'withdrawn' WHEN p.item_key IS NULL THEN 'new'"
     "            ELSE 'amended' END,"
     "       coalesce(p.revision::text, '')"
-    "  FROM cur c LEFT JOIN prev p ON p.unit_code = c.unit_code AND p.item_key = c.item_key"
+    "  FROM cur c LEFT JOIN compile_snapshots p ON p.year = $2::int AND p.month = $3::int"
+    "   AND p.unit_code = c.unit_code AND p.item_key = c.item_key"
     " WHERE p.item_key IS NULL OR p.update_id <> c.update_id"
     " ORDER BY c.position, c.item_key";
 
-/* Every indicator value of the current items of the year to the month (the rows the
- * compile's year-to-date sums), with the item it came from. */
+/* The indicator values of the current items of the year to the month (the rows the
+ * compile's year-to-date sums), each with the item it came from and its month's sum and
+ * count; at most $4 items per indicator and month. */
 static const char *S_VALUES_SQL =
-    "SELECT iv.indicator_code, h.month::text, iv.value::float8::text, h.unit_code, h.item_key,"
-    "       h.revision::text, x.update_id::text,"
-    "       to_char(x.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    "  FROM item_heads h JOIN units u ON u.code = h.unit_code JOIN updates x ON x.seq = h.seq"
-    "  JOIN indicator_values iv ON iv.update_seq = h.seq"
-    " WHERE u.agency_code = $1 AND h.year = $2::int AND h.month <= $3::int AND NOT h.withdrawn"
-    " ORDER BY iv.indicator_code, h.month, u.position, h.item_key";
+    "SELECT code, month::text, value::float8::text, unit_code, item_key, revision::text,"
+    "       update_id::text, committed_at, month_sum::float8::text, month_items::text FROM ("
+    "  SELECT iv.indicator_code AS code, h.month, iv.value, h.unit_code, h.item_key, h.revision,"
+    "         x.update_id,"
+    "         to_char(x.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    "           AS committed_at,"
+    "         sum(iv.value) OVER w AS month_sum, count(*) OVER w AS month_items,"
+    "         row_number() OVER (w ORDER BY u.position, h.item_key) AS n"
+    "    FROM item_heads h JOIN units u ON u.code = h.unit_code JOIN updates x ON x.seq = h.seq"
+    "    JOIN indicator_values iv ON iv.update_seq = h.seq"
+    "   WHERE u.agency_code = $1 AND h.year = $2::int AND h.month <= $3::int"
+    "     AND NOT h.withdrawn"
+    "  WINDOW w AS (PARTITION BY iv.indicator_code, h.month)"
+    ") v WHERE n <= $4::int ORDER BY code, month, n";
 
 static int s_last_compile_row(void *arg, const PGresult *res, int row)
 {
@@ -136,6 +148,8 @@ static int s_last_compile_row(void *arg, const PGresult *res, int row)
 static int s_changed_row(void *arg, const PGresult *res, int row)
 {
     report_provenance_t *self = arg;
+    if (self->changed_count++ >= REPORT_PROVENANCE_LIST_MAX)
+        return 0;
     const char *previous = PQgetvalue(res, row, 5);
     json_t *c = json_pack("{s:s, s:s, s:i, s:s, s:s}", "unit", PQgetvalue(res, row, 0), "item_key",
                           PQgetvalue(res, row, 1), "revision", atoi(PQgetvalue(res, row, 2)),
@@ -161,11 +175,12 @@ static int s_value_row(void *arg, const PGresult *res, int row)
     }
     json_t *entry = json_array_get(list, json_array_size(list) - 1);
     if (!entry || json_integer_value(json_object_get(entry, "month")) != month) {
-        entry = json_pack("{s:i, s:f, s:[]}", "month", month, "value", 0.0, "items");
+        entry = json_pack("{s:i}", "month", month);
+        json_object_set_new(entry, "value", s_json_number(strtod(PQgetvalue(res, row, 8), NULL)));
+        json_object_set_new(entry, "item_count", json_integer(atoll(PQgetvalue(res, row, 9))));
+        json_object_set_new(entry, "items", json_array());
         json_array_append_new(list, entry);
     }
-    double sum = json_number_value(json_object_get(entry, "value")) + value;
-    json_object_set_new(entry, "value", s_json_number(sum));
     json_t *item =
         json_pack("{s:s, s:s, s:i, s:s, s:s}", "unit", PQgetvalue(res, row, 3), "item_key",
                   PQgetvalue(res, row, 4), "revision", atoi(PQgetvalue(res, row, 5)), "update_id",
@@ -181,18 +196,21 @@ int report_provenance_load(report_provenance_t *self, report_db_t *db, const cha
     char year_s[16], month_s[16];
     snprintf(year_s, sizeof year_s, "%d", year);
     snprintf(month_s, sizeof month_s, "%d", month);
-    const char *p3[] = {agency_code, year_s, month_s};
+    char per_month[16];
+    snprintf(per_month, sizeof per_month, "%d", REPORT_PROVENANCE_ITEMS_PER_MONTH);
+    const char *p4[] = {agency_code, year_s, month_s, per_month};
     self->month = month;
-    if (report_db_query(db, S_LAST_COMPILE_SQL, 3, p3, s_last_compile_row, self) != 0 ||
-        report_db_query(db, S_SNAPSHOT_SQL, 3, p3, s_changed_row, self) != 0 ||
-        report_db_query(db, S_VALUES_SQL, 3, p3, s_value_row, self) != 0)
+    if (report_db_query(db, S_LAST_COMPILE_SQL, 3, p4, s_last_compile_row, self) != 0 ||
+        report_db_query(db, S_SNAPSHOT_SQL, 3, p4, s_changed_row, self) != 0 ||
+        report_db_query(db, S_VALUES_SQL, 4, p4, s_value_row, self) != 0)
         return -1;
     return 0;
 }
 
 /* --- the sources of the items and their figures --- */
 
-/* The months of code's values: all of them up to the report's month, or only that month. */
+/* The months of code's values and their sums ({month, value}): all of them up to the
+ * report's month, or only that month. The items behind them are under "indicators". */
 static json_t *s_months(const report_provenance_t *self, const char *code, bool only_month)
 {
     json_t *all = json_object_get(self->months, code);
@@ -201,8 +219,10 @@ static json_t *s_months(const report_provenance_t *self, const char *code, bool 
     json_t *entry;
     json_array_foreach(all, i, entry)
     {
-        if (!only_month || json_integer_value(json_object_get(entry, "month")) == self->month)
-            json_array_append(out, entry);
+        json_t *month = json_object_get(entry, "month");
+        if (!only_month || json_integer_value(month) == self->month)
+            json_array_append_new(out, json_pack("{s:O, s:O}", "month", month, "value",
+                                                 json_object_get(entry, "value")));
     }
     return out;
 }
@@ -240,6 +260,19 @@ static json_t *s_figure(const report_provenance_t *self, const report_compile_in
     return f;
 }
 
+/* Whether numbers already holds the figure {name}. */
+static bool s_has_figure(const json_t *numbers, const char *name)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(numbers, i, f)
+    {
+        if (!strcmp(json_string_value(json_object_get(f, "placeholder")), name))
+            return true;
+    }
+    return false;
+}
+
 /* The figures of pattern's placeholders that name an indicator, once each, into numbers. */
 static void s_figures(const report_provenance_t *self, const report_compile_input_t *in,
                       const char *pattern, json_t *numbers)
@@ -253,11 +286,7 @@ static void s_figures(const report_provenance_t *self, const report_compile_inpu
         snprintf(name, sizeof name, "%.*s", (int)len, p + 1);
         const char *dot = strchr(name, '.');
         size_t code_len = dot ? (size_t)(dot - name) : strlen(name);
-        bool seen = false;
-        size_t i;
-        json_t *f;
-        json_array_foreach(numbers, i, f) seen =
-            seen || !strcmp(json_string_value(json_object_get(f, "placeholder")), name);
+        bool seen = s_has_figure(numbers, name);
         for (size_t j = 0; !seen && j < in->indicator_count; j++) {
             const report_compile_indicator_t *ind = &in->indicators[j];
             if (strlen(ind->code) != code_len || strncmp(ind->code, name, code_len) != 0)
@@ -294,7 +323,8 @@ static void s_typed(report_provenance_t *self, const report_compile_input_t *in,
                                                sizeof found / sizeof *found);
     for (size_t i = 0; i < n; i++) {
         self->typed_count++;
-        if (i >= sizeof found / sizeof *found || json_array_size(self->typed) >= REPORT_TYPED_MAX)
+        if (i >= sizeof found / sizeof *found ||
+            json_array_size(self->typed) >= REPORT_PROVENANCE_LIST_MAX)
             continue;
         const report_typed_number_t *t = &found[i];
         char *text = report_sprintf("%.*s", (int)t->length, pattern + t->start);
@@ -311,9 +341,26 @@ static void s_typed(report_provenance_t *self, const report_compile_input_t *in,
     }
 }
 
+/* Every indicator of the agency: its figures and its values month by month. */
+static void s_indicators(report_provenance_t *self, const report_compile_input_t *in)
+{
+    for (size_t i = 0; i < in->indicator_count; i++) {
+        const report_compile_indicator_t *ind = &in->indicators[i];
+        json_t *o = json_pack("{s:s, s:s}", "label", ind->label ? ind->label : "", "measure",
+                              ind->measure ? ind->measure : "");
+        json_object_set_new(o, "month_value", s_json_number(ind->month_value));
+        json_object_set_new(o, "ytd", s_json_number(ind->ytd));
+        json_object_set_new(o, "plan", ind->has_plan ? s_json_number(ind->plan) : json_null());
+        json_t *months = json_object_get(self->months, ind->code);
+        json_object_set_new(o, "months", months ? json_incref(months) : json_array());
+        json_object_set_new(self->indicators, ind->code, o);
+    }
+}
+
 void report_provenance_take_input(report_provenance_t *self, const report_compile_input_t *in,
                                   const report_compiled_t *compiled)
 {
+    s_indicators(self, in);
     for (size_t i = 0; i < in->item_count; i++) {
         const report_compile_item_t *item = &in->items[i];
         json_array_append_new(self->items, s_item_sources(self, in, item));
@@ -372,10 +419,12 @@ char *report_provenance_render_json(const report_compiled_t *compiled)
                   doc->next_tasks, doc->next_task_count);
     json_object_set(root, "missing_units", self->missing);
     json_object_set_new(root, "changed_since_last_compile",
-                        json_pack("{s:O, s:O}", "last_compiled_at", self->last_compiled_at, "items",
+                        json_pack("{s:O, s:I, s:O}", "last_compiled_at", self->last_compiled_at,
+                                  "count", (json_int_t)self->changed_count, "items",
                                   self->changed));
     json_object_set(root, "typed_numbers", self->typed);
     json_object_set_new(root, "typed_numbers_found", json_integer((json_int_t)self->typed_count));
+    json_object_set(root, "indicators", self->indicators);
     char *body = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!body)

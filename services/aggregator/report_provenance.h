@@ -28,11 +28,19 @@
  *     or with the head of an indicator's label (its first two words, "Cơ quan" of "Cơ quan
  *     hành chính được kiểm tra..."): rule "label". A ratio is also flagged when such a
  *     measure or label head begins within REPORT_TYPED_WINDOW_WORDS words before or after it.
- * Letters are compared without case (ASCII and the Vietnamese letters folded). */
+ * Letters are compared without case (ASCII and the Vietnamese letters folded). Where several
+ * indicators share the measure or head, the one named is the first whose plan target equals
+ * the ratio's typed denominator (17/25 and a target of 25), else the first by code. */
 #define REPORT_TYPED_WINDOW_WORDS 4
 
-/* At most this many typed numbers are listed per compile (the rest are counted). */
-#define REPORT_TYPED_MAX 200
+/* At most this many typed numbers, and this many changed items, are listed per compile (the
+ * rest are counted): a month of thousands of items must not make a draft of megabytes. */
+#define REPORT_PROVENANCE_LIST_MAX 200
+
+/* At most this many items are listed per indicator and month under "indicators" (each month
+ * keeps its full value and item_count): the per-paragraph figures list months only, so the
+ * size of the sources grows with the items, never with items times figures. */
+#define REPORT_PROVENANCE_ITEMS_PER_MONTH 50
 
 typedef struct {
     size_t start, length;                 /* of the number, in bytes of the pattern */
@@ -78,8 +86,9 @@ size_t report_provenance_changed_count(const report_provenance_t *self);
 size_t report_provenance_typed_count(const report_provenance_t *self);
 
 /* The draft as JSON (report_render_json) with, on every item, its "sources" object, and at the
- * top "missing_units", "changed_since_last_compile" and "typed_numbers". A new string the
- * caller frees, or NULL when compiled has no sources. */
+ * top "missing_units", "changed_since_last_compile", "typed_numbers" and "indicators" (each
+ * indicator's figures and its values month by month with the items they came from). A new
+ * string the caller frees, or NULL when compiled has no sources. */
 char *report_provenance_render_json(const report_compiled_t *compiled);
 
 /* The draft as HTML (report_render_html) with every item's paragraphs showing their sources on

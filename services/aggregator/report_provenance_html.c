@@ -54,14 +54,6 @@ static void s_note_figure(FILE *out, const json_t *f)
         fprintf(out, "%s tháng %lld: %g", i ? " +" : "",
                 (long long)json_integer_value(json_object_get(m, "month")),
                 json_number_value(json_object_get(m, "value")));
-        const json_t *items = json_object_get(m, "items");
-        size_t j;
-        const json_t *it;
-        fputs(" (", out);
-        json_array_foreach(items, j, it)
-            fprintf(out, "%s%s %s r%lld", j ? ", " : "", s_str(it, "unit"), s_str(it, "item_key"),
-                    (long long)json_integer_value(json_object_get(it, "revision")));
-        fputs(")", out);
     }
     if (!json_array_size(months) && strcmp(s_str(f, "field"), "plan") != 0)
         fputs(" (không có giá trị nào)", out);
@@ -114,6 +106,7 @@ static const char s_style[] =
     ".sources { font-family: sans-serif; font-size: 11pt; border: 1px solid #c90;\n"
     "  background: #fffbea; padding: 3mm 5mm; margin-bottom: 8mm; }\n"
     ".sources h2 { font-size: 13pt; margin: 0 0 2mm 0; text-align: left; }\n"
+    ".sources p { font-size: 11pt; text-indent: 0; text-align: left; }\n"
     ".sources .none { color: #080; }\n"
     ".sources .flag { color: #b00; }\n"
     "#src-detail { position: fixed; left: 0; right: 0; bottom: 0; white-space: pre-wrap;\n"
@@ -191,7 +184,7 @@ static void s_typed_line(FILE *out, const json_t *e)
     s_escape(out, s_str(e, "context"));
     fputs("» cạnh chỉ tiêu ", out);
     s_escape(out, s_str(e, "indicator"));
-    fprintf(out, " (%s): hãy dùng {%s...}", s_str(e, "rule"), s_str(e, "indicator"));
+    fprintf(out, " (%s): một số liệu nên là {%s…}", s_str(e, "rule"), s_str(e, "indicator"));
 }
 
 /* The block at the top of the body, from the JSON rendering's fields. */
@@ -202,8 +195,8 @@ static void s_block(FILE *out, const json_t *root)
     fputs("<section class=\"sources\" id=\"sources\">\n<h2>Nguồn của bản dự thảo</h2>\n", out);
     s_block_list(out, "missing-units", "Đơn vị chưa gửi báo cáo",
                  json_object_get(root, "missing_units"), "tất cả đơn vị đã gửi", s_missing_line);
-    char *heading = *since ? report_sprintf("Mục thay đổi từ lần tổng hợp trước (%s)", since)
-                           : report_strdup("Mục thay đổi (lần tổng hợp đầu tiên có nguồn)");
+    char *heading = *since ? report_sprintf("Mục thay đổi từ lần tổng hợp trước, %s", since)
+                           : report_strdup("Mục thay đổi: lần tổng hợp đầu tiên có nguồn");
     s_block_list(out, "changed-items", heading, json_object_get(changed, "items"),
                  "không có gì thay đổi", s_changed_line);
     free(heading);

@@ -214,23 +214,37 @@ static bool s_begins_with_measure(const char *text, const char *measure)
     return false;
 }
 
-/* Whether text begins with an indicator's measure or label head: the rule's name, the
- * indicator's index in *indicator; NULL when none. */
-static const char *s_next_to(const char *text, const report_compile_indicator_t *indicators,
-                             size_t count, size_t *indicator)
+/* Whether indicator i's measure (pass 0) or label head (pass 1) begins text. */
+static bool s_matches(const char *text, const report_compile_indicator_t *ind, int pass)
 {
-    for (size_t i = 0; i < count; i++) {
-        if (indicators[i].measure && s_begins_with_measure(text, indicators[i].measure)) {
-            *indicator = i;
-            return "measure";
+    if (pass == 0)
+        return ind->measure && s_begins_with_measure(text, ind->measure);
+    return ind->label && s_begins_with(text, ind->label, s_label_head_len(ind->label));
+}
+
+/* Whether text begins with an indicator's measure, else with a label head: the rule's name,
+ * the indicator's index in *indicator; NULL when none. Several indicators share a measure
+ * ("đơn vị"): the one whose plan target is the ratio's denominator (17/25 and a target of 25)
+ * is named, else the first. denominator is 0 for a number or a computed denominator. */
+static const char *s_next_to(const char *text, const report_compile_indicator_t *indicators,
+                             size_t count, double denominator, size_t *indicator)
+{
+    static const char *const rules[] = {"measure", "label"};
+    for (int pass = 0; pass < 2; pass++) {
+        bool found = false;
+        for (size_t i = 0; i < count; i++) {
+            if (!s_matches(text, &indicators[i], pass))
+                continue;
+            if (!found)
+                *indicator = i;
+            found = true;
+            if (denominator > 0 && indicators[i].has_plan && indicators[i].plan == denominator) {
+                *indicator = i;
+                break;
+            }
         }
-    }
-    for (size_t i = 0; i < count; i++) {
-        const char *label = indicators[i].label;
-        if (label && s_begins_with(text, label, s_label_head_len(label))) {
-            *indicator = i;
-            return "label";
-        }
+        if (found)
+            return rules[pass];
     }
     return NULL;
 }
@@ -243,9 +257,16 @@ static const char *s_step3(const char *text, const s_word_t *words, size_t count
                            s_kind_t kind, const report_compile_indicator_t *indicators,
                            size_t indicator_count, size_t *indicator)
 {
+    double denominator = 0;
+    if (kind == S_RATIO) {
+        const char *slash =
+            memchr(text + words[k].core_start, '/', words[k].core_end - words[k].core_start);
+        if (slash && s_digit(slash[1]))
+            denominator = strtod(slash + 1, NULL);
+    }
     if (k + 1 < count) {
-        const char *rule =
-            s_next_to(text + words[k + 1].core_start, indicators, indicator_count, indicator);
+        const char *rule = s_next_to(text + words[k + 1].core_start, indicators, indicator_count,
+                                     denominator, indicator);
         if (rule || kind != S_RATIO)
             return rule;
     }
@@ -255,8 +276,8 @@ static const char *s_step3(const char *text, const s_word_t *words, size_t count
     for (size_t j = first; j < count && j <= k + REPORT_TYPED_WINDOW_WORDS; j++) {
         if (j == k || j == k + 1)
             continue;
-        const char *rule =
-            s_next_to(text + words[j].core_start, indicators, indicator_count, indicator);
+        const char *rule = s_next_to(text + words[j].core_start, indicators, indicator_count,
+                                     denominator, indicator);
         if (rule)
             return rule;
     }

@@ -402,7 +402,9 @@ char *report_render_markdown(const report_doc_t *doc)
 
 /* -------------------------------------------------------------------------------------------
  * HTML: one standalone, printable A4 page following the layout table of report-format.md.
- * No script and no external resource, so the file prints the same offline, years later. */
+ * No script and no external resource, so the file prints the same offline, years later (the
+ * office's draft with its sources adds its notes and a few lines of script around this:
+ * report_provenance_html.c). */
 
 static void s_html_text(FILE *out, const char *text)
 {
