@@ -363,6 +363,21 @@ Test(provenance, the_html_with_sources_has_the_notes_and_the_blocks_and_the_plai
     cr_assert_not_null(f);
     fputs(r.body, f);
     fclose(f);
+    /* the page's own script in headless Chromium: #src-1 opens the sources of the first item
+     * (QLCN's, first in the report) in the panel, as a click on it does */
+    char *dom = NULL;
+    int rc = test_run(&dom,
+                      "profile=$(mktemp -d) && timeout 90 \"${CHROMIUM:-/usr/bin/chromium}\" "
+                      "--headless --no-sandbox --disable-gpu --no-first-run "
+                      "--disable-background-networking --user-data-dir=\"$profile\" "
+                      "--virtual-time-budget=2000 --dump-dom 'file://%s#src-1' 2>/dev/null; "
+                      "rc=$?; rm -rf \"$profile\"; exit $rc",
+                      path);
+    cr_assert_eq(rc, 0, "chromium failed");
+    cr_assert(strstr(dom, "<div id=\"src-detail\">Nguồn: QLCN · mục qlcn-2018-07-kq-vbqppl-1"),
+              "the panel did not open: %.300s",
+              strstr(dom, "src-detail") ? strstr(dom, "src-detail") : "");
+    free(dom);
     free(path);
     free(dir);
     report_control_reply_clear(&r);
