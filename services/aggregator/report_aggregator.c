@@ -12,6 +12,7 @@
 #include "report_check.h"
 #include "report_codec.h"
 #include "report_compile.h"
+#include "report_provenance.h"
 #include "report_db.h"
 #include "report_dead_letters.h"
 #include "report_leader.h"
@@ -325,8 +326,9 @@ static void s_take_lists(report_control_reply_t *reply, report_compiled_t *compi
 /* What a compile answers in format f: a rendering, the draft as a PDF (plain: only a published
  * version is made PDF/A), or the format check's findings. 0, or -1 after answering the error. */
 static int s_compile_output(report_aggregator_t *self, zmq_msg_t *id, const char *f,
-                            const report_doc_t *doc, report_control_reply_t *reply)
+                            const report_compiled_t *compiled, report_control_reply_t *reply)
 {
+    const report_doc_t *doc = compiled->doc;
     if (strcmp(f, "pdf") == 0) {
         int pages;
         report_error_t err;
@@ -338,6 +340,9 @@ static int s_compile_output(report_aggregator_t *self, zmq_msg_t *id, const char
     } else if (strcmp(f, "check") == 0) {
         reply->finding_count = s_check(self, doc, true, &reply->findings);
         reply->body = report_sprintf("%zu finding(s)", reply->finding_count);
+    } else if (compiled->sources) {
+        reply->body = strcmp(f, "json") == 0 ? report_provenance_render_json(compiled)
+                                             : report_provenance_render_html(compiled);
     } else {
         reply->body = s_render(doc, f);
     }
@@ -352,8 +357,18 @@ static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_con
         s_error(self, id, "bad_format", "format must be text, markdown, html, json, pdf or check");
         return;
     }
-    report_compile_request_t creq = {req->agency_code, req->year, req->month,
-                                     req->number,      req->date, req->basis};
+    if (req->sources && strcmp(f, "html") && strcmp(f, "json")) {
+        s_error(self, id, "bad_format", "sources are shown in the html and json formats only");
+        return;
+    }
+    /* the office's draft: json always carries its sources, html when asked */
+    report_compile_request_t creq = {req->agency_code,
+                                     req->year,
+                                     req->month,
+                                     req->number,
+                                     req->date,
+                                     req->basis,
+                                     req->sources || strcmp(f, "json") == 0};
     report_compiled_t compiled;
     int64_t t0 = report_clock_ms();
     if (report_compile(self->db, &creq, &compiled) != 0) {
@@ -364,7 +379,7 @@ static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_con
     }
     report_control_reply_t reply = {0};
     reply.ok = true;
-    if (s_compile_output(self, id, f, compiled.doc, &reply) != 0) {
+    if (s_compile_output(self, id, f, &compiled, &reply) != 0) {
         report_control_reply_clear(&reply);
         report_compiled_clear(&compiled);
         return;
@@ -374,9 +389,12 @@ static void s_compile(report_aggregator_t *self, zmq_msg_t *id, const report_con
     self->stats.compiled++;
     report_histogram_observe(&self->stats.compile_seconds,
                              (double)(report_clock_ms() - t0) / 1000.0);
-    log_info("report compiled", "agency=%s period=%04d-%02d format=%s missing_units=%zu ms=%lld",
+    log_info("report compiled",
+             "agency=%s period=%04d-%02d format=%s missing_units=%zu sources=%s changed=%zu "
+             "typed_numbers=%zu ms=%lld",
              compiled.doc->agency_code, req->year, req->month, *f ? f : "text", reply.missing_count,
-             (long long)(report_clock_ms() - t0));
+             creq.sources ? "yes" : "no", report_provenance_changed_count(compiled.sources),
+             report_provenance_typed_count(compiled.sources), (long long)(report_clock_ms() - t0));
     report_control_reply_clear(&reply);
     report_compiled_clear(&compiled);
 }
@@ -596,8 +614,9 @@ static void s_publish(report_aggregator_t *self, zmq_msg_t *id, const report_con
         s_error(self, id, "bad_date", "a published report needs --date YYYY-MM-DD");
         return;
     }
-    report_compile_request_t creq = {req->agency_code, req->year, req->month,
-                                     req->number,      req->date, req->basis};
+    /* a published version carries no sources */
+    report_compile_request_t creq = {req->agency_code, req->year,  req->month, req->number,
+                                     req->date,        req->basis, false};
     report_compiled_t compiled;
     if (report_compile(self->db, &creq, &compiled) != 0) {
         s_db_failed(self);

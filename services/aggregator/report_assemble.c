@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "report_assemble.h"
 #include "report_format.h"
+#include "report_provenance.h"
 #include "report_util.h"
 
 #include <stdarg.h>
@@ -299,6 +300,7 @@ static void s_doc_items(s_assemble_t *a, report_doc_t *doc)
     for (size_t i = 0; i < a->in->item_count; i++) {
         const report_compile_item_t *row = &a->in->items[i];
         report_item_t *item = s_item_place(a, doc, row, &last_area);
+        item->source = i + 1;
         item->text = s_fill(&a->lookup, row->text);
         size_t n = row->sub_item_count;
         item->sub_items = n ? report_calloc(n, sizeof(char *)) : NULL;
@@ -328,5 +330,6 @@ void report_compiled_clear(report_compiled_t *out)
     report_doc_destroy(&out->doc);
     report_strv_free(out->missing_units, out->missing_count);
     report_strv_free(out->warnings, out->warning_count);
+    report_provenance_destroy(&out->sources);
     memset(out, 0, sizeof *out);
 }

@@ -18,7 +18,10 @@ typedef struct {
     int number;        /* 0 = draft: number left blank */
     const char *date;  /* "YYYY-MM-DD", or NULL/"" = draft: date left blank */
     const char *basis; /* requesting document for the legal-basis paragraph, or NULL */
+    bool sources;      /* also read where every item and figure came from (report_provenance.h) */
 } report_compile_request_t;
+
+typedef struct report_provenance_s report_provenance_t;
 
 typedef struct {
     report_doc_t *doc;
@@ -26,8 +29,9 @@ typedef struct {
     size_t missing_count;
     char **warnings; /* e.g. placeholders that could not be filled */
     size_t warning_count;
-    report_error_t error; /* on failure, code: unknown_agency, no_template, bad_period,
-                             bad_date, no_updates, db_error, db_retry */
+    report_error_t error;         /* on failure, code: unknown_agency, no_template, bad_period,
+                                     bad_date, no_updates, db_error, db_retry */
+    report_provenance_t *sources; /* when the request asked for sources; else NULL */
 } report_compiled_t;
 
 /* The agency's report template and the decision of its annual plan, as stored. The patterns
@@ -70,6 +74,8 @@ typedef struct {
     double ytd;         /* sum from January to the month */
     double plan;        /* the year's target, when has_plan */
     bool has_plan;
+    const char *label;   /* "Cuộc thanh tra được triển khai" */
+    const char *measure; /* "cuộc", "đề tài, dự án" */
 } report_compile_indicator_t;
 
 /* The current version of one item of the period, in the report's order (area, then unit,
@@ -81,6 +87,10 @@ typedef struct {
     const char *text;       /* pattern */
     const char **sub_items; /* patterns */
     size_t sub_item_count;
+    /* where it came from: the row of updates of its current version (NULL in hand-built input) */
+    const char *unit_code, *item_key, *update_id;
+    const char *committed_at; /* received_at of the row, UTC, "2018-07-19T08:00:00.000000Z" */
+    int revision;
 } report_compile_item_t;
 
 /* Everything a compile reads, as plain data. The assemble step only reads it: its owner

@@ -3,6 +3,7 @@
  * and nothing is filled or grouped until every row is in. */
 #define _GNU_SOURCE
 #include "report_compile.h"
+#include "report_provenance.h"
 #include "report_util.h"
 
 #include <jansson.h>
@@ -18,6 +19,7 @@ typedef struct {
     report_compile_item_t *items;
     char **strings;
     size_t string_count, string_cap;
+    report_provenance_t *sources; /* when the request asked for them */
 } s_loaded_t;
 
 /* A copy of value that lives as long as l. */
@@ -39,6 +41,7 @@ static void s_loaded_free(s_loaded_t *l)
     free(l->in.recipients);
     free(l->in.missing_units);
     report_strv_free(l->strings, l->string_count);
+    report_provenance_destroy(&l->sources);
     memset(l, 0, sizeof *l);
 }
 
@@ -123,7 +126,7 @@ static const char *S_INDICATORS_SQL =
     "   GROUP BY iv.indicator_code"
     ")"
     "SELECT i.code, coalesce(v.month_value, 0)::float8::text, coalesce(v.ytd, 0)::float8::text,"
-    "       coalesce(p.target::float8::text, '')"
+    "       coalesce(p.target::float8::text, ''), i.label, i.measure"
     "  FROM indicators i JOIN work_areas w ON w.code = i.area_code"
     "  LEFT JOIN v ON v.code = i.code"
     "  LEFT JOIN plan_targets p ON p.indicator_code = i.code AND p.year = $2::int"
@@ -141,6 +144,8 @@ static int s_indicator_row(void *arg, const PGresult *res, int row)
     const char *plan = PQgetvalue(res, row, 3);
     i->has_plan = *plan != '\0';
     i->plan = i->has_plan ? strtod(plan, NULL) : 0;
+    i->label = s_keep(l, PQgetvalue(res, row, 4));
+    i->measure = s_keep(l, PQgetvalue(res, row, 5));
     l->in.indicators = l->indicators;
     l->in.indicator_count = n + 1;
     return 0;
@@ -149,9 +154,12 @@ static int s_indicator_row(void *arg, const PGresult *res, int row)
 /* --- items --- */
 
 /* The current version of each item (item_heads), then only those rows of updates, in the
- * report's order: the assemble step groups them as they come. */
+ * report's order: the assemble step groups them as they come. The row's identity and commit
+ * time are the item's sources. */
 static const char *S_ITEMS_SQL =
-    "SELECT c.section, c.area_code, w.lead_in, c.text, c.sub_items::text"
+    "SELECT c.section, c.area_code, w.lead_in, c.text, c.sub_items::text,"
+    "       h.unit_code, h.item_key, c.update_id::text, h.revision::text,"
+    "       to_char(c.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
     "  FROM item_heads h JOIN updates c ON c.seq = h.seq"
     "  JOIN units u ON u.code = h.unit_code"
     "  JOIN work_areas w ON w.code = c.area_code"
@@ -187,6 +195,11 @@ static int s_item_row(void *arg, const PGresult *res, int row)
     item->lead_in = s_keep(l, PQgetvalue(res, row, 2));
     item->text = s_keep(l, PQgetvalue(res, row, 3));
     s_item_subs(l, item, PQgetvalue(res, row, 4));
+    item->unit_code = s_keep(l, PQgetvalue(res, row, 5));
+    item->item_key = s_keep(l, PQgetvalue(res, row, 6));
+    item->update_id = s_keep(l, PQgetvalue(res, row, 7));
+    item->revision = atoi(PQgetvalue(res, row, 8));
+    item->committed_at = s_keep(l, PQgetvalue(res, row, 9));
     l->in.items = l->items;
     l->in.item_count = n + 1;
     return 0;
@@ -257,8 +270,18 @@ static int s_load(report_db_t *db, const report_compile_request_t *req, s_loaded
     s_list_t recipients = {l, &l->in.recipients, &l->in.recipient_count};
     if (report_db_query(db, S_INDICATORS_SQL, 3, p3, s_indicator_row, l) != 0 ||
         report_db_query(db, S_MISSING_UNITS_SQL, 3, p3, s_list_row, &missing) != 0 ||
-        report_db_query(db, S_RECIPIENTS_SQL, 1, p1, s_list_row, &recipients) != 0 ||
-        report_db_query(db, S_ITEMS_SQL, 3, p3, s_item_row, l) != 0)
+        report_db_query(db, S_RECIPIENTS_SQL, 1, p1, s_list_row, &recipients) != 0)
+        return s_db_fail(out, db);
+    /* The sources record this compile's item heads before the items are read: an update that
+     * commits in between shows in this draft and again as changed in the next one, never in
+     * neither. */
+    if (req->sources) {
+        l->sources = report_provenance_new();
+        if (report_provenance_load(l->sources, db, l->in.template.agency_code, req->year,
+                                   req->month) != 0)
+            return s_db_fail(out, db);
+    }
+    if (report_db_query(db, S_ITEMS_SQL, 3, p3, s_item_row, l) != 0)
         return s_db_fail(out, db);
     return 0;
 }
@@ -272,6 +295,11 @@ int report_compile(report_db_t *db, const report_compile_request_t *req, report_
     int rc = s_load(db, req, &l, out);
     if (rc == 0)
         rc = report_compile_assemble(&l.in, req, out);
+    if (rc == 0 && l.sources) {
+        report_provenance_take_input(l.sources, &l.in, out);
+        out->sources = l.sources;
+        l.sources = NULL;
+    }
     s_loaded_free(&l);
     return rc;
 }

@@ -12,6 +12,11 @@ typedef struct {
     char *text;
     char **sub_items;
     size_t sub_item_count;
+    /* Provenance, for the office's draft only: 1 + the index of the compile input's item it
+     * came from (0: none), and a note the HTML shows on hover (NULL: the published document,
+     * whose rendering stays as it always was). */
+    size_t source;
+    char *note;
 } report_item_t;
 
 /* One work area of section 1.a with its items (never empty). */

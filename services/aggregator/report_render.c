@@ -37,6 +37,7 @@ static void s_items_free(report_item_t *items, size_t count)
         return;
     for (size_t i = 0; i < count; i++) {
         free(items[i].text);
+        free(items[i].note);
         s_strings_free(items[i].sub_items, items[i].sub_item_count);
     }
     free(items);
@@ -401,7 +402,9 @@ char *report_render_markdown(const report_doc_t *doc)
 
 /* -------------------------------------------------------------------------------------------
  * HTML: one standalone, printable A4 page following the layout table of report-format.md.
- * No script and no external resource, so the file prints the same offline, years later. */
+ * No script and no external resource, so the file prints the same offline, years later (the
+ * office's draft with its sources adds its notes and a few lines of script around this:
+ * report_provenance_html.c). */
 
 static void s_html_text(FILE *out, const char *text)
 {
@@ -441,11 +444,25 @@ static void s_html_element(FILE *out, const char *tag, const char *css_class, co
     fprintf(out, "</%s>\n", tag);
 }
 
+/* "<p>", or for an item with a note (the office's draft with sources) a paragraph that shows
+ * the note on hover and, with the draft's script, on a click. */
+static void s_html_open(FILE *out, const report_item_t *item)
+{
+    if (!item || !item->note) {
+        fputs("<p>", out);
+        return;
+    }
+    fprintf(out, "<p class=\"src\" data-item=\"%zu\" tabindex=\"0\" title=\"", item->source);
+    s_html_text(out, item->note);
+    fputs("\">", out);
+}
+
 /* A bullet paragraph: the dash or plus is text, as in the signed document, not a list
  * marker, so the paragraph keeps the body's justified first-line indent. */
-static void s_html_bullet(FILE *out, const char *bullet, const char *text)
+static void s_html_bullet(FILE *out, const char *bullet, const char *text,
+                          const report_item_t *item)
 {
-    fputs("<p>", out);
+    s_html_open(out, item);
     fputs(bullet, out);
     s_html_text(out, text);
     fputs("</p>\n", out);
@@ -455,9 +472,9 @@ static void s_html_items(FILE *out, const char *bullet, const char *sub_bullet,
                          const report_item_t *items, size_t count)
 {
     for (size_t i = 0; items && i < count; i++) {
-        s_html_bullet(out, bullet, items[i].text);
+        s_html_bullet(out, bullet, items[i].text, &items[i]);
         for (size_t j = 0; items[i].sub_items && j < items[i].sub_item_count; j++)
-            s_html_bullet(out, sub_bullet, items[i].sub_items[j]);
+            s_html_bullet(out, sub_bullet, items[i].sub_items[j], &items[i]);
     }
 }
 
@@ -467,7 +484,8 @@ static void s_html_area(FILE *out, const report_area_t *area)
     if (!s_is_set(area->lead_in))
         s_html_items(out, "- ", "+ ", items, area->item_count);
     else if (area->item_count == 1) {
-        fputs("<p>- ", out);
+        s_html_open(out, &items[0]);
+        fputs("- ", out);
         s_html_text(out, area->lead_in);
         if (s_is_set(items[0].text)) {
             fputc(' ', out);
@@ -475,9 +493,9 @@ static void s_html_area(FILE *out, const report_area_t *area)
         }
         fputs("</p>\n", out);
         for (size_t j = 0; items[0].sub_items && j < items[0].sub_item_count; j++)
-            s_html_bullet(out, "+ ", items[0].sub_items[j]);
+            s_html_bullet(out, "+ ", items[0].sub_items[j], &items[0]);
     } else {
-        s_html_bullet(out, "- ", area->lead_in);
+        s_html_bullet(out, "- ", area->lead_in, NULL);
         s_html_items(out, "+ ", "* ", items, area->item_count);
     }
 }

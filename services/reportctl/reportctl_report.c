@@ -25,6 +25,7 @@ typedef struct {
     char *basis;
     int64_t timeout_ms;
     bool force;
+    bool sources;
     int64_t version;
     reportctl_curve_t curve;
 } s_report_config_t;
@@ -47,6 +48,10 @@ const report_setting_t reportctl_report_settings[] = {
      "wait for the aggregator's answer"},
     {"force", REPORT_SETTING_BOOL, "false", F(force), 0, 0,
      "publish: despite the format check's findings (they are recorded with the version)"},
+    {"sources", REPORT_SETTING_BOOL, "false", F(sources), 0, 0,
+     "compile --format html: mark every paragraph and figure with where it came from, list the "
+     "units missing, the items changed since the last compile and the numbers typed in the text "
+     "(--format json always does)"},
     {"version", REPORT_SETTING_INT, "0", F(version), 0, 1000000,
      "attach-signed: the published version the signed PDF is of"},
     REPORT_SETTINGS_INCLUDE(reportctl_curve_settings, F(curve)),
@@ -180,7 +185,8 @@ static int s_report(int argc, char **argv, s_mode_t mode)
                                     .force = cfg.force,
                                     .version = (int)cfg.version,
                                     .signed_pdf = signed_pdf,
-                                    .signed_size = signed_size};
+                                    .signed_size = signed_size,
+                                    .sources = mode == S_COMPILE && cfg.sources};
     if (mode == S_ATTACH)
         req.kind = REPORT_CONTROL_ATTACH;
     report_control_reply_t reply;

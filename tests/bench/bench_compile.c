@@ -1,5 +1,6 @@
 /* Compile benchmark: times report_compile() (the aggregator's compile path: every statement
- * against PostgreSQL, the document built in C) and the text rendering of the result, on a
+ * against PostgreSQL, the document built in C) and the text rendering of the result (with
+ * --sources: the provenance read too and the draft's JSON with it), on a
  * database already filled by tests/bench/compile_scale.sh. Prints one line of figures.
  * Never part of the pass/fail suite. */
 #define _GNU_SOURCE
@@ -8,6 +9,7 @@
 #include "report_db.h"
 #include "report_doc.h"
 #include "report_log.h"
+#include "report_provenance.h"
 #include "report_util.h"
 
 #include <stddef.h>
@@ -21,6 +23,7 @@ typedef struct {
     int64_t year;
     int64_t month;
     int64_t runs;
+    bool sources;
 } s_config_t;
 
 #define F(field) offsetof(s_config_t, field)
@@ -31,6 +34,8 @@ static const report_setting_t s_settings[] = {
     {"year", REPORT_SETTING_INT, "2018", F(year), 2000, 2100, "year of the period"},
     {"month", REPORT_SETTING_INT, "7", F(month), 1, 12, "month of the period"},
     {"runs", REPORT_SETTING_INT, "3", F(runs), 1, 100, "timed runs (the best is reported)"},
+    {"sources", REPORT_SETTING_BOOL, "false", F(sources), 0, 0,
+     "compile with the provenance of the office's draft and render it as JSON"},
     REPORT_SETTINGS_END};
 #undef F
 
@@ -58,7 +63,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "database: %s\n", report_db_error(db));
         return 1;
     }
-    report_compile_request_t req = {cfg.agency, (int)cfg.year, (int)cfg.month, 0, NULL, NULL};
+    report_compile_request_t req = {cfg.agency, (int)cfg.year, (int)cfg.month, 0,
+                                    NULL,       NULL,          cfg.sources};
     int64_t best = -1, best_compile = 0, best_render = 0;
     size_t items = 0, bytes = 0;
     int rc = 0;
@@ -70,7 +76,8 @@ int main(int argc, char **argv)
             rc = 1;
         } else {
             int64_t t1 = report_clock_ms();
-            char *text = report_render_text(out.doc);
+            char *text =
+                cfg.sources ? report_provenance_render_json(&out) : report_render_text(out.doc);
             int64_t t2 = report_clock_ms();
             if (!text) {
                 fprintf(stderr, "render failed\n");

@@ -17,6 +17,8 @@
 # Environment: REPORT_COMPILE_PGPORT (55470-55479, default 55473), REPORT_COMPILE_RUNS (3),
 # REPORT_COMPILE_BUILD_DIR (a Release build to use as it is, instead of building build-bench;
 # tests/bench/run.sh passes its own),
+# REPORT_COMPILE_SOURCES=1 to time, after each plain compile, one with the office's sources
+# (the provenance statements and the JSON with them: "compile_sources: ..." lines),
 # REPORT_COMPILE_KEEP=1 to keep the cluster with the last size loaded (for EXPLAIN; start it
 # again with: . deploy/lib/common.sh; pg_start var/compile-pg 55473).
 # Not part of the test suite. Loading the 1M month takes a few minutes on 2 cores.
@@ -108,5 +110,12 @@ for n in "${sizes[@]}"; do
     echo "compile: n=$n updates=$updates current_items=$items ms=$ms" \
         "($out; table holds $total updates; loaded in ${load_s} s)"
     summary+=("$(label "$n")_ms=$ms")
+    if [[ "${REPORT_COMPILE_SOURCES:-0}" == 1 ]]; then
+        out="$(timeout 600 "$build/bin/bench_compile" --db "$conninfo user=report_reporter" \
+            --year 2018 --month 7 --runs "$runs" --sources)"
+        ms="$(sed -n 's/.* best_ms=\([0-9]*\) .*/\1/p' <<<"$out")"
+        echo "compile_sources: n=$n ms=$ms ($out)"
+        summary+=("$(label "$n")_sources_ms=$ms")
+    fi
 done
 echo "compile_scale: ${summary[*]}"

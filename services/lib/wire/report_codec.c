@@ -417,6 +417,7 @@ int report_control_request_decode(const uint8_t *data, size_t size, report_contr
         req->kind = REPORT_CONTROL_COMPILE;
         s_request_from(req, c->agency_code, c->year, c->month, c->number, c->date, c->basis);
         req->format = s_opt(c->format);
+        req->sources = c->sources;
     } else if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_PUBLISH) {
         Sokhcn__Report__V1__PublishRequest *p = m->publish;
         req->kind = REPORT_CONTROL_PUBLISH;
@@ -478,6 +479,7 @@ uint8_t *report_control_request_encode(const report_control_request_t *req, size
         c.number = (uint32_t)req->number;
         c.date = (char *)s_str(req->date);
         c.basis = (char *)s_str(req->basis);
+        c.sources = req->sources;
         m.compile = &c;
     } else {
         m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_PUBLISH;

@@ -51,6 +51,7 @@ typedef struct {
     int version;         /* attach: the version signed */
     uint8_t *signed_pdf; /* attach: the signed file */
     size_t signed_size;
+    bool sources; /* compile, html: the draft marked with its sources (json always is) */
     /* catalogue and dead letters (report_catalogue.c, report_dead_letters.c) */
     char *action;
     char *subject; /* catalogue: unit, area, indicator, target */
