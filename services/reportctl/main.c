@@ -52,8 +52,10 @@ static const s_command_t s_commands[] = {
      "  migrate --db CONNINFO  apply pending database migrations (as the owner)\n", NULL, NULL},
     {"status", reportctl_status,
      "  status [--watch]    one screen for the whole pipeline, from the services'\n"
-     "                      metrics endpoints; exit 3 if a service is down\n",
-     NULL, NULL},
+     "                      metrics endpoints; exit 3 if a service is down\n"
+     "  status --period YYYY-MM  the reporting rate of a period: each unit on time,\n"
+     "                      late or missing (asked of the aggregator)\n",
+     reportctl_status_settings, "status options:"},
     {"keygen", reportctl_keys,
      "  keygen --out PATH   make a CURVE key pair: PATH.key (secret), PATH.pub\n",
      reportctl_keys_settings, "keygen, enrol and revoke options:"},

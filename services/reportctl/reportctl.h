@@ -6,8 +6,10 @@
 #include "report_config.h"
 #include "report_keys.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 int reportctl_push(int argc, char **argv);
@@ -41,6 +43,16 @@ extern const report_setting_t reportctl_push_settings[];
 extern const report_setting_t reportctl_report_settings[];
 extern const report_setting_t reportctl_subscribe_settings[];
 extern const report_setting_t reportctl_keys_settings[];
+extern const report_setting_t reportctl_status_settings[];
+
+/* The reporting rate (reportctl_rate.c), for reportctl status: one period's table from its
+ * JSON (report_rate.h), the whole object of /status.json (the watched period's table, a line
+ * for each period before it), and asking the aggregators of endpoints (comma-separated, tried
+ * in turn) for one period, printed; the exit status (1 if refused or no answer). */
+void reportctl_rate_print(json_t *period, const char *time_zone);
+void reportctl_rate_summary(json_t *rate);
+int reportctl_rate_ask(const char *endpoints, const report_client_keys_t *keys, int year, int month,
+                       int64_t timeout_ms);
 
 /* The commands and the options of push, compile/publish, subscribe and the key commands. */
 void reportctl_usage(FILE *out);

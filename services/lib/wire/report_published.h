@@ -34,7 +34,8 @@ typedef enum {
     REPORT_CONTROL_NONE,
     REPORT_CONTROL_COMPILE,
     REPORT_CONTROL_PUBLISH,
-    REPORT_CONTROL_ATTACH
+    REPORT_CONTROL_ATTACH,
+    REPORT_CONTROL_RATE /* the reporting rate of a period: the reply's body is JSON */
 } report_control_kind_t;
 
 typedef struct {
