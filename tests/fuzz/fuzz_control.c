@@ -1,6 +1,6 @@
 /* libFuzzer target on what the aggregator decodes from its peers: control requests (compile,
- * publish, attach-signed; from operators) and catch-up requests (from subscribers). Whatever the
- * input, no crash, leak or sanitizer report; and a decoded request must survive encode + decode
+ * publish, attach-signed, rate; from operators) and catch-up requests (from subscribers). Whatever
+ * the input, no crash, leak or sanitizer report; and a decoded request must survive encode + decode
  * unchanged. */
 #include "report_codec.h"
 
@@ -21,7 +21,7 @@ static void s_control(const uint8_t *data, size_t size)
     if (report_control_request_decode(data, size, &req) != 0)
         return;
     if (req.kind != REPORT_CONTROL_COMPILE && req.kind != REPORT_CONTROL_PUBLISH &&
-        req.kind != REPORT_CONTROL_ATTACH)
+        req.kind != REPORT_CONTROL_ATTACH && req.kind != REPORT_CONTROL_RATE)
         abort();
     size_t n;
     uint8_t *buf = report_control_request_encode(&req, &n);
