@@ -213,6 +213,20 @@ Test(rate, states_at_the_deadline_edges_in_the_status_and_the_metrics)
     cr_assert_eq(rc, 0, "promtool check metrics failed:\n%s", out);
     free(out);
     free(check);
+
+    /* reportctl status, from /status.json: the watched period's table, a line per period */
+    const char *bin = getenv("REPORT_BIN_DIR");
+    rc = test_run_all(&out, "'%s/reportctl' status --services http://127.0.0.1:%d",
+                      bin ? bin : "build/bin", report_http_port(http));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "reporting rate 2018-07: 83.3 % (5 of 6 units reported), on time 50.0 %"),
+              "%s", out);
+    cr_assert(strstr(out, "QLKH           late     2018-07-16 00:00:00  2018-07-15  "), "%s", out);
+    cr_assert(strstr(out, "\nreporting rate 2018-06: 33.3 % (2 of 6 units reported), on time "
+                          "33.3 %"),
+              "%s", out);
+    cr_assert(strstr(out, "\nreporting rate 2018-01: "), "%s", out);
+    free(out);
 }
 
 /* Runs reportctl status with args as who (a key of the test keys); its output in *out. */
