@@ -20,6 +20,7 @@
 #include "report_monitor.h"
 #include "report_pdf.h"
 #include "report_period.h"
+#include "report_rate.h"
 #include "report_sha256.h"
 #include "report_signed.h"
 #include "report_util.h"
@@ -89,6 +90,11 @@ const report_setting_t report_aggregator_settings[] = {
      "this aggregator's name in the leadership record (\"\": HOSTNAME:PID)"},
     {"max-signed-bytes", REPORT_SETTING_INT, "33554432", F(max_signed_bytes), 65536, 1073741824,
      "largest signed PDF attach-signed accepts (the control socket's bound)"},
+    {"deadline-time-zone", REPORT_SETTING_STRING, "Asia/Ho_Chi_Minh", F(deadline_time_zone), 0, 0,
+     "time zone (IANA name, as PostgreSQL knows it) whose day ends a deadline: a first commit "
+     "before 00:00 of the day after deadline_day is on time"},
+    {"rate-periods", REPORT_SETTING_INT, "6", F(rate_periods), 0, REPORT_RATE_MAX_PERIODS - 1,
+     "periods before the watched one shown in the reporting rate"},
     REPORT_SETTINGS_INCLUDE(report_server_settings, F(server)),
     REPORT_SETTINGS_END};
 #undef F
@@ -899,6 +905,23 @@ static int s_check_receipts(report_aggregator_t *self)
     return rc;
 }
 
+/* The reporting rate of the watched period and rate-periods before it; the watched period's
+ * deadline then ends in the deadline zone (report_rate.h), not in this process's. -1 only if
+ * the database failed otherwise than on the time zone (logged, shown in the status). */
+static int s_check_rate(report_aggregator_t *self, int y, int m)
+{
+    report_aggregator_stats_t *st = &self->stats;
+    if (report_rate_load(self->db, self->cfg.deadline_time_zone, y, m,
+                         (size_t)self->cfg.rate_periods + 1, &st->rate) != 0) {
+        log_warn("reporting rate not looked up", "time_zone=%s error=%s",
+                 report_logq(self->cfg.deadline_time_zone), report_logq(st->rate.error));
+        return strcmp(report_db_sqlstate(self->db), "22023") == 0 ? 0 : -1;
+    }
+    if (st->rate.unit_count)
+        st->deadline_ms = st->rate.periods[0].due_ms - 1000; /* 23:59:59 of the deadline day */
+    return 0;
+}
+
 /* Looks up, for the watched period (the current one by the agency's rule, or the setting),
  * which units have pushed anything, and the period's deadline; and the last publication. */
 static void s_check_late(report_aggregator_t *self)
@@ -944,6 +967,7 @@ static void s_check_late(report_aggregator_t *self)
                         " x.unit_code = u.code AND x.year = $1::int AND x.month = $2::int)"
                         " FROM units u WHERE u.active ORDER BY u.position, u.code",
                         2, p, s_late_row, st) != 0 ||
+        s_check_rate(self, y, m) != 0 ||
         report_db_query(self->db,
                         "SELECT seq, agency_code, year, month, version, number,"
                         " (extract(epoch FROM published_at) * 1000)::bigint"
@@ -1115,6 +1139,20 @@ static void s_admin(report_aggregator_t *self, zmq_msg_t *id, const report_contr
     report_control_reply_clear(&reply);
 }
 
+/* The reporting rate of one period (reportctl status --period): read-only, any aggregator
+ * answers. */
+static void s_rate(report_aggregator_t *self, zmq_msg_t *id, const report_control_request_t *req)
+{
+    report_control_reply_t reply;
+    if (report_rate_answer(self->db, self->cfg.deadline_time_zone, req, &reply) != 0)
+        s_db_failed(self);
+    if (reply.ok)
+        s_control_reply(self, id, &reply);
+    else
+        s_error(self, id, reply.error_code, reply.message);
+    report_control_reply_clear(&reply);
+}
+
 static void s_handle_control(report_aggregator_t *self)
 {
     zmq_msg_t id, body;
@@ -1140,6 +1178,8 @@ static void s_handle_control(report_aggregator_t *self)
                 s_compile(self, &id, &req);
             else if (req.kind == REPORT_CONTROL_ATTACH)
                 s_attach(self, &id, &req);
+            else if (req.kind == REPORT_CONTROL_RATE)
+                s_rate(self, &id, &req);
             else
                 s_publish(self, &id, &req);
             report_control_request_clear(&req);

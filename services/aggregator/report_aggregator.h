@@ -11,6 +11,7 @@
 #include "report_db.h"
 #include "report_metrics.h"
 #include "report_monitor.h"
+#include "report_rate.h"
 #include "report_server.h"
 
 typedef struct {
@@ -37,6 +38,8 @@ typedef struct {
     int64_t max_signed_bytes; /* largest signed PDF attach-signed takes */
     int64_t leader_check_ms;  /* the leadership is checked (or taken over) this often */
     char *instance_name;      /* in the leadership record; "" = HOSTNAME:PID */
+    char *deadline_time_zone; /* the zone whose day ends the deadline (report_rate.h) */
+    int64_t rate_periods;     /* periods before the watched one in the reporting rate */
 } report_aggregator_config_t;
 
 #define REPORT_MAX_WATCHED_UNITS 64
@@ -90,6 +93,8 @@ typedef struct {
     /* the enrolled recipients (the first REPORT_MAX_RECIPIENTS by name) and their receipts */
     report_recipient_state_t recipients[REPORT_MAX_RECIPIENTS];
     size_t recipient_count;
+    /* the reporting rate of the watched period and rate_periods before it (report_rate.h) */
+    report_rate_t rate;
 } report_aggregator_stats_t;
 
 typedef struct report_aggregator_t report_aggregator_t;

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "report_aggregator_ops.h"
 #include "report_metrics.h"
+#include "report_rate.h"
 #include "report_util.h"
 
 #include <stdio.h>
@@ -68,6 +69,7 @@ static void s_aggregator_metrics(const void *view, report_buf_t *out)
         report_metrics_sample(out, "report_period_deadline_timestamp_seconds", labels,
                               (double)st->deadline_ms / 1000.0);
     }
+    report_rate_metrics(&st->rate, out);
     report_metrics_family(out, "report_aggregator_undelivered_versions", "gauge",
                           "Publications an enrolled recipient has not received (saved) yet.");
     for (size_t i = 0; i < st->recipient_count; i++) {
@@ -145,6 +147,7 @@ static void s_aggregator_status(const void *view, json_t *o)
         json_array_append_new(recipients, j);
     }
     json_object_set_new(a, "recipients", recipients);
+    json_object_set_new(a, "reporting_rate", report_rate_json(&st->rate));
     json_object_set_new(o, "aggregator", a);
 }
 

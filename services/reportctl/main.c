@@ -52,8 +52,10 @@ static const s_command_t s_commands[] = {
      "  migrate --db CONNINFO  apply pending database migrations (as the owner)\n", NULL, NULL},
     {"status", reportctl_status,
      "  status [--watch]    one screen for the whole pipeline, from the services'\n"
-     "                      metrics endpoints; exit 3 if a service is down\n",
-     NULL, NULL},
+     "                      metrics endpoints; exit 3 if a service is down\n"
+     "  status --period YYYY-MM  the reporting rate of a period: each unit on time,\n"
+     "                      late or missing (asked of the aggregator)\n",
+     reportctl_status_settings, "status options:"},
     {"desk", reportctl_desk,
      "  desk --key UNIT.key serve the unit's desk on 127.0.0.1 (a web page to report\n"
      "                      the month: items, figures, preview, send); prints its URL\n",

@@ -7,6 +7,7 @@
 #include "report_keys.h"
 #include "report_published.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,17 @@ extern const report_setting_t reportctl_dead_letters_settings[];
  * 1 refused or findings, 2 no keys, 3 no answer). */
 int reportctl_admin_call(const reportctl_admin_t *admin, const char *command,
                          const report_control_request_t *req);
+
+extern const report_setting_t reportctl_status_settings[];
+
+/* The reporting rate (reportctl_rate.c), for reportctl status: one period's table from its
+ * JSON (report_rate.h), the whole object of /status.json (the watched period's table, a line
+ * for each period before it), and asking the aggregators of endpoints (comma-separated, tried
+ * in turn) for one period, printed; the exit status (1 if refused or no answer). */
+void reportctl_rate_print(json_t *period, const char *time_zone);
+void reportctl_rate_summary(json_t *rate);
+int reportctl_rate_ask(const char *endpoints, const report_client_keys_t *keys, int year, int month,
+                       int64_t timeout_ms);
 
 /* The commands and the options of push, compile/publish, subscribe and the key commands. */
 void reportctl_usage(FILE *out);

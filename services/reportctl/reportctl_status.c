@@ -1,8 +1,10 @@
 /* reportctl status [--watch]: one screen for the whole pipeline, from the services'
- * /status.json; exit 3 when a service is down. */
+ * /status.json; exit 3 when a service is down. reportctl status --period YYYY-MM: that
+ * period's reporting rate, asked of the aggregator (reportctl_rate.c). */
 #define _DEFAULT_SOURCE
 #include "reportctl.h"
 #include "report_http.h"
+#include "report_period.h"
 #include "report_service.h"
 #include "report_util.h"
 
@@ -20,10 +22,13 @@ typedef struct {
     bool watch;
     int64_t interval_ms;
     int64_t timeout_ms;
+    char *period;           /* the reporting rate of this period only, from the aggregator */
+    char *control_endpoint; /* ... asked there */
+    reportctl_curve_t curve;
 } s_status_config_t;
 
 #define F(field) offsetof(s_status_config_t, field)
-static const report_setting_t s_status_settings[] = {
+const report_setting_t reportctl_status_settings[] = {
     {"services", REPORT_SETTING_STRING,
      "http://127.0.0.1:9570,http://127.0.0.1:9571,http://127.0.0.1:9572", F(services), 0, 0,
      "base URLs of the services' metrics endpoints"},
@@ -32,6 +37,13 @@ static const report_setting_t s_status_settings[] = {
      "refresh interval with --watch"},
     {"timeout-ms", REPORT_SETTING_INT, "2000", F(timeout_ms), 100, 60000,
      "a service that does not answer in time is shown DOWN"},
+    {"period", REPORT_SETTING_STRING, "", F(period), 0, 0,
+     "YYYY-MM: print only the reporting rate of that period (on time, late, missing per "
+     "unit), asked of the aggregator's control socket (--key: an operator's); from the command "
+     "line only (subscribe --exec sets REPORT_PERIOD for its command)"},
+    {"control-endpoint", REPORT_SETTING_STRING, "tcp://127.0.0.1:5574", F(control_endpoint), 0, 0,
+     "with --period: the aggregator control endpoint (a comma-separated list: tried in turn)"},
+    REPORT_SETTINGS_INCLUDE(reportctl_curve_settings, F(curve)),
     REPORT_SETTINGS_END};
 #undef F
 
@@ -130,6 +142,7 @@ static void s_status_details(json_t *doc)
             printf("%s %s (%s)", i2 ? "," : "", s_str(u, "unit"), s_str(u, "name"));
         printf("%s\n", json_array_size(late) ? "" : " none");
         s_print_recipients(json_object_get(agg, "recipients"));
+        reportctl_rate_summary(json_object_get(agg, "reporting_rate"));
     }
 }
 
@@ -185,18 +198,46 @@ static int s_status_once(const s_status_config_t *cfg)
     return down;
 }
 
+/* True if the command line names --period: REPORT_PERIOD in the environment is the period of
+ * a report subscribe --exec runs a command for, not a wish for this screen. */
+static bool s_period_given(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--period") == 0 || strncmp(argv[i], "--period=", 9) == 0)
+            return true;
+    return false;
+}
+
+/* status --period YYYY-MM: that period's reporting rate, from the aggregator. */
+static int s_rate_only(s_status_config_t *cfg)
+{
+    int year, month, rc = 2;
+    report_client_keys_t keys;
+    if (report_period_parse(cfg->period, &year, &month) != 0)
+        fprintf(stderr, "reportctl status: --period must be YYYY-MM (a year 2000-2100)\n");
+    else if (reportctl_curve_keys(&cfg->curve, "status", &keys) == 0) {
+        report_service_logging("reportctl", cfg->curve.log_level);
+        rc = reportctl_rate_ask(cfg->control_endpoint, &keys, year, month, cfg->timeout_ms);
+        memset(&keys, 0, sizeof keys);
+    }
+    report_settings_free(reportctl_status_settings, cfg);
+    return rc;
+}
+
 int reportctl_status(int argc, char **argv)
 {
     s_status_config_t cfg = {0};
     char **args = NULL;
     int nargs = 0;
-    int rc = report_settings_load(s_status_settings, &cfg, argc, argv, &args, &nargs);
+    int rc = report_settings_load(reportctl_status_settings, &cfg, argc, argv, &args, &nargs);
     free(args);
     if (rc != 0 || nargs != 0) {
-        report_settings_usage(s_status_settings, rc == 1 ? stdout : stderr);
-        report_settings_free(s_status_settings, &cfg);
+        report_settings_usage(reportctl_status_settings, rc == 1 ? stdout : stderr);
+        report_settings_free(reportctl_status_settings, &cfg);
         return rc == 1 ? 0 : 2;
     }
+    if (cfg.period[0] && s_period_given(argc, argv))
+        return s_rate_only(&cfg);
     int down;
     do {
         if (cfg.watch)
@@ -205,6 +246,6 @@ int reportctl_status(int argc, char **argv)
         if (cfg.watch && !report_service_stop)
             usleep((useconds_t)cfg.interval_ms * 1000);
     } while (cfg.watch && !report_service_stop);
-    report_settings_free(s_status_settings, &cfg);
+    report_settings_free(reportctl_status_settings, &cfg);
     return down ? 3 : 0;
 }

@@ -1,7 +1,7 @@
 /* libFuzzer target on what the aggregator decodes from its peers: control requests (compile,
- * publish, attach-signed, catalogue, dead letters; from operators) and catch-up requests (from
- * subscribers). Whatever the input, no crash, leak or sanitizer report; and a decoded request must
- * survive encode + decode unchanged. */
+ * publish, attach-signed, catalogue, dead letters, rate; from operators) and catch-up requests
+ * (from subscribers). Whatever the input, no crash, leak or sanitizer report; and a decoded
+ * request must survive encode + decode unchanged. */
 #include "report_codec.h"
 
 #include <stdint.h>
@@ -35,7 +35,7 @@ static void s_control(const uint8_t *data, size_t size)
         return;
     if (req.kind != REPORT_CONTROL_COMPILE && req.kind != REPORT_CONTROL_PUBLISH &&
         req.kind != REPORT_CONTROL_ATTACH && req.kind != REPORT_CONTROL_CATALOGUE &&
-        req.kind != REPORT_CONTROL_DEAD_LETTER)
+        req.kind != REPORT_CONTROL_DEAD_LETTER && req.kind != REPORT_CONTROL_RATE)
         abort();
     size_t n;
     uint8_t *buf = report_control_request_encode(&req, &n);

@@ -109,6 +109,8 @@ static void s_requests(void)
                                    .unit = "THANH_TRA",
                                    .dead_letter_id = 42};
     s_write("fuzz_control", "dead-letter-list", report_control_request_encode(&dl, &n), n);
+    report_control_request_t rate = {.kind = REPORT_CONTROL_RATE, .year = 2018, .month = 7};
+    s_write("fuzz_control", "rate", report_control_request_encode(&rate, &n), n);
     report_catchup_request_t q = {.agency_code = "SKHCN", .after_seq = 3};
     s_write("fuzz_control", "catchup-after", report_catchup_request_encode(&q, &n), n);
     q.by_period = true;

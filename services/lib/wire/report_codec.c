@@ -432,6 +432,10 @@ int report_control_request_decode(const uint8_t *data, size_t size, report_contr
         req->version = s_int(a->version);
         req->signed_pdf = a->signed_pdf.len ? s_bytes_dup(a->signed_pdf) : NULL;
         req->signed_size = req->signed_pdf ? a->signed_pdf.len : 0;
+    } else if (m->body_case == SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_RATE) {
+        req->kind = REPORT_CONTROL_RATE;
+        s_request_from(req, "", m->rate->year, m->rate->month, 0, "", "");
+        req->format = s_opt("");
     } else if (s_admin_from(m, req) != 0) {
         rc = -1;
     }
@@ -447,6 +451,7 @@ uint8_t *report_control_request_encode(const report_control_request_t *req, size
     Sokhcn__Report__V1__AttachSignedRequest a = SOKHCN__REPORT__V1__ATTACH_SIGNED_REQUEST__INIT;
     Sokhcn__Report__V1__CatalogueRequest cat = SOKHCN__REPORT__V1__CATALOGUE_REQUEST__INIT;
     Sokhcn__Report__V1__DeadLetterRequest dl = SOKHCN__REPORT__V1__DEAD_LETTER_REQUEST__INIT;
+    Sokhcn__Report__V1__RateRequest r = SOKHCN__REPORT__V1__RATE_REQUEST__INIT;
     if (req->kind == REPORT_CONTROL_CATALOGUE) {
         m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_CATALOGUE;
         cat.action = (char *)s_str(req->action);
@@ -461,6 +466,11 @@ uint8_t *report_control_request_encode(const report_control_request_t *req, size
         dl.unit = (char *)s_str(req->unit);
         dl.id = req->dead_letter_id;
         m.dead_letter = &dl;
+    } else if (req->kind == REPORT_CONTROL_RATE) {
+        m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_RATE;
+        r.year = (uint32_t)(req->year > 0 ? req->year : 0);
+        r.month = (uint32_t)(req->month > 0 ? req->month : 0);
+        m.rate = &r;
     } else if (req->kind == REPORT_CONTROL_ATTACH) {
         m.body_case = SOKHCN__REPORT__V1__CONTROL_REQUEST__BODY_ATTACH;
         a.agency_code = (char *)s_str(req->agency_code);

@@ -35,8 +35,9 @@ typedef enum {
     REPORT_CONTROL_COMPILE,
     REPORT_CONTROL_PUBLISH,
     REPORT_CONTROL_ATTACH,
-    REPORT_CONTROL_CATALOGUE,  /* action, subject, code, fields_json */
-    REPORT_CONTROL_DEAD_LETTER /* action, reason, unit, dead_letter_id */
+    REPORT_CONTROL_CATALOGUE,   /* action, subject, code, fields_json */
+    REPORT_CONTROL_DEAD_LETTER, /* action, reason, unit, dead_letter_id */
+    REPORT_CONTROL_RATE         /* the reporting rate of a period: the reply's body is JSON */
 } report_control_kind_t;
 
 typedef struct {
