@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* One narrative item, its placeholders already filled. */
 typedef struct {
@@ -89,5 +90,8 @@ char *report_render_text(const report_doc_t *doc);
 char *report_render_markdown(const report_doc_t *doc);
 char *report_render_html(const report_doc_t *doc);
 char *report_render_json(const report_doc_t *doc);
+/* Writes text (NULL: nothing) to out with &, <, >, " and ' escaped for HTML text and
+ * attribute values. */
+void report_render_html_escape(FILE *out, const char *text);
 
 #endif

@@ -5,6 +5,7 @@
  * and the numbers typed in the text. No external resource; the block is hidden in print. */
 #define _GNU_SOURCE
 #include "report_provenance.h"
+#include "report_doc.h"
 #include "report_util.h"
 
 #include <jansson.h>
@@ -16,28 +17,6 @@ static const char *s_str(const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     return s ? s : "";
-}
-
-static void s_escape(FILE *out, const char *text)
-{
-    for (const char *p = text ? text : ""; *p; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
-            fputc(*p, out);
-        }
-    }
 }
 
 /* A figure's line of a note: "{ISO_KIEMTRA.ytd} = 17 = tháng 1: 2 + tháng 3: 6 ...". */
@@ -136,11 +115,11 @@ static void s_block_list(FILE *out, const char *css, const char *heading, const 
 {
     size_t n = json_array_size(list);
     fprintf(out, "<div class=\"%s\"><b>", css);
-    s_escape(out, heading);
+    report_render_html_escape(out, heading);
     fprintf(out, " (%zu)</b>", n);
     if (n == 0) {
         fputs(": <span class=\"none\">", out);
-        s_escape(out, none);
+        report_render_html_escape(out, none);
         fputs("</span></div>\n", out);
         return;
     }
@@ -158,9 +137,9 @@ static void s_block_list(FILE *out, const char *css, const char *heading, const 
 
 static void s_missing_line(FILE *out, const json_t *e)
 {
-    s_escape(out, s_str(e, "unit"));
+    report_render_html_escape(out, s_str(e, "unit"));
     fputs(" — ", out);
-    s_escape(out, s_str(e, "name"));
+    report_render_html_escape(out, s_str(e, "name"));
 }
 
 static void s_changed_line(FILE *out, const json_t *e)
@@ -169,9 +148,9 @@ static void s_changed_line(FILE *out, const json_t *e)
     const char *word = !strcmp(change, "new")         ? "mới"
                        : !strcmp(change, "withdrawn") ? "rút lại"
                                                       : "đã sửa";
-    s_escape(out, s_str(e, "unit"));
+    report_render_html_escape(out, s_str(e, "unit"));
     fputs(" · ", out);
-    s_escape(out, s_str(e, "item_key"));
+    report_render_html_escape(out, s_str(e, "item_key"));
     fprintf(out, ": %s (%s), lần sửa %lld", word, change,
             (long long)json_integer_value(json_object_get(e, "revision")));
     const json_t *prev = json_object_get(e, "previous_revision");
@@ -182,15 +161,15 @@ static void s_changed_line(FILE *out, const json_t *e)
 static void s_typed_line(FILE *out, const json_t *e)
 {
     fputs("<span class=\"flag\">“", out);
-    s_escape(out, s_str(e, "text"));
+    report_render_html_escape(out, s_str(e, "text"));
     fputs("”</span> — ", out);
-    s_escape(out, s_str(e, "unit"));
+    report_render_html_escape(out, s_str(e, "unit"));
     fputs(" · ", out);
-    s_escape(out, s_str(e, "item_key"));
+    report_render_html_escape(out, s_str(e, "item_key"));
     fputs(": «", out);
-    s_escape(out, s_str(e, "context"));
+    report_render_html_escape(out, s_str(e, "context"));
     fputs("» cạnh chỉ tiêu ", out);
-    s_escape(out, s_str(e, "indicator"));
+    report_render_html_escape(out, s_str(e, "indicator"));
     fprintf(out, " (%s): một số liệu nên là {%s…}", s_str(e, "rule"), s_str(e, "indicator"));
 }
 

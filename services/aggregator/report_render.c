@@ -406,7 +406,7 @@ char *report_render_markdown(const report_doc_t *doc)
  * office's draft with its sources adds its notes and a few lines of script around this:
  * report_provenance_html.c). */
 
-static void s_html_text(FILE *out, const char *text)
+void report_render_html_escape(FILE *out, const char *text)
 {
     for (const char *p = s_or_empty(text); *p; p++) {
         switch (*p) {
@@ -440,7 +440,7 @@ static void s_html_element(FILE *out, const char *tag, const char *css_class, co
         fprintf(out, "<%s class=\"%s\">", tag, css_class);
     else
         fprintf(out, "<%s>", tag);
-    s_html_text(out, text);
+    report_render_html_escape(out, text);
     fprintf(out, "</%s>\n", tag);
 }
 
@@ -453,7 +453,7 @@ static void s_html_open(FILE *out, const report_item_t *item)
         return;
     }
     fprintf(out, "<p class=\"src\" data-item=\"%zu\" tabindex=\"0\" title=\"", item->source);
-    s_html_text(out, item->note);
+    report_render_html_escape(out, item->note);
     fputs("\">", out);
 }
 
@@ -464,7 +464,7 @@ static void s_html_bullet(FILE *out, const char *bullet, const char *text,
 {
     s_html_open(out, item);
     fputs(bullet, out);
-    s_html_text(out, text);
+    report_render_html_escape(out, text);
     fputs("</p>\n", out);
 }
 
@@ -486,10 +486,10 @@ static void s_html_area(FILE *out, const report_area_t *area)
     else if (area->item_count == 1) {
         s_html_open(out, &items[0]);
         fputs("- ", out);
-        s_html_text(out, area->lead_in);
+        report_render_html_escape(out, area->lead_in);
         if (s_is_set(items[0].text)) {
             fputc(' ', out);
-            s_html_text(out, items[0].text);
+            report_render_html_escape(out, items[0].text);
         }
         fputs("</p>\n", out);
         for (size_t j = 0; items[0].sub_items && j < items[0].sub_item_count; j++)
@@ -571,10 +571,10 @@ static void s_html_write(FILE *out, const report_doc_t *doc)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n", out);
     fputs("<title>", out);
-    s_html_text(out, doc->doc_type);
+    report_render_html_escape(out, doc->doc_type);
     if (s_is_set(doc->doc_type) && s_is_set(doc->summary))
         fputs(" - ", out);
-    s_html_text(out, doc->summary);
+    report_render_html_escape(out, doc->summary);
     fputs("</title>\n", out);
     fputs(s_html_style, out);
     fputs("</head>\n<body>\n", out);
@@ -584,14 +584,14 @@ static void s_html_write(FILE *out, const report_doc_t *doc)
     s_html_element(out, "div", "parent-authority", doc->parent_authority);
     if (s_is_set(doc->agency_name)) {
         fputs("<div class=\"agency\"><span>", out);
-        s_html_text(out, doc->agency_name);
+        report_render_html_escape(out, doc->agency_name);
         fputs("</span></div>\n", out);
     }
     fputs("</td>\n<td class=\"right\">\n", out);
     s_html_element(out, "div", "motto", doc->motto);
     if (s_is_set(doc->motto_sub)) {
         fputs("<div class=\"motto-sub\"><span>", out);
-        s_html_text(out, doc->motto_sub);
+        report_render_html_escape(out, doc->motto_sub);
         fputs("</span></div>\n", out);
     }
     fputs("</td>\n</tr>\n<tr>\n<td class=\"left\">\n", out);
@@ -623,7 +623,7 @@ static void s_html_write(FILE *out, const report_doc_t *doc)
     size_t recipient_count = doc->recipients ? doc->recipient_count : 0;
     for (size_t i = 0; i < recipient_count; i++) {
         fputs("<div>- ", out);
-        s_html_text(out, doc->recipients[i]);
+        report_render_html_escape(out, doc->recipients[i]);
         fputs(i + 1 < recipient_count ? ";</div>\n" : ".</div>\n", out);
     }
     fputs("</td>\n<td class=\"signer\">\n", out);

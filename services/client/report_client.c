@@ -710,33 +710,47 @@ int report_client_push_by_unit(const report_client_config_t *cfg, const char *un
     return (int)s_result(replies, count);
 }
 
-int report_control_call(const char *endpoint, const report_client_keys_t *keys,
-                        const report_control_request_t *req, report_control_reply_t *reply,
-                        int64_t timeout_ms)
+int report_call_once(const char *endpoint, const report_client_keys_t *keys, const uint8_t *request,
+                     size_t size, uint8_t **answer, size_t *answer_size, int64_t timeout_ms)
 {
-    memset(reply, 0, sizeof *reply);
+    *answer = NULL;
+    *answer_size = 0;
     void *ctx = zmq_ctx_new();
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     int rc = -1;
-    size_t size;
-    uint8_t *buf = report_control_request_encode(req, &size);
     if (!keys->plain)
         report_curve_client(sock, keys->server_public, &keys->client);
-    if (zmq_connect(sock, endpoint) == 0 && zmq_send(sock, buf, size, 0) >= 0) {
+    if (zmq_connect(sock, endpoint) == 0 && zmq_send(sock, request, size, 0) >= 0) {
         zmq_pollitem_t pi = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&pi, 1, (long)timeout_ms) > 0) {
-            zmq_msg_t msg;
-            zmq_msg_init(&msg);
-            if (zmq_msg_recv(&msg, sock, 0) >= 0)
-                rc = report_control_reply_decode(zmq_msg_data(&msg), zmq_msg_size(&msg), reply);
-            zmq_msg_close(&msg);
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_poll(&pi, 1, (long)timeout_ms) > 0 && zmq_msg_recv(&msg, sock, 0) >= 0) {
+            *answer_size = zmq_msg_size(&msg);
+            *answer = report_malloc(*answer_size ? *answer_size : 1);
+            memcpy(*answer, zmq_msg_data(&msg), *answer_size);
+            rc = 0;
         }
+        zmq_msg_close(&msg);
     }
-    free(buf);
     zmq_close(sock);
     zmq_ctx_term(ctx);
+    return rc;
+}
+
+int report_control_call(const char *endpoint, const report_client_keys_t *keys,
+                        const report_control_request_t *req, report_control_reply_t *reply,
+                        int64_t timeout_ms)
+{
+    memset(reply, 0, sizeof *reply);
+    size_t size, answer_size;
+    uint8_t *buf = report_control_request_encode(req, &size), *answer;
+    int rc = report_call_once(endpoint, keys, buf, size, &answer, &answer_size, timeout_ms);
+    if (rc == 0)
+        rc = report_control_reply_decode(answer, answer_size, reply);
+    free(answer);
+    free(buf);
     return rc;
 }
 

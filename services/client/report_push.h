@@ -112,6 +112,12 @@ int report_client_push_by_unit(const report_client_config_t *cfg, const char *un
 
 #include "report_published.h"
 
+/* One request and its answer on a CURVE DEALER of its own (keys->plain: no CURVE): sends the
+ * request's bytes to endpoint and waits up to timeout_ms for one message. Never resends. 0
+ * with *answer (malloc'd, the caller frees) and *answer_size, or -1 when nothing came. */
+int report_call_once(const char *endpoint, const report_client_keys_t *keys, const uint8_t *request,
+                     size_t size, uint8_t **answer, size_t *answer_size, int64_t timeout_ms);
+
 /* Sends one control request (compile or publish) to an aggregator and waits up to
  * timeout_ms for the reply. Never resends: a publish must not run twice. 0 with *reply
  * filled (check reply->ok), or -1 on timeout or a malformed answer. */
