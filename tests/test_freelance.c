@@ -381,17 +381,7 @@ Test(freelance, all_collectors_down_the_push_fails_clearly_at_its_deadline)
 static char *push_file_write(report_update_t *const *list, size_t count)
 {
     char *path = report_sprintf("%s/push.json", work);
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fprintf(f, "[");
-    for (size_t i = 0; i < count; i++)
-        fprintf(f,
-                "%s{\"update_id\": \"%s\", \"unit\": \"THANH_TRA\", \"period\": \"2018-07\", "
-                "\"section\": \"result\", \"area\": \"THANH_TRA\", \"item_key\": \"%s\", "
-                "\"text\": \"%s\", \"indicators\": {\"THANHTRA_CUOC\": 1}}\n",
-                i ? "," : "", list[i]->update_id, list[i]->item_key, list[i]->text);
-    fprintf(f, "]\n");
-    cr_assert_eq(fclose(f), 0);
+    test_push_file_write(path, list, count);
     return path;
 }
 

@@ -107,6 +107,9 @@ struct report_aggregator_t *test_aggregator_start_config(const report_aggregator
 report_update_t *test_update_new(const char *item_key);
 /* count such updates, item keys PREFIX-0, PREFIX-1, ... (free with report_updates_free). */
 report_update_t **test_updates_new(const char *prefix, size_t count);
+/* Writes THANH_TRA's updates (made by test_update_new) to path as a push file (the JSON
+ * `reportctl push` reads); cr_asserts it was written. */
+void test_push_file_write(const char *path, report_update_t *const *list, size_t count);
 
 /* A raw DEALER socket to a collector. */
 typedef struct {
